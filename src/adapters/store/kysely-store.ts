@@ -1,0 +1,356 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { ChannelState } from '../../core/model.js';
+import type { Instant } from '../../core/time.js';
+import type { Target } from '../../ports/notifier.js';
+import type {
+  ChannelSource,
+  Commit,
+  Delivery,
+  DeliveryStatus,
+  DueDelivery,
+  EventQuery,
+  StateTouch,
+  Store,
+  StoredChannel,
+  StoredEvent,
+  StoredTarget,
+  Subscription,
+} from '../../ports/store.js';
+import type { Channel } from '../../core/model.js';
+import type { Dialect } from './migrations.js';
+import {
+  channelFromRow,
+  deliveryFromRow,
+  eventFromRow,
+  eventToRow,
+  stateFromRow,
+  stateToRow,
+  subscriptionFromRow,
+  targetFromRow,
+} from './rows.js';
+import type { Database } from './schema.js';
+
+const TOUCH_CHUNK = 2_000;
+
+/** The store over Kysely; the SQLite and PostgreSQL adapters differ only in how they connect. */
+export class KyselyStore implements Store {
+  private readonly db: Kysely<Database>;
+  private readonly dialect: Dialect;
+  private readonly onClose: () => Promise<void>;
+
+  constructor(db: Kysely<Database>, dialect: Dialect, onClose: () => Promise<void> = () => db.destroy()) {
+    this.db = db;
+    this.dialect = dialect;
+    this.onClose = onClose;
+  }
+
+  async listChannels(): Promise<StoredChannel[]> {
+    const rows = await this.db.selectFrom('channels').selectAll().orderBy('id').execute();
+    return rows.map(channelFromRow);
+  }
+
+  async getChannel(id: string): Promise<StoredChannel | undefined> {
+    const row = await this.db.selectFrom('channels').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && channelFromRow(row);
+  }
+
+  async putChannel(channel: Channel, subscriptions: readonly Subscription[], source: ChannelSource, now: Instant): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      const row = {
+        id: channel.id,
+        platform: channel.platform,
+        url: channel.url,
+        name: channel.name,
+        interval_ms: channel.intervalMs,
+        options: JSON.stringify(channel.options),
+        source,
+        created_at: now,
+        updated_at: now,
+      };
+      await tx
+        .insertInto('channels')
+        .values(row)
+        .onConflict((oc) =>
+          oc.column('id').doUpdateSet({
+            platform: row.platform,
+            url: row.url,
+            name: row.name,
+            interval_ms: row.interval_ms,
+            options: row.options,
+            source: row.source,
+            updated_at: now,
+          }),
+        )
+        .execute();
+      await tx.deleteFrom('subscriptions').where('channel_id', '=', channel.id).execute();
+      if (subscriptions.length > 0) {
+        await tx
+          .insertInto('subscriptions')
+          .values(
+            subscriptions.map((s) => ({
+              channel_id: channel.id,
+              target_id: s.targetId,
+              events: JSON.stringify(s.events),
+              options: JSON.stringify(s.options),
+            })),
+          )
+          .execute();
+      }
+    });
+  }
+
+  async deleteChannel(id: string): Promise<boolean> {
+    const result = await this.db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('subscriptions').where('channel_id', '=', id).execute();
+      await tx.deleteFrom('channel_state').where('channel_id', '=', id).execute();
+      return tx.deleteFrom('channels').where('id', '=', id).executeTakeFirst();
+    });
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  async listTargets(): Promise<StoredTarget[]> {
+    const rows = await this.db.selectFrom('targets').selectAll().orderBy('id').execute();
+    return rows.map(targetFromRow);
+  }
+
+  async getTarget(id: string): Promise<StoredTarget | undefined> {
+    const row = await this.db.selectFrom('targets').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && targetFromRow(row);
+  }
+
+  async putTarget(target: Target, source: ChannelSource, now: Instant): Promise<void> {
+    const options = JSON.stringify(target.options);
+    await this.db
+      .insertInto('targets')
+      .values({ id: target.id, type: target.type, options, source, created_at: now })
+      .onConflict((oc) => oc.column('id').doUpdateSet({ type: target.type, options, source }))
+      .execute();
+  }
+
+  async deleteTarget(id: string): Promise<'deleted' | 'notFound' | 'inUse'> {
+    return this.db.transaction().execute(async (tx) => {
+      const used = await tx.selectFrom('subscriptions').select('channel_id').where('target_id', '=', id).executeTakeFirst();
+      if (used) return 'inUse';
+      const result = await tx.deleteFrom('targets').where('id', '=', id).executeTakeFirst();
+      return Number(result.numDeletedRows) > 0 ? 'deleted' : 'notFound';
+    });
+  }
+
+  async listSubscriptions(channelId?: string): Promise<Subscription[]> {
+    let query = this.db.selectFrom('subscriptions').selectAll();
+    if (channelId !== undefined) query = query.where('channel_id', '=', channelId);
+    const rows = await query.orderBy('channel_id').orderBy('target_id').execute();
+    return rows.map(subscriptionFromRow);
+  }
+
+  async loadStates(): Promise<Map<string, ChannelState>> {
+    const rows = await this.db.selectFrom('channel_state').selectAll().execute();
+    return new Map(rows.map((row) => [row.channel_id, stateFromRow(row)]));
+  }
+
+  async getState(channelId: string): Promise<ChannelState | undefined> {
+    const row = await this.db.selectFrom('channel_state').selectAll().where('channel_id', '=', channelId).executeTakeFirst();
+    return row && stateFromRow(row);
+  }
+
+  async commit(commit: Commit): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      const exists = await tx.selectFrom('channels').select('id').where('id', '=', commit.channelId).executeTakeFirst();
+      // A channel deleted while its probe was in flight: nothing to remember.
+      if (!exists) return;
+      await upsertState(tx, commit.channelId, commit.state);
+      if (commit.events.length > 0) {
+        await tx
+          .insertInto('events')
+          .values(commit.events.map(eventToRow))
+          .onConflict((oc) => oc.column('id').doNothing())
+          .execute();
+      }
+      if (commit.deliveries.length > 0) {
+        const at = commit.events[0]?.at ?? 0;
+        await tx
+          .insertInto('deliveries')
+          .values(
+            commit.deliveries.map((d) => ({
+              event_id: d.eventId,
+              target_id: d.targetId,
+              channel_id: commit.channelId,
+              status: 'pending',
+              attempts: 0,
+              next_attempt_at: at,
+              last_error: null,
+              provider_message_id: null,
+              created_at: at,
+              updated_at: at,
+            })),
+          )
+          .onConflict((oc) => oc.columns(['event_id', 'target_id']).doNothing())
+          .execute();
+      }
+    });
+  }
+
+  async touch(touches: readonly StateTouch[]): Promise<void> {
+    for (let i = 0; i < touches.length; i += TOUCH_CHUNK) {
+      const chunk = touches.slice(i, i + TOUCH_CHUNK).map((t) => ({
+        id: t.channelId,
+        t: t.state.lastCheckedAt,
+        f: t.state.consecutiveFailures,
+        e: t.state.lastError,
+        v: t.state.viewers,
+      }));
+      const payload = JSON.stringify(chunk);
+      // One statement per chunk: per-row updates cost too much at 100k channels.
+      if (this.dialect === 'sqlite') {
+        await sql`UPDATE channel_state SET
+            last_checked_at = j.value ->> 't', consecutive_failures = j.value ->> 'f',
+            last_error = j.value ->> 'e', viewers = j.value ->> 'v'
+          FROM json_each(${payload}) AS j WHERE channel_state.channel_id = j.value ->> 'id'`.execute(this.db);
+      } else {
+        await sql`UPDATE channel_state SET
+            last_checked_at = j.t, consecutive_failures = j.f, last_error = j.e, viewers = j.v
+          FROM jsonb_to_recordset(${payload}::jsonb) AS j(id text, t bigint, f integer, e text, v bigint)
+          WHERE channel_state.channel_id = j.id`.execute(this.db);
+      }
+    }
+  }
+
+  async listEvents(query: EventQuery): Promise<StoredEvent[]> {
+    let q = this.db.selectFrom('events').selectAll();
+    if (query.channelId !== undefined) q = q.where('channel_id', '=', query.channelId);
+    if (query.before !== undefined) q = q.where('at', '<', query.before);
+    const rows = await q.orderBy('at', 'desc').orderBy('id').limit(query.limit).execute();
+    return rows.map(eventFromRow);
+  }
+
+  async getEvent(id: string): Promise<StoredEvent | undefined> {
+    const row = await this.db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && eventFromRow(row);
+  }
+
+  async dueDeliveries(now: Instant, limit: number): Promise<DueDelivery[]> {
+    const rows = await this.db
+      .selectFrom('deliveries as d')
+      .innerJoin('events as e', 'e.id', 'd.event_id')
+      .selectAll('d')
+      .select([
+        'e.id as e_id',
+        'e.channel_id as e_channel_id',
+        'e.kind as e_kind',
+        'e.title as e_title',
+        'e.tags as e_tags',
+        'e.started_at as e_started_at',
+        'e.at as e_at',
+        'e.suppressed as e_suppressed',
+        'e.channel as e_channel',
+      ])
+      .where('d.status', '=', 'pending')
+      .where('d.next_attempt_at', '<=', now)
+      // Per (channel, target), only the oldest pending delivery: a `title` never overtakes its `live`.
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb.selectFrom('deliveries as p')
+              .select('p.seq')
+              .whereRef('p.target_id', '=', 'd.target_id')
+              .whereRef('p.channel_id', '=', 'd.channel_id')
+              .where('p.status', '=', 'pending')
+              .whereRef('p.seq', '<', 'd.seq'),
+          ),
+        ),
+      )
+      .orderBy('d.next_attempt_at')
+      .orderBy('d.seq')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({
+      delivery: deliveryFromRow(row),
+      event: eventFromRow({
+        id: row.e_id,
+        channel_id: row.e_channel_id,
+        kind: row.e_kind,
+        title: row.e_title,
+        tags: row.e_tags,
+        started_at: row.e_started_at,
+        at: row.e_at,
+        suppressed: row.e_suppressed,
+        channel: row.e_channel,
+      }),
+    }));
+  }
+
+  async nextDeliveryAt(): Promise<Instant | undefined> {
+    const row = await this.db
+      .selectFrom('deliveries')
+      .select((eb) => eb.fn.min('next_attempt_at').as('next'))
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    return row?.next ?? undefined;
+  }
+
+  async updateDelivery(
+    seq: number,
+    change: Pick<Delivery, 'status' | 'attempts' | 'nextAttemptAt' | 'lastError' | 'providerMessageId'>,
+    now: Instant,
+  ): Promise<void> {
+    await this.db
+      .updateTable('deliveries')
+      .set({
+        status: change.status,
+        attempts: change.attempts,
+        next_attempt_at: change.nextAttemptAt,
+        last_error: change.lastError,
+        provider_message_id: change.providerMessageId,
+        updated_at: now,
+      })
+      .where('seq', '=', seq)
+      .execute();
+  }
+
+  async listDeliveries(query: { eventId?: string; targetId?: string; status?: DeliveryStatus; limit: number }): Promise<Delivery[]> {
+    let q = this.db.selectFrom('deliveries').selectAll();
+    if (query.eventId !== undefined) q = q.where('event_id', '=', query.eventId);
+    if (query.targetId !== undefined) q = q.where('target_id', '=', query.targetId);
+    if (query.status !== undefined) q = q.where('status', '=', query.status);
+    const rows = await q.orderBy('seq', 'desc').limit(query.limit).execute();
+    return rows.map(deliveryFromRow);
+  }
+
+  async countDeliveries(): Promise<Record<DeliveryStatus, number>> {
+    const rows = await this.db
+      .selectFrom('deliveries')
+      .select((eb) => ['status', eb.fn.countAll<number>().as('n')])
+      .groupBy('status')
+      .execute();
+    const counts: Record<DeliveryStatus, number> = { pending: 0, sent: 0, failed: 0 };
+    for (const row of rows) counts[row.status as DeliveryStatus] = row.n;
+    return counts;
+  }
+
+  async getSetting(key: string): Promise<string | undefined> {
+    const row = await this.db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst();
+    return row?.value;
+  }
+
+  async setSetting(key: string, value: string): Promise<void> {
+    await this.db
+      .insertInto('settings')
+      .values({ key, value })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+      .execute();
+  }
+
+  close(): Promise<void> {
+    return this.onClose();
+  }
+}
+
+async function upsertState(tx: Transaction<Database>, channelId: string, state: ChannelState): Promise<void> {
+  const row = stateToRow(channelId, state);
+  const { channel_id: _id, ...update } = row;
+  await tx
+    .insertInto('channel_state')
+    .values(row)
+    .onConflict((oc) => oc.column('channel_id').doUpdateSet(update))
+    .execute();
+}

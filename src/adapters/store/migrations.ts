@@ -1,0 +1,105 @@
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/** Migrations for both dialects; the only differences are the integer and serial types. */
+export function migrations(dialect: Dialect): MigrationProvider {
+  const instant = dialect === 'postgres' ? 'bigint' : 'integer';
+  const all: Record<string, Migration> = {
+    '0001_initial': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('channels')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('platform', 'text', (c) => c.notNull())
+          .addColumn('url', 'text', (c) => c.notNull())
+          .addColumn('name', 'text')
+          .addColumn('interval_ms', instant)
+          .addColumn('options', 'text', (c) => c.notNull())
+          .addColumn('source', 'text', (c) => c.notNull())
+          .addColumn('created_at', instant, (c) => c.notNull())
+          .addColumn('updated_at', instant, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('targets')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('options', 'text', (c) => c.notNull())
+          .addColumn('source', 'text', (c) => c.notNull())
+          .addColumn('created_at', instant, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('subscriptions')
+          .addColumn('channel_id', 'text', (c) => c.notNull().references('channels.id').onDelete('cascade'))
+          .addColumn('target_id', 'text', (c) => c.notNull().references('targets.id'))
+          .addColumn('events', 'text', (c) => c.notNull())
+          .addColumn('options', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('subscriptions_pk', ['channel_id', 'target_id'])
+          .execute();
+        await db.schema.createIndex('subscriptions_target').on('subscriptions').column('target_id').execute();
+        await db.schema
+          .createTable('channel_state')
+          .addColumn('channel_id', 'text', (c) => c.primaryKey().references('channels.id').onDelete('cascade'))
+          .addColumn('liveness', 'text', (c) => c.notNull())
+          .addColumn('title', 'text')
+          .addColumn('tags', 'text', (c) => c.notNull())
+          .addColumn('viewers', instant)
+          .addColumn('thumbnail', 'text')
+          .addColumn('platform_name', 'text')
+          .addColumn('live_since', instant)
+          .addColumn('offline_since', instant)
+          .addColumn('last_notified_at', instant)
+          .addColumn('live_announced', 'integer', (c) => c.notNull())
+          .addColumn('offline_announced', 'integer', (c) => c.notNull())
+          .addColumn('title_revision', 'integer', (c) => c.notNull())
+          .addColumn('last_checked_at', instant)
+          .addColumn('consecutive_failures', 'integer', (c) => c.notNull())
+          .addColumn('last_error', 'text')
+          .execute();
+        await db.schema
+          .createTable('events')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('channel_id', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('title', 'text')
+          .addColumn('tags', 'text', (c) => c.notNull())
+          .addColumn('started_at', instant)
+          .addColumn('at', instant, (c) => c.notNull())
+          .addColumn('suppressed', 'text')
+          .addColumn('channel', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('events_channel_at').on('events').columns(['channel_id', 'at']).execute();
+        await db.schema.createIndex('events_at').on('events').column('at').execute();
+        await db.schema
+          .createTable('deliveries')
+          .addColumn('seq', dialect === 'postgres' ? 'bigserial' : 'integer', (c) =>
+            dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+          )
+          .addColumn('event_id', 'text', (c) => c.notNull())
+          .addColumn('target_id', 'text', (c) => c.notNull())
+          .addColumn('channel_id', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull())
+          .addColumn('next_attempt_at', instant, (c) => c.notNull())
+          .addColumn('last_error', 'text')
+          .addColumn('provider_message_id', 'text')
+          .addColumn('created_at', instant, (c) => c.notNull())
+          .addColumn('updated_at', instant, (c) => c.notNull())
+          .addUniqueConstraint('deliveries_event_target', ['event_id', 'target_id'])
+          .execute();
+        await db.schema.createIndex('deliveries_due').on('deliveries').columns(['status', 'next_attempt_at']).execute();
+        await db.schema
+          .createIndex('deliveries_order')
+          .on('deliveries')
+          .columns(['target_id', 'channel_id', 'status', 'seq'])
+          .execute();
+        await db.schema
+          .createTable('settings')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
+  };
+  return { getMigrations: () => Promise.resolve(all) };
+}

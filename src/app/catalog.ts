@@ -1,0 +1,129 @@
+import { channelSchema, targetSchema, toChannel, toTarget, zodIssues, type ChannelInput, type Registries, type TargetInput } from './inputs.js';
+import type { Channel } from '../core/model.js';
+import type { Clock } from '../ports/clock.js';
+import type { Target } from '../ports/notifier.js';
+import type { Store, StoredChannel, StoredTarget, Subscription } from '../ports/store.js';
+import { AppError } from './errors.js';
+import type { PollLoop } from './poll-loop.js';
+import type { Sentinel } from './sentinel.js';
+
+export interface CatalogDeps {
+  readonly store: Store;
+  readonly sentinel: Sentinel;
+  readonly poll: PollLoop;
+  readonly clock: Clock;
+  readonly registries: Registries;
+}
+
+/**
+ * Channels, targets and subscriptions: the config file's and the API's. Validates against the
+ * registries, persists, then tells the sentinel and the poll loop.
+ */
+export class Catalog {
+  private readonly deps: CatalogDeps;
+
+  constructor(deps: CatalogDeps) {
+    this.deps = deps;
+  }
+
+  /** Upserts the config file's targets and channels; drops config channels no longer in the file. */
+  async syncConfig(targets: readonly Target[], channels: readonly { channel: Channel; subscriptions: Subscription[] }[]): Promise<void> {
+    const now = this.deps.clock.now();
+    for (const target of targets) await this.deps.store.putTarget(target, 'config', now);
+    const inFile = new Set(channels.map((c) => c.channel.id));
+    for (const existing of await this.deps.store.listChannels()) {
+      if (existing.source === 'config' && !inFile.has(existing.id)) await this.deps.store.deleteChannel(existing.id);
+    }
+    for (const { channel, subscriptions } of channels) {
+      await this.deps.store.putChannel(channel, subscriptions, 'config', now);
+    }
+  }
+
+  async createChannel(body: unknown): Promise<StoredChannel> {
+    const input = parse(channelSchema, body);
+    if (await this.deps.store.getChannel(input.id)) throw new AppError('conflict', `channel "${input.id}" already exists`);
+    return this.saveChannel(input, 'api');
+  }
+
+  /** Merges the given fields into the channel (`id` cannot change). */
+  async updateChannel(id: string, body: unknown): Promise<StoredChannel> {
+    const existing = await this.deps.store.getChannel(id);
+    if (!existing) throw new AppError('notFound', `no channel "${id}"`);
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw AppError.invalid([{ path: '', message: 'body must be a JSON object' }]);
+    const merged = { ...channelInputOf(existing, await this.deps.store.listSubscriptions(id)), ...body };
+    if ((merged as { id?: unknown }).id !== id) throw AppError.invalid([{ path: 'id', message: 'cannot be changed' }]);
+    return this.saveChannel(parse(channelSchema, merged), existing.source);
+  }
+
+  async deleteChannel(id: string): Promise<void> {
+    if (!(await this.deps.store.deleteChannel(id))) throw new AppError('notFound', `no channel "${id}"`);
+    this.deps.poll.unschedule(id);
+    this.deps.sentinel.removeChannel(id);
+  }
+
+  async createTarget(body: unknown): Promise<StoredTarget> {
+    const input = parse(targetSchema, body);
+    if (await this.deps.store.getTarget(input.id)) throw new AppError('conflict', `target "${input.id}" already exists`);
+    return this.saveTarget(input, 'api');
+  }
+
+  async updateTarget(id: string, body: unknown): Promise<StoredTarget> {
+    const existing = await this.deps.store.getTarget(id);
+    if (!existing) throw new AppError('notFound', `no target "${id}"`);
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw AppError.invalid([{ path: '', message: 'body must be a JSON object' }]);
+    const merged = { id, type: existing.type, ...existing.options, ...body };
+    if ((merged as { id?: unknown }).id !== id) throw AppError.invalid([{ path: 'id', message: 'cannot be changed' }]);
+    return this.saveTarget(parse(targetSchema, merged), existing.source);
+  }
+
+  async deleteTarget(id: string): Promise<void> {
+    const result = await this.deps.store.deleteTarget(id);
+    if (result === 'notFound') throw new AppError('notFound', `no target "${id}"`);
+    if (result === 'inUse') throw new AppError('conflict', `target "${id}" is still used by channel subscriptions`);
+  }
+
+  private async saveChannel(input: ChannelInput, source: StoredChannel['source']): Promise<StoredChannel> {
+    const result = toChannel(input, this.deps.registries);
+    if (!result.ok) throw AppError.invalid(result.issues);
+    const issues = [];
+    for (const [i, s] of result.subscriptions.entries()) {
+      if (!(await this.deps.store.getTarget(s.targetId))) issues.push({ path: `notify.${i}`, message: `no target with id "${s.targetId}"` });
+    }
+    if (issues.length > 0) throw AppError.invalid(issues);
+    await this.deps.store.putChannel(result.channel, result.subscriptions, source, this.deps.clock.now());
+    this.deps.sentinel.setChannel(result.channel, result.subscriptions);
+    this.deps.poll.schedule(result.channel.id);
+    const saved = await this.deps.store.getChannel(result.channel.id);
+    if (!saved) throw new Error('channel vanished after save');
+    return saved;
+  }
+
+  private async saveTarget(input: TargetInput, source: StoredTarget['source']): Promise<StoredTarget> {
+    const result = toTarget(input, this.deps.registries);
+    if (!result.ok) throw AppError.invalid(result.issues);
+    await this.deps.store.putTarget(result.target, source, this.deps.clock.now());
+    const saved = await this.deps.store.getTarget(result.target.id);
+    if (!saved) throw new Error('target vanished after save');
+    return saved;
+  }
+}
+
+function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: import('zod').ZodError } }, body: unknown): T {
+  const result = schema.safeParse(body);
+  if (!result.success) throw AppError.invalid(zodIssues(result.error));
+  return result.data;
+}
+
+/** A stored channel written back in its input form (for merging updates). */
+export function channelInputOf(channel: Channel, subscriptions: readonly Subscription[]): Record<string, unknown> {
+  const input: Record<string, unknown> = {
+    id: channel.id,
+    platform: channel.platform,
+    url: channel.url,
+    notify: subscriptions.map((s) => ({ target: s.targetId, events: s.events })),
+    ...channel.options,
+  };
+  if (channel.name !== null) input['name'] = channel.name;
+  if (channel.intervalMs !== null) input['interval'] = `${channel.intervalMs}ms`;
+  return input;
+}

@@ -1,0 +1,139 @@
+import { decide, isMaterialChange } from '../core/decide.js';
+import { INITIAL_STATE, channelStatus, type Channel, type ChannelState, type Observation, type Policy } from '../core/model.js';
+import { snapshotOf } from '../core/notification.js';
+import type { Clock } from '../ports/clock.js';
+import type { EventBus } from '../ports/event-bus.js';
+import type { Logger } from '../ports/logger.js';
+import type { StateTouch, Store, StoredEvent, Subscription } from '../ports/store.js';
+
+export interface SentinelDeps {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly bus: EventBus;
+  readonly logger: Logger;
+  readonly policy: Policy;
+  /** Told when new deliveries are queued. */
+  readonly onDeliveriesQueued: () => void;
+}
+
+/**
+ * The sentinel step: load state → decide → commit state, events and deliveries in one
+ * transaction. Keeps channels, subscriptions and states in memory (loaded once) so a probe that
+ * changes nothing costs no database write; probe bookkeeping is flushed in batches.
+ */
+export class Sentinel {
+  private readonly deps: SentinelDeps;
+  private readonly channels = new Map<string, Channel>();
+  private readonly subscriptions = new Map<string, readonly Subscription[]>();
+  private readonly states = new Map<string, ChannelState>();
+  private readonly touched = new Map<string, ChannelState>();
+  /** One decision per channel at a time, so a push and a poll cannot interleave. */
+  private readonly queues = new Map<string, Promise<void>>();
+
+  constructor(deps: SentinelDeps) {
+    this.deps = deps;
+  }
+
+  async load(): Promise<void> {
+    const [channels, subscriptions, states] = await Promise.all([
+      this.deps.store.listChannels(),
+      this.deps.store.listSubscriptions(),
+      this.deps.store.loadStates(),
+    ]);
+    for (const channel of channels) this.channels.set(channel.id, channel);
+    for (const [id, state] of states) this.states.set(id, state);
+    const byChannel = new Map<string, Subscription[]>();
+    for (const s of subscriptions) byChannel.set(s.channelId, [...(byChannel.get(s.channelId) ?? []), s]);
+    for (const [id, subs] of byChannel) this.subscriptions.set(id, subs);
+  }
+
+  channelIds(): string[] {
+    return [...this.channels.keys()];
+  }
+
+  channel(id: string): Channel | undefined {
+    return this.channels.get(id);
+  }
+
+  state(id: string): ChannelState {
+    return this.states.get(id) ?? INITIAL_STATE;
+  }
+
+  get policy(): Policy {
+    return this.deps.policy;
+  }
+
+  /** Counts of channels by API status, for metrics. */
+  statusCounts(): Record<string, number> {
+    const counts: Record<string, number> = { unknown: 0, live: 0, offline: 0, unreachable: 0 };
+    for (const id of this.channels.keys()) {
+      const status = channelStatus(this.state(id), this.deps.policy);
+      counts[status] = (counts[status] ?? 0) + 1;
+    }
+    return counts;
+  }
+
+  /** A channel was created or changed (config or API); its remembered state is kept. */
+  setChannel(channel: Channel, subscriptions: readonly Subscription[]): void {
+    this.channels.set(channel.id, channel);
+    this.subscriptions.set(channel.id, subscriptions);
+  }
+
+  removeChannel(id: string): void {
+    this.channels.delete(id);
+    this.subscriptions.delete(id);
+    this.states.delete(id);
+    this.touched.delete(id);
+  }
+
+  /** Decides on one observation and persists what it changed. Serialised per channel. */
+  observe(channelId: string, observation: Observation): Promise<void> {
+    const previous = this.queues.get(channelId) ?? Promise.resolve();
+    const next = previous.then(() => this.step(channelId, observation));
+    const tail = next.catch(() => undefined);
+    this.queues.set(channelId, tail);
+    void tail.then(() => {
+      if (this.queues.get(channelId) === tail) this.queues.delete(channelId);
+    });
+    return next;
+  }
+
+  private async step(channelId: string, observation: Observation): Promise<void> {
+    const channel = this.channels.get(channelId);
+    if (!channel) return;
+    const prev = this.state(channelId);
+    const now = this.deps.clock.now();
+    const { state, events } = decide(channelId, prev, observation, this.deps.policy, now);
+    if (events.length === 0 && !isMaterialChange(prev, state, this.deps.policy.unreachableAfter) && prev !== INITIAL_STATE) {
+      this.states.set(channelId, state);
+      this.touched.set(channelId, state);
+      return;
+    }
+    const snapshot = snapshotOf(channel, state);
+    const stored: StoredEvent[] = events.map((e) => ({ ...e, channel: snapshot }));
+    const subs = this.subscriptions.get(channelId) ?? [];
+    const deliveries = stored
+      .filter((e) => e.suppressed === null)
+      .flatMap((e) => subs.filter((s) => s.events.includes(e.kind)).map((s) => ({ eventId: e.id, targetId: s.targetId })));
+    await this.deps.store.commit({ channelId, state, events: stored, deliveries });
+    // Only after the commit: a crash before it must leave memory and disk agreeing.
+    if (!this.channels.has(channelId)) return;
+    this.states.set(channelId, state);
+    this.touched.delete(channelId);
+    const log = this.deps.logger.child({ channel: channelId });
+    for (const e of stored) {
+      log.info({ event: e.kind, id: e.id, suppressed: e.suppressed ?? undefined }, e.suppressed ? 'event suppressed' : 'event announced');
+      this.deps.bus.publish({ type: 'event', event: e });
+    }
+    this.deps.bus.publish({ type: 'state', channelId, status: channelStatus(state, this.deps.policy), title: state.title });
+    if (deliveries.length > 0) this.deps.onDeliveriesQueued();
+  }
+
+  /** Writes the probe bookkeeping of channels that changed nothing else. */
+  async flush(): Promise<void> {
+    if (this.touched.size === 0) return;
+    const batch: StateTouch[] = [...this.touched].map(([channelId, state]) => ({ channelId, state }));
+    this.touched.clear();
+    await this.deps.store.touch(batch);
+  }
+}

@@ -1,0 +1,139 @@
+import { parseArgs } from 'node:util';
+import { UndiciHttpClient } from '../adapters/http-client/undici-http-client.js';
+import { systemClock } from '../adapters/time/system-time.js';
+import { ConfigError, loadConfig } from '../config/load.js';
+import { USER_AGENT, createLogger, createRegistries, startOnair } from '../main.js';
+
+const USAGE = `onair — live-stream sentinel
+
+Usage:
+  onair serve [--config FILE]          run the service (embedded SQLite under dataDir)
+  onair check <platform> <url>         probe a URL once and print the observation as JSON
+  onair config check [--config FILE]   validate a config file, listing every problem
+  onair --help | --version
+
+The config file may also be named by ONAIR_CONFIG; ONAIR_* variables override settings.`;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Runs a CLI command; returns the exit code. */
+export async function main(argv: readonly string[], env: Env): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
+    });
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.version) {
+    console.log('onair 0.1.0');
+    return 0;
+  }
+  const [command, ...rest] = positionals;
+  if (values.help || command === undefined) {
+    console.log(USAGE);
+    return values.help ? 0 : 2;
+  }
+  switch (command) {
+    case 'serve':
+      return serve(values.config, env);
+    case 'check':
+      return check(rest, env);
+    case 'config':
+      if (rest[0] === 'check') return configCheck(values.config, env);
+      break;
+  }
+  console.error(`unknown command: ${positionals.join(' ')}\n\n${USAGE}`);
+  return 2;
+}
+
+function registriesForCli(env: Env) {
+  const http = new UndiciHttpClient({ connectionsPerOrigin: 4, userAgent: USER_AGENT });
+  const timeoutMs = Number(env['ONAIR_CHECK_TIMEOUT_MS'] ?? 10_000);
+  return { http, registries: createRegistries(http, { timeoutMs, maxBytes: 1_048_576, deliveryTimeoutMs: timeoutMs }, systemClock) };
+}
+
+function load(file: string | undefined, env: Env) {
+  const { http, registries } = registriesForCli(env);
+  void http.close();
+  return loadConfig({ file, env, registries });
+}
+
+async function configCheck(file: string | undefined, env: Env): Promise<number> {
+  try {
+    const loaded = load(file, env);
+    console.log(`configuration OK (${loaded.source}): ${loaded.channels.length} channels, ${loaded.targets.length} targets`);
+    return 0;
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+async function check([platformId, url]: readonly string[], env: Env): Promise<number> {
+  if (platformId === undefined || url === undefined) {
+    console.error(`usage: onair check <platform> <url>\n\n${USAGE}`);
+    return 2;
+  }
+  const { http, registries } = registriesForCli(env);
+  try {
+    const platform = registries.platforms.get(platformId);
+    if (!platform) {
+      console.error(`unknown platform "${platformId}" (known: ${[...registries.platforms.keys()].join(', ')})`);
+      return 2;
+    }
+    const problem = platform.validateUrl(url);
+    if (problem !== null) {
+      console.error(`url: ${problem}`);
+      return 2;
+    }
+    const observation = await platform.probe(
+      { id: 'check', platform: platformId, url, name: null, intervalMs: null, options: {} },
+      { wasLive: false },
+      AbortSignal.timeout(60_000),
+    );
+    console.log(JSON.stringify(observation, null, 2));
+    return observation.kind === 'failed' ? 1 : 0;
+  } finally {
+    await http.close();
+  }
+}
+
+async function serve(file: string | undefined, env: Env): Promise<number> {
+  let loaded;
+  try {
+    loaded = load(file, env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      return 1;
+    }
+    throw error;
+  }
+  const logger = createLogger(loaded.config.log.level);
+  const onair = await startOnair({ loaded, logger });
+  if (onair.generatedAdminToken !== null) {
+    // Shown once: only its hash is kept.
+    process.stderr.write(
+      `\nNo auth.adminToken configured: generated an admin token (shown only this once):\n\n  ${onair.generatedAdminToken}\n\nUse it as "Authorization: Bearer <token>".\n\n`,
+    );
+  }
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string) => {
+      logger.info({ signal }, 'stopping');
+      resolve();
+    };
+    process.once('SIGINT', shutdown);
+    process.once('SIGTERM', shutdown);
+  });
+  await onair.stop();
+  return 0;
+}

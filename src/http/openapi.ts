@@ -1,0 +1,118 @@
+import { z } from 'zod';
+import { channelSchema, targetSchema } from '../app/inputs.js';
+
+const json = (schema: object) => ({ content: { 'application/json': { schema } } });
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const ok = (description: string, schema?: object) => ({ description, ...(schema ? json(schema) : {}) });
+const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+const errors = {
+  '400': ok('Invalid input; `error.issues` names each field', ref('Error')),
+  '401': ok('Missing or wrong bearer token', ref('Error')),
+  '404': ok('Not found', ref('Error')),
+};
+
+/** The OpenAPI 3.1 document served at `/api/v1/openapi.json`; request bodies come from the same zod schemas the API uses. */
+export function openApiDocument(): object {
+  const channelInput = z.toJSONSchema(channelSchema, { io: 'input', unrepresentable: 'any' });
+  const targetInput = z.toJSONSchema(targetSchema, { io: 'input', unrepresentable: 'any' });
+  return {
+    openapi: '3.1.0',
+    info: { title: 'onair', version: '1', description: 'Live-stream sentinel API. Every route but /healthz needs `Authorization: Bearer <token>`.' },
+    security: [{ bearer: [] }],
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      schemas: {
+        ChannelInput: channelInput,
+        TargetInput: targetInput,
+        Channel: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            platform: { type: 'string' },
+            url: { type: 'string', description: 'Secrets in the query are redacted' },
+            name: { type: ['string', 'null'] },
+            status: { enum: ['unknown', 'live', 'offline', 'unreachable'] },
+            title: { type: ['string', 'null'] },
+            liveSince: { type: ['string', 'null'], format: 'date-time' },
+            offlineSince: { type: ['string', 'null'], format: 'date-time' },
+            lastCheckedAt: { type: ['string', 'null'], format: 'date-time' },
+            lastError: { type: ['string', 'null'] },
+          },
+        },
+        Event: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            event: { enum: ['live', 'title', 'offline'] },
+            channel: { type: 'object' },
+            title: { type: ['string', 'null'] },
+            tags: { type: 'array', items: { type: 'string' } },
+            startedAt: { type: ['string', 'null'], format: 'date-time' },
+            at: { type: 'string', format: 'date-time' },
+            suppressed: { type: 'string', description: 'Present when recorded but not announced: the reason' },
+          },
+        },
+        Error: {
+          type: 'object',
+          properties: {
+            error: {
+              type: 'object',
+              properties: {
+                code: { type: 'string' },
+                message: { type: 'string' },
+                issues: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
+              },
+            },
+          },
+        },
+      },
+    },
+    paths: {
+      '/healthz': { get: { security: [], summary: 'Liveness', responses: { '200': ok('`{"ok":true}`') } } },
+      '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': ok('text exposition format') } } },
+      '/api/v1/channels': {
+        get: { summary: 'List channels with their state', responses: { '200': ok('Channels', { type: 'array', items: ref('Channel') }) } },
+        post: { summary: 'Create a channel', requestBody: json(ref('ChannelInput')), responses: { '201': ok('Created', ref('Channel')), '409': ok('Exists', ref('Error')), ...errors } },
+      },
+      '/api/v1/channels/{id}': {
+        parameters: [idParam],
+        get: { summary: 'Get a channel', responses: { '200': ok('Channel', ref('Channel')), ...errors } },
+        patch: { summary: 'Update fields of a channel', requestBody: json({ type: 'object' }), responses: { '200': ok('Channel', ref('Channel')), ...errors } },
+        put: { summary: 'Update a channel (same as PATCH)', requestBody: json({ type: 'object' }), responses: { '200': ok('Channel', ref('Channel')), ...errors } },
+        delete: { summary: 'Delete a channel', responses: { '204': ok('Deleted'), ...errors } },
+      },
+      '/api/v1/channels/{id}/check': {
+        parameters: [idParam],
+        post: { summary: 'Probe now', responses: { '200': ok('Channel after the probe', ref('Channel')), ...errors } },
+      },
+      '/api/v1/targets': {
+        get: { summary: 'List targets (secrets redacted)', responses: { '200': ok('Targets') } },
+        post: { summary: 'Create a target', requestBody: json(ref('TargetInput')), responses: { '201': ok('Created'), '409': ok('Exists', ref('Error')), ...errors } },
+      },
+      '/api/v1/targets/{id}': {
+        parameters: [idParam],
+        get: { summary: 'Get a target', responses: { '200': ok('Target'), ...errors } },
+        patch: { summary: 'Update fields of a target', requestBody: json({ type: 'object' }), responses: { '200': ok('Target'), ...errors } },
+        put: { summary: 'Update a target (same as PATCH)', requestBody: json({ type: 'object' }), responses: { '200': ok('Target'), ...errors } },
+        delete: { summary: 'Delete a target', responses: { '204': ok('Deleted'), '409': ok('Still subscribed', ref('Error')), ...errors } },
+      },
+      '/api/v1/targets/{id}/deliveries': {
+        parameters: [idParam, { name: 'status', in: 'query', schema: { enum: ['pending', 'sent', 'failed'] } }, { name: 'limit', in: 'query', schema: { type: 'integer' } }],
+        get: { summary: 'Outbox rows for a target: attempts, next attempt, last error', responses: { '200': ok('Deliveries'), ...errors } },
+      },
+      '/api/v1/events': {
+        get: {
+          summary: 'Event history, newest first',
+          parameters: [
+            { name: 'channel', in: 'query', schema: { type: 'string' } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50 } },
+          ],
+          responses: { '200': ok('Events', { type: 'array', items: ref('Event') }), ...errors },
+        },
+      },
+      '/api/v1/events/stream': {
+        get: { summary: 'Live feed (server-sent events: `event`, `state`, `delivery`)', responses: { '200': ok('text/event-stream') } },
+      },
+    },
+  };
+}

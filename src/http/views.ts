@@ -1,0 +1,72 @@
+import { channelStatus, type ChannelState, type Policy } from '../core/model.js';
+import { redactUrl } from '../core/redact.js';
+import { formatDuration } from '../core/time.js';
+import type { Notifier } from '../ports/notifier.js';
+import type { Delivery, StoredChannel, StoredEvent, StoredTarget, Subscription } from '../ports/store.js';
+
+/** API representations. Secrets never leave: URLs are redacted and secret options masked. */
+
+const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
+const MASK = 'REDACTED';
+
+export function channelView(channel: StoredChannel, subscriptions: readonly Subscription[], state: ChannelState, policy: Policy) {
+  return {
+    id: channel.id,
+    platform: channel.platform,
+    url: redactUrl(channel.url),
+    name: channel.name ?? state.platformName,
+    interval: channel.intervalMs === null ? null : formatDuration(channel.intervalMs),
+    notify: subscriptions.map((s) => ({ target: s.targetId, events: s.events })),
+    webhookSecret: channel.options['webhookSecret'] === undefined ? undefined : MASK,
+    source: channel.source,
+    createdAt: iso(channel.createdAt),
+    updatedAt: iso(channel.updatedAt),
+    status: channelStatus(state, policy),
+    title: state.title,
+    tags: state.tags,
+    viewers: state.viewers,
+    thumbnail: state.thumbnail,
+    liveSince: state.liveness === 'live' ? iso(state.liveSince) : null,
+    offlineSince: state.liveness === 'offline' ? iso(state.offlineSince) : null,
+    lastCheckedAt: iso(state.lastCheckedAt),
+    lastError: state.lastError,
+    consecutiveFailures: state.consecutiveFailures,
+  };
+}
+
+export function targetView(target: StoredTarget, notifier: Notifier | undefined) {
+  const secret = new Set(notifier?.secretOptions ?? []);
+  const options: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(target.options)) {
+    options[key] = secret.has(key) ? MASK : key === 'url' && typeof value === 'string' ? redactUrl(value) : value;
+  }
+  return { ...options, id: target.id, type: target.type, source: target.source, createdAt: iso(target.createdAt) };
+}
+
+export function eventView(e: StoredEvent) {
+  return {
+    id: e.id,
+    event: e.kind,
+    channel: { ...e.channel, url: redactUrl(e.channel.url) },
+    title: e.title,
+    tags: e.tags,
+    startedAt: iso(e.startedAt),
+    at: iso(e.at),
+    suppressed: e.suppressed ?? undefined,
+  };
+}
+
+export function deliveryView(d: Delivery) {
+  return {
+    seq: d.seq,
+    eventId: d.eventId,
+    target: d.targetId,
+    channel: d.channelId,
+    status: d.status,
+    attempts: d.attempts,
+    nextAttemptAt: d.status === 'pending' ? iso(d.nextAttemptAt) : null,
+    lastError: d.lastError,
+    createdAt: iso(d.createdAt),
+    updatedAt: iso(d.updatedAt),
+  };
+}

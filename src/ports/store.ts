@@ -1,0 +1,121 @@
+import type { Channel, ChannelEvent, ChannelState, EventKind } from '../core/model.js';
+import type { ChannelSnapshot } from '../core/notification.js';
+import type { Instant } from '../core/time.js';
+import type { Target } from './notifier.js';
+
+/** A channel's wish to hear about some events on a target. */
+export interface Subscription {
+  readonly channelId: string;
+  readonly targetId: string;
+  readonly events: readonly EventKind[];
+  /** Notifier-specific wishes (e.g. what to do with the live notice when the stream ends). */
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+export type ChannelSource = 'config' | 'api';
+
+export interface StoredChannel extends Channel {
+  readonly source: ChannelSource;
+  readonly createdAt: Instant;
+  readonly updatedAt: Instant;
+}
+
+export interface StoredTarget extends Target {
+  readonly source: ChannelSource;
+  readonly createdAt: Instant;
+}
+
+/** An event as kept in the history, with the channel as it was. */
+export interface StoredEvent extends ChannelEvent {
+  readonly channel: ChannelSnapshot;
+}
+
+export type DeliveryStatus = 'pending' | 'sent' | 'failed';
+
+/** One row of the outbox: an announced event for one target. */
+export interface Delivery {
+  /** Monotonic; orders deliveries of one channel to one target. */
+  readonly seq: number;
+  readonly eventId: string;
+  readonly targetId: string;
+  readonly channelId: string;
+  readonly status: DeliveryStatus;
+  readonly attempts: number;
+  readonly nextAttemptAt: Instant;
+  readonly lastError: string | null;
+  readonly providerMessageId: string | null;
+  readonly createdAt: Instant;
+  readonly updatedAt: Instant;
+}
+
+export interface DueDelivery {
+  readonly delivery: Delivery;
+  readonly event: StoredEvent;
+}
+
+/** Probe bookkeeping written in batches (see `isMaterialChange`). */
+export interface StateTouch {
+  readonly channelId: string;
+  readonly state: ChannelState;
+}
+
+/** Everything one decision writes, committed in one transaction. */
+export interface Commit {
+  readonly channelId: string;
+  readonly state: ChannelState;
+  readonly events: readonly StoredEvent[];
+  /** Targets to deliver each announced event to. */
+  readonly deliveries: readonly { readonly eventId: string; readonly targetId: string }[];
+}
+
+export interface EventQuery {
+  readonly channelId?: string;
+  readonly limit: number;
+  /** Only events before this one (paging by id order is not meaningful; by time it is). */
+  readonly before?: Instant;
+}
+
+/** The persistence port; one adapter per database, all passing the same contract suite. */
+export interface Store {
+  listChannels(): Promise<StoredChannel[]>;
+  getChannel(id: string): Promise<StoredChannel | undefined>;
+  /** Creates or replaces a channel and its subscriptions. */
+  putChannel(channel: Channel, subscriptions: readonly Subscription[], source: ChannelSource, now: Instant): Promise<void>;
+  deleteChannel(id: string): Promise<boolean>;
+
+  listTargets(): Promise<StoredTarget[]>;
+  getTarget(id: string): Promise<StoredTarget | undefined>;
+  putTarget(target: Target, source: ChannelSource, now: Instant): Promise<void>;
+  /** Refuses (returns 'inUse') while subscriptions point at it. */
+  deleteTarget(id: string): Promise<'deleted' | 'notFound' | 'inUse'>;
+
+  listSubscriptions(channelId?: string): Promise<Subscription[]>;
+
+  loadStates(): Promise<Map<string, ChannelState>>;
+  getState(channelId: string): Promise<ChannelState | undefined>;
+  /** State, history and outbox rows of one decision, atomically. */
+  commit(commit: Commit): Promise<void>;
+  /** Probe bookkeeping for many channels in one transaction. */
+  touch(touches: readonly StateTouch[]): Promise<void>;
+
+  listEvents(query: EventQuery): Promise<StoredEvent[]>;
+  getEvent(id: string): Promise<StoredEvent | undefined>;
+
+  /** Pending deliveries due at `now`, oldest first, at most one per (channel, target) pair. */
+  dueDeliveries(now: Instant, limit: number): Promise<DueDelivery[]>;
+  /** When the next pending delivery falls due, if any. */
+  nextDeliveryAt(): Promise<Instant | undefined>;
+  updateDelivery(
+    seq: number,
+    change: Pick<Delivery, 'status' | 'attempts' | 'nextAttemptAt' | 'lastError' | 'providerMessageId'>,
+    now: Instant,
+  ): Promise<void>;
+  listDeliveries(query: { eventId?: string; targetId?: string; status?: DeliveryStatus; limit: number }): Promise<Delivery[]>;
+  countDeliveries(): Promise<Record<DeliveryStatus, number>>;
+
+  /** Small settings (e.g. the generated admin token's hash). */
+  getSetting(key: string): Promise<string | undefined>;
+  setSetting(key: string, value: string): Promise<void>;
+
+  close(): Promise<void>;
+}
