@@ -7,7 +7,12 @@ import { eventRoutes } from './routes/events.routes.js';
 import { systemRoutes } from './routes/system.routes.js';
 import { targetRoutes } from './routes/targets.routes.js';
 
-const PUBLIC = new Set(['/healthz']);
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route authenticates by other means (a signature, a webhook secret) or not at all. */
+    public?: boolean;
+  }
+}
 
 /** Builds the HTTP app without listening, so tests can inject requests in process. */
 export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
@@ -23,8 +28,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
     void reply.status(404).send({ error: { code: 'notFound', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}`, issues: [] } });
   });
   app.addHook('onRequest', async (request) => {
-    const path = request.url.split('?')[0] ?? '';
-    if (PUBLIC.has(path)) return;
+    if (request.routeOptions.config.public === true) return;
     const header = request.headers.authorization ?? '';
     const match = /^Bearer\s+(.+)$/i.exec(header);
     const principal = match ? deps.auth.authenticate(match[1]!.trim()) : null;
