@@ -14,7 +14,7 @@ import { notifiers as builtInNotifiers } from './adapters/notifiers/registry.js'
 import { platforms as builtInPlatforms } from './adapters/platforms/registry.js';
 import { openSqliteStore } from './adapters/store/sqlite/sqlite-store.js';
 import { systemClock, systemTimers } from './adapters/time/system-time.js';
-import type { LoadedConfig } from './config/load.js';
+import { loadConfig, type LoadedConfig } from './config/load.js';
 import { buildHttpApp } from './http/app.js';
 import type { Clock, Timers } from './ports/clock.js';
 import type { HttpClient } from './ports/http-client.js';
@@ -48,6 +48,16 @@ export function createRegistries(http: HttpClient, config: { timeoutMs: number; 
     platforms: new Map(platformList.map((p) => [p.id, p])),
     notifiers: new Map(notifierList.map((n) => [n.type, n])),
   };
+}
+
+/** Loads and validates a config against the built-in registries (throws ConfigError). */
+export function loadOnairConfig(file: string | undefined, env: Readonly<Record<string, string | undefined>>): LoadedConfig {
+  const http = new UndiciHttpClient({ connectionsPerOrigin: 1, userAgent: USER_AGENT });
+  try {
+    return loadConfig({ file, env, registries: createRegistries(http, { timeoutMs: 1, maxBytes: 1, deliveryTimeoutMs: 1 }, systemClock) });
+  } finally {
+    void http.close();
+  }
 }
 
 export interface OnairOptions {

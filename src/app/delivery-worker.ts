@@ -70,7 +70,13 @@ export class DeliveryWorker {
   }
 
   /** Sends everything due now, batch after batch, until nothing is due. */
-  async drain(): Promise<void> {
+  /** Looks for due deliveries now and resolves once nothing due is left (tests, shutdown). */
+  async settle(): Promise<void> {
+    this.nudge();
+    while (this.running) await this.running;
+  }
+
+  private async drain(): Promise<void> {
     for (;;) {
       if (this.stopping.signal.aborted) return;
       const due = await this.deps.store.dueDeliveries(this.deps.clock.now(), this.deps.policy.concurrency);

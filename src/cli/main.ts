@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { UndiciHttpClient } from '../adapters/http-client/undici-http-client.js';
 import { systemClock } from '../adapters/time/system-time.js';
-import { ConfigError, loadConfig } from '../config/load.js';
-import { USER_AGENT, createLogger, createRegistries, startOnair } from '../main.js';
+import { ConfigError } from '../config/load.js';
+import { USER_AGENT, createLogger, createRegistries, loadOnairConfig, startOnair } from '../main.js';
 
 const USAGE = `onair — live-stream sentinel
 
@@ -58,11 +58,7 @@ function registriesForCli(env: Env) {
   return { http, registries: createRegistries(http, { timeoutMs, maxBytes: 1_048_576, deliveryTimeoutMs: timeoutMs }, systemClock) };
 }
 
-function load(file: string | undefined, env: Env) {
-  const { http, registries } = registriesForCli(env);
-  void http.close();
-  return loadConfig({ file, env, registries });
-}
+const load = loadOnairConfig;
 
 async function configCheck(file: string | undefined, env: Env): Promise<number> {
   try {

@@ -23,6 +23,8 @@ export type OwncastFault = null | 'error500' | 'hang' | 'garbage' | 'huge' | 'wr
 export class FakeOwncast {
   private readonly states = new Map<string, OwncastState>();
   fault: OwncastFault = null;
+  /** Only `/api/config` answers 500 (status keeps working). */
+  configFails = false;
   statusRequests = 0;
   configRequests = 0;
   private running: Running | null = null;
@@ -82,6 +84,10 @@ export class FakeOwncast {
     const kind = match[2];
     if (kind === 'status') this.statusRequests++;
     else this.configRequests++;
+    if (kind === 'config' && this.configFails) {
+      res.writeHead(500).end();
+      return;
+    }
     switch (this.fault) {
       case 'error500':
         res.writeHead(500, { 'content-type': 'text/plain' }).end('boom');

@@ -1,8 +1,15 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { ChannelState } from '../../core/model.js';
 import type { Instant } from '../../core/time.js';
 import type { Target } from '../../ports/notifier.js';
 import type {
+  AuthStore,
+  KeepaliveStore,
+  Permission,
+  StoredKeepalive,
+  StoredSession,
+  StoredToken,
+  StoredUser,
   ChannelSource,
   Commit,
   Delivery,
@@ -28,12 +35,12 @@ import {
   subscriptionFromRow,
   targetFromRow,
 } from './rows.js';
-import type { Database } from './schema.js';
+import type { Database, KeepalivesTable, TokensTable, UsersTable } from './schema.js';
 
 const TOUCH_CHUNK = 2_000;
 
 /** The store over Kysely; the SQLite and PostgreSQL adapters differ only in how they connect. */
-export class KyselyStore implements Store {
+export class KyselyStore implements Store, AuthStore, KeepaliveStore {
   private readonly db: Kysely<Database>;
   private readonly dialect: Dialect;
   private readonly onClose: () => Promise<void>;
@@ -219,7 +226,7 @@ export class KyselyStore implements Store {
     let q = this.db.selectFrom('events').selectAll();
     if (query.channelId !== undefined) q = q.where('channel_id', '=', query.channelId);
     if (query.before !== undefined) q = q.where('at', '<', query.before);
-    const rows = await q.orderBy('at', 'desc').orderBy('id').limit(query.limit).execute();
+    const rows = await q.orderBy('at', 'desc').orderBy('seq', 'desc').limit(query.limit).execute();
     return rows.map(eventFromRow);
   }
 
@@ -229,54 +236,29 @@ export class KyselyStore implements Store {
   }
 
   async dueDeliveries(now: Instant, limit: number): Promise<DueDelivery[]> {
-    const rows = await this.db
-      .selectFrom('deliveries as d')
-      .innerJoin('events as e', 'e.id', 'd.event_id')
-      .selectAll('d')
-      .select([
-        'e.id as e_id',
-        'e.channel_id as e_channel_id',
-        'e.kind as e_kind',
-        'e.title as e_title',
-        'e.tags as e_tags',
-        'e.started_at as e_started_at',
-        'e.at as e_at',
-        'e.suppressed as e_suppressed',
-        'e.channel as e_channel',
-      ])
-      .where('d.status', '=', 'pending')
-      .where('d.next_attempt_at', '<=', now)
-      // Per (channel, target), only the oldest pending delivery: a `title` never overtakes its `live`.
-      .where((eb) =>
-        eb.not(
-          eb.exists(
-            eb.selectFrom('deliveries as p')
-              .select('p.seq')
-              .whereRef('p.target_id', '=', 'd.target_id')
-              .whereRef('p.channel_id', '=', 'd.channel_id')
-              .where('p.status', '=', 'pending')
-              .whereRef('p.seq', '<', 'd.seq'),
-          ),
-        ),
-      )
-      .orderBy('d.next_attempt_at')
-      .orderBy('d.seq')
-      .limit(limit)
-      .execute();
-    return rows.map((row) => ({
-      delivery: deliveryFromRow(row),
-      event: eventFromRow({
-        id: row.e_id,
-        channel_id: row.e_channel_id,
-        kind: row.e_kind,
-        title: row.e_title,
-        tags: row.e_tags,
-        started_at: row.e_started_at,
-        at: row.e_at,
-        suppressed: row.e_suppressed,
-        channel: row.e_channel,
-      }),
-    }));
+    const rows = await dueQuery(this.db, now, limit).execute();
+    return rows.map(dueFromRow);
+  }
+
+  async claimDueDeliveries(now: Instant, limit: number, leaseMs: number): Promise<DueDelivery[]> {
+    return this.db.transaction().execute(async (tx) => {
+      let query = dueQuery(tx, now, limit);
+      // Concurrent claimers skip each other's rows instead of waiting for them (or taking them too).
+      if (this.dialect === 'postgres') query = query.forUpdate('d').skipLocked();
+      const rows = await query.execute();
+      if (rows.length === 0) return [];
+      const until = now + leaseMs;
+      await tx
+        .updateTable('deliveries')
+        .set({ next_attempt_at: until })
+        .where(
+          'seq',
+          'in',
+          rows.map((r) => r.seq),
+        )
+        .execute();
+      return rows.map((row) => dueFromRow({ ...row, next_attempt_at: until }));
+    });
   }
 
   async nextDeliveryAt(): Promise<Instant | undefined> {
@@ -340,9 +322,188 @@ export class KyselyStore implements Store {
       .execute();
   }
 
+  async listUsers(): Promise<StoredUser[]> {
+    const rows = await this.db.selectFrom('users').selectAll().orderBy('name').execute();
+    return rows.map(userFromRow);
+  }
+
+  async getUser(name: string): Promise<StoredUser | undefined> {
+    const row = await this.db.selectFrom('users').selectAll().where('name', '=', name).executeTakeFirst();
+    return row && userFromRow(row);
+  }
+
+  async insertUser(user: StoredUser): Promise<boolean> {
+    const result = await this.db
+      .insertInto('users')
+      .values({
+        name: user.name,
+        permissions: JSON.stringify(user.permissions),
+        allowed_ips: JSON.stringify(user.allowedIps),
+        created_at: user.createdAt,
+      })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+
+  async updateUser(name: string, change: Pick<StoredUser, 'permissions' | 'allowedIps'>): Promise<boolean> {
+    const result = await this.db
+      .updateTable('users')
+      .set({ permissions: JSON.stringify(change.permissions), allowed_ips: JSON.stringify(change.allowedIps) })
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async deleteUser(name: string): Promise<boolean> {
+    const result = await this.db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('sessions').where('user_name', '=', name).execute();
+      await tx.deleteFrom('tokens').where('user_name', '=', name).execute();
+      return tx.deleteFrom('users').where('name', '=', name).executeTakeFirst();
+    });
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  async insertToken(token: StoredToken): Promise<void> {
+    await this.db
+      .insertInto('tokens')
+      .values({
+        id: token.id,
+        user_name: token.userName,
+        name: token.name,
+        hash: token.hash,
+        created_at: token.createdAt,
+        expires_at: token.expiresAt,
+      })
+      .execute();
+  }
+
+  async getToken(id: string): Promise<StoredToken | undefined> {
+    const row = await this.db.selectFrom('tokens').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && tokenFromRow(row);
+  }
+
+  async listTokens(userName?: string): Promise<StoredToken[]> {
+    let query = this.db.selectFrom('tokens').selectAll();
+    if (userName !== undefined) query = query.where('user_name', '=', userName);
+    const rows = await query.orderBy('created_at').orderBy('id').execute();
+    return rows.map(tokenFromRow);
+  }
+
+  async deleteToken(id: string): Promise<boolean> {
+    const result = await this.db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('sessions').where('token_id', '=', id).execute();
+      return tx.deleteFrom('tokens').where('id', '=', id).executeTakeFirst();
+    });
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  async insertSession(session: StoredSession): Promise<void> {
+    await this.db
+      .insertInto('sessions')
+      .values({
+        hash: session.hash,
+        user_name: session.userName,
+        token_id: session.tokenId,
+        created_at: session.createdAt,
+        expires_at: session.expiresAt,
+      })
+      .execute();
+  }
+
+  async getSession(hash: string): Promise<StoredSession | undefined> {
+    const row = await this.db.selectFrom('sessions').selectAll().where('hash', '=', hash).executeTakeFirst();
+    return (
+      row && {
+        hash: row.hash,
+        userName: row.user_name,
+        tokenId: row.token_id,
+        createdAt: Number(row.created_at),
+        expiresAt: Number(row.expires_at),
+      }
+    );
+  }
+
+  async deleteSession(hash: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('sessions').where('hash', '=', hash).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  async deleteExpiredSessions(now: Instant): Promise<number> {
+    const result = await this.db.deleteFrom('sessions').where('expires_at', '<=', now).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  async insertKeepalive(keepalive: StoredKeepalive): Promise<void> {
+    await this.db
+      .insertInto('keepalives')
+      .values({
+        id: keepalive.id,
+        channel_id: keepalive.channelId,
+        creator_user: keepalive.creatorUser,
+        creator_ip: keepalive.creatorIp,
+        record: keepalive.record ? 1 : 0,
+        created_at: keepalive.createdAt,
+        expires_at: keepalive.expiresAt,
+      })
+      .execute();
+  }
+
+  async getKeepalive(id: string): Promise<StoredKeepalive | undefined> {
+    const row = await this.db.selectFrom('keepalives').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && keepaliveFromRow(row);
+  }
+
+  async listKeepalives(query: { readonly creatorUser?: string; readonly channelId?: string } = {}): Promise<StoredKeepalive[]> {
+    let q = this.db.selectFrom('keepalives').selectAll();
+    if (query.creatorUser !== undefined) q = q.where('creator_user', '=', query.creatorUser);
+    if (query.channelId !== undefined) q = q.where('channel_id', '=', query.channelId);
+    const rows = await q.orderBy('created_at').orderBy('id').execute();
+    return rows.map(keepaliveFromRow);
+  }
+
+  async deleteKeepalive(id: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('keepalives').where('id', '=', id).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
   close(): Promise<void> {
     return this.onClose();
   }
+}
+
+// Auth and keepalive rows are mapped here rather than in rows.ts; `Number()` because PostgreSQL
+// returns bigint columns as strings.
+function userFromRow(row: Selectable<UsersTable>): StoredUser {
+  return {
+    name: row.name,
+    permissions: JSON.parse(row.permissions) as Permission[],
+    allowedIps: JSON.parse(row.allowed_ips) as string[],
+    createdAt: Number(row.created_at),
+  };
+}
+
+function tokenFromRow(row: Selectable<TokensTable>): StoredToken {
+  return {
+    id: row.id,
+    userName: row.user_name,
+    name: row.name,
+    hash: row.hash,
+    createdAt: Number(row.created_at),
+    expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+  };
+}
+
+function keepaliveFromRow(row: Selectable<KeepalivesTable>): StoredKeepalive {
+  return {
+    id: row.id,
+    channelId: row.channel_id,
+    creatorUser: row.creator_user,
+    creatorIp: row.creator_ip,
+    record: Number(row.record) === 1,
+    createdAt: Number(row.created_at),
+    expiresAt: Number(row.expires_at),
+  };
 }
 
 async function upsertState(tx: Transaction<Database>, channelId: string, state: ChannelState): Promise<void> {
@@ -353,4 +514,61 @@ async function upsertState(tx: Transaction<Database>, channelId: string, state: 
     .values(row)
     .onConflict((oc) => oc.column('channel_id').doUpdateSet(update))
     .execute();
+}
+
+/** Pending deliveries due at `now` with their events; per (channel, target) only the oldest. */
+function dueQuery(db: Kysely<Database>, now: Instant, limit: number) {
+  return db
+    .selectFrom('deliveries as d')
+    .innerJoin('events as e', 'e.id', 'd.event_id')
+    .selectAll('d')
+    .select([
+      'e.id as e_id',
+      'e.channel_id as e_channel_id',
+      'e.kind as e_kind',
+      'e.title as e_title',
+      'e.tags as e_tags',
+      'e.started_at as e_started_at',
+      'e.at as e_at',
+      'e.suppressed as e_suppressed',
+      'e.channel as e_channel',
+    ])
+    .where('d.status', '=', 'pending')
+    .where('d.next_attempt_at', '<=', now)
+    // Per (channel, target), only the oldest pending delivery: a `title` never overtakes its `live`.
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('deliveries as p')
+            .select('p.seq')
+            .whereRef('p.target_id', '=', 'd.target_id')
+            .whereRef('p.channel_id', '=', 'd.channel_id')
+            .where('p.status', '=', 'pending')
+            .whereRef('p.seq', '<', 'd.seq'),
+        ),
+      ),
+    )
+    .orderBy('d.next_attempt_at')
+    .orderBy('d.seq')
+    .limit(limit);
+}
+
+type DueRow = Awaited<ReturnType<ReturnType<typeof dueQuery>['execute']>>[number];
+
+function dueFromRow(row: DueRow): DueDelivery {
+  return {
+    delivery: deliveryFromRow(row),
+    event: eventFromRow({
+      id: row.e_id,
+      channel_id: row.e_channel_id,
+      kind: row.e_kind,
+      title: row.e_title,
+      tags: row.e_tags,
+      started_at: row.e_started_at,
+      at: row.e_at,
+      suppressed: row.e_suppressed,
+      channel: row.e_channel,
+    }),
+  };
 }

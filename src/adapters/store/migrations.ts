@@ -58,7 +58,11 @@ export function migrations(dialect: Dialect): MigrationProvider {
           .execute();
         await db.schema
           .createTable('events')
-          .addColumn('id', 'text', (c) => c.primaryKey())
+          // `seq` keeps the order of events detected in the same millisecond (offline, then live).
+          .addColumn('seq', dialect === 'postgres' ? 'bigserial' : 'integer', (c) =>
+            dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+          )
+          .addColumn('id', 'text', (c) => c.notNull().unique())
           .addColumn('channel_id', 'text', (c) => c.notNull())
           .addColumn('kind', 'text', (c) => c.notNull())
           .addColumn('title', 'text')
@@ -98,6 +102,52 @@ export function migrations(dialect: Dialect): MigrationProvider {
           .addColumn('key', 'text', (c) => c.primaryKey())
           .addColumn('value', 'text', (c) => c.notNull())
           .execute();
+      },
+    },
+    '0002_users_tokens_sessions_keepalives': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('users')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('permissions', 'text', (c) => c.notNull())
+          .addColumn('allowed_ips', 'text', (c) => c.notNull())
+          .addColumn('created_at', instant, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('tokens')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('user_name', 'text', (c) => c.notNull())
+          .addColumn('name', 'text')
+          .addColumn('hash', 'text', (c) => c.notNull())
+          .addColumn('created_at', instant, (c) => c.notNull())
+          .addColumn('expires_at', instant)
+          .execute();
+        await db.schema.createIndex('tokens_user').on('tokens').column('user_name').execute();
+        await db.schema
+          .createTable('sessions')
+          .addColumn('hash', 'text', (c) => c.primaryKey())
+          .addColumn('user_name', 'text', (c) => c.notNull())
+          .addColumn('token_id', 'text')
+          .addColumn('created_at', instant, (c) => c.notNull())
+          .addColumn('expires_at', instant, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('sessions_user').on('sessions').column('user_name').execute();
+        await db.schema.createIndex('sessions_token').on('sessions').column('token_id').execute();
+        await db.schema.createIndex('sessions_expires').on('sessions').column('expires_at').execute();
+        // No foreign key to channels: deleting a channel must release the keepalive's reader and
+        // announce the removal, which the app does before deleting the rows itself.
+        await db.schema
+          .createTable('keepalives')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('channel_id', 'text', (c) => c.notNull())
+          .addColumn('creator_user', 'text', (c) => c.notNull())
+          .addColumn('creator_ip', 'text', (c) => c.notNull())
+          .addColumn('record', 'integer', (c) => c.notNull())
+          .addColumn('created_at', instant, (c) => c.notNull())
+          .addColumn('expires_at', instant, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('keepalives_channel').on('keepalives').column('channel_id').execute();
+        await db.schema.createIndex('keepalives_creator').on('keepalives').column('creator_user').execute();
       },
     },
   };

@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import type { Insertable, Selectable } from 'kysely';
 import type { ChannelEvent, ChannelState, EventKind, Liveness, SuppressionReason } from '../../core/model.js';
 import type { ChannelSnapshot } from '../../core/notification.js';
 import type { Delivery, DeliveryStatus, StoredChannel, StoredEvent, StoredTarget, Subscription, ChannelSource } from '../../ports/store.js';
@@ -86,7 +86,7 @@ export function stateFromRow(row: ChannelStateTable): ChannelState {
   };
 }
 
-export function eventToRow(e: StoredEvent): EventsTable {
+export function eventToRow(e: StoredEvent): Insertable<EventsTable> {
   return {
     id: e.id,
     channel_id: e.channelId,
@@ -100,7 +100,7 @@ export function eventToRow(e: StoredEvent): EventsTable {
   };
 }
 
-export function eventFromRow(row: EventsTable): StoredEvent {
+export function eventFromRow(row: Omit<Selectable<EventsTable>, 'seq'>): StoredEvent {
   const event: ChannelEvent = {
     id: row.id,
     channelId: row.channel_id,

@@ -48,6 +48,7 @@ export interface ChannelStateTable {
 }
 
 export interface EventsTable {
+  seq: Generated<number>;
   id: string;
   channel_id: string;
   kind: string;
@@ -78,6 +79,42 @@ export interface SettingsTable {
   value: ColumnType<string, string, string>;
 }
 
+export interface UsersTable {
+  name: string;
+  /** JSON array of `{ action, channels? }`. */
+  permissions: string;
+  /** JSON array of IPs or CIDRs. */
+  allowed_ips: string;
+  created_at: number;
+}
+
+export interface TokensTable {
+  id: string;
+  user_name: string;
+  name: string | null;
+  hash: string;
+  created_at: number;
+  expires_at: number | null;
+}
+
+export interface SessionsTable {
+  hash: string;
+  user_name: string;
+  token_id: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface KeepalivesTable {
+  id: string;
+  channel_id: string;
+  creator_user: string;
+  creator_ip: string;
+  record: number;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface Database {
   channels: ChannelsTable;
   targets: TargetsTable;
@@ -86,4 +123,8 @@ export interface Database {
   events: EventsTable;
   deliveries: DeliveriesTable;
   settings: SettingsTable;
+  users: UsersTable;
+  tokens: TokensTable;
+  sessions: SessionsTable;
+  keepalives: KeepalivesTable;
 }
