@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { channelSchema, durationSchema, targetSchema } from '../app/inputs.js';
+import { channelSchema, durationSchema, idSchema, targetSchema } from '../app/inputs.js';
 
 const port = z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535);
 const positiveInt = z.coerce.number({ error: 'must be a number' }).int().positive();
@@ -39,6 +39,10 @@ export const configSchema = z.strictObject({
   log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') }).prefault({}),
   targets: z.array(targetSchema).default([]),
   channels: z.array(channelSchema).default([]),
+  /** iCalendar feeds shown on the schedule; `channel` ties a feed's events to one channel. */
+  schedules: z
+    .array(z.strictObject({ url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }), channel: idSchema.optional(), refresh: durationSchema.prefault('1h') }))
+    .default([]),
 });
 
 export type Config = z.output<typeof configSchema>;
