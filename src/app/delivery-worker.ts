@@ -1,10 +1,22 @@
+import { contentId } from '../core/event-id.js';
+import type { Templates } from '../core/messages/message.js';
+import { compileTemplate, type Template } from '../core/messages/template.js';
+import { EVENT_KINDS } from '../core/model.js';
 import { notificationOf } from '../core/notification.js';
+import type { Instant } from '../core/time.js';
 import type { Cancel, Clock, Timers } from '../ports/clock.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { Logger } from '../ports/logger.js';
 import type { Metrics } from '../ports/metrics.js';
-import type { Notifier, SendResult } from '../ports/notifier.js';
-import type { DueDelivery, Store } from '../ports/store.js';
+import type { Notifier, SendAction, SendResult, Target } from '../ports/notifier.js';
+import type { Delivery, DueDelivery, Store, StoredEvent } from '../ports/store.js';
+import { parseRateLimit, subscriptionWishes } from './inputs.js';
+
+/** What one due delivery turns into once the subscription's wishes and the earlier message are known. */
+type Plan =
+  | { readonly kind: 'send'; readonly action: SendAction; readonly templates: Templates }
+  /** Nothing to put on the wire (e.g. an offline edit with no live message); recorded as done. */
+  | { readonly kind: 'skip'; readonly reason: string };
 
 export interface DeliveryPolicy {
   readonly concurrency: number;
@@ -33,6 +45,12 @@ export interface DeliveryWorkerDeps {
  * Drains the durable outbox: due deliveries → notifier → sent, or rescheduled with exponential
  * backoff (honouring the provider's Retry-After), or failed when not retryable or out of attempts.
  * Per (channel, target) only the oldest pending delivery is due, so events arrive in order.
+ *
+ * An `offline` delivery for a subscription with `onOffline: edit | delete` edits or retracts the
+ * message its session's `live` delivery posted (the provider message id kept with that delivery).
+ * Back-pressure is per target: a provider's Retry-After (or a spent quota) holds every delivery
+ * to that target, and a target's `rateLimit` option spaces sends; a held delivery keeps its place
+ * and its attempt count.
  */
 export class DeliveryWorker {
   private readonly deps: DeliveryWorkerDeps;
@@ -41,6 +59,11 @@ export class DeliveryWorker {
   private running: Promise<void> | null = null;
   private again = false;
   private started = false;
+  /** Per target: no request before this instant (the provider asked for a pause). */
+  private readonly pausedUntil = new Map<string, Instant>();
+  /** Per target: send instants inside the rate-limit window. */
+  private readonly recentSends = new Map<string, Instant[]>();
+  private readonly templateCache = new Map<string, Template | null>();
 
   constructor(deps: DeliveryWorkerDeps) {
     this.deps = deps;
@@ -113,11 +136,24 @@ export class DeliveryWorker {
     if (!target || !notifier) {
       result = { ok: false, retryable: false, retryAfterMs: null, error: target ? `no notifier for ${target.type}` : 'target was deleted' };
     } else {
-      try {
-        result = await notifier.send(notificationOf(event, event.channel), target, this.stopping.signal);
-      } catch (error) {
-        this.deps.logger.error({ target: delivery.targetId, err: error }, 'notifier threw');
-        result = { ok: false, retryable: true, retryAfterMs: null, error: 'notifier error' };
+      const heldUntil = this.hold(target);
+      if (heldUntil !== null) return this.defer(delivery, heldUntil);
+      const plan = await this.plan(delivery, event, notifier);
+      if (plan.kind === 'skip') {
+        result = { ok: true, messageId: null, detail: plan.reason };
+      } else {
+        try {
+          result = await notifier.send(notificationOf(event, event.channel), target, {
+            action: plan.action,
+            templates: plan.templates,
+            signal: this.stopping.signal,
+          });
+        } catch (error) {
+          this.deps.logger.error({ target: delivery.targetId, err: error }, 'notifier threw');
+          result = { ok: false, retryable: true, retryAfterMs: null, error: 'notifier error' };
+        }
+        const pause = result.ok ? (result.pauseMs ?? null) : result.retryAfterMs;
+        if (pause !== null && pause > 0) this.pausedUntil.set(target.id, this.deps.clock.now() + Math.min(pause, this.deps.policy.retryAfterMaxMs));
       }
     }
     if (this.stopping.signal.aborted && !result.ok) return; // shutting down: leave it pending
@@ -132,7 +168,7 @@ export class DeliveryWorker {
         now,
       );
       this.deps.metrics.delivery(type, 'sent');
-      log.info({ attempts }, 'delivered');
+      log.info({ attempts, detail: result.detail }, 'delivered');
     } else if (result.retryable && attempts < this.deps.policy.maxAttempts) {
       const next = now + this.backoff(attempts, result.retryAfterMs);
       await this.deps.store.updateDelivery(
@@ -159,6 +195,81 @@ export class DeliveryWorker {
       attempts,
       error: result.ok ? null : result.error,
     });
+  }
+
+  /**
+   * When the target may next be called, if not now: a provider's pause, or a full rate-limit
+   * window. Otherwise takes a slot (synchronously, so parallel attempts cannot both take the last).
+   */
+  private hold(target: Target): Instant | null {
+    const now = this.deps.clock.now();
+    const paused = this.pausedUntil.get(target.id);
+    if (paused !== undefined) {
+      if (paused > now) return paused;
+      this.pausedUntil.delete(target.id);
+    }
+    const raw = target.options['rateLimit'];
+    const limit = typeof raw === 'string' ? parseRateLimit(raw) : undefined;
+    if (!limit) return null;
+    const recent = (this.recentSends.get(target.id) ?? []).filter((t) => t > now - limit.perMs);
+    if (recent.length >= limit.count) {
+      this.recentSends.set(target.id, recent);
+      return recent[0]! + limit.perMs;
+    }
+    recent.push(now);
+    this.recentSends.set(target.id, recent);
+    return null;
+  }
+
+  /** Held back by the target, not failed: same attempts, same last error, later. */
+  private async defer(delivery: Delivery, until: Instant): Promise<void> {
+    await this.deps.store.updateDelivery(
+      delivery.seq,
+      { status: 'pending', attempts: delivery.attempts, nextAttemptAt: until, lastError: delivery.lastError, providerMessageId: delivery.providerMessageId },
+      this.deps.clock.now(),
+    );
+  }
+
+  /** Post, or edit/retract the session's live message, per the subscription's `onOffline`. */
+  private async plan(delivery: Delivery, event: StoredEvent, notifier: Notifier): Promise<Plan> {
+    const subscription = (await this.deps.store.listSubscriptions(delivery.channelId)).find((s) => s.targetId === delivery.targetId);
+    const wishes = subscriptionWishes(subscription);
+    const templates = this.templates(wishes.template);
+    if (event.kind !== 'offline' || wishes.onOffline === 'none') return { kind: 'send', action: { kind: 'post' }, templates };
+    const wantsOfflinePost = subscription?.events.includes('offline') ?? false;
+    const kind = wishes.onOffline === 'edit' ? 'edit' : 'retract';
+    const messageId = notifier.supports[kind] ? await this.liveMessageId(delivery, event) : null;
+    if (messageId !== null) return { kind: 'send', action: { kind, messageId }, templates };
+    if (wantsOfflinePost) return { kind: 'send', action: { kind: 'post' }, templates };
+    return {
+      kind: 'skip',
+      reason: notifier.supports[kind] ? `no live message of this session to ${kind}` : `${notifier.type} targets cannot ${kind} a message`,
+    };
+  }
+
+  /** The provider's id of the message the session's `live` delivery to this target posted. */
+  private async liveMessageId(delivery: Delivery, event: StoredEvent): Promise<string | null> {
+    // Event ids are content-derived (core/decide): the session's live event id is known without a lookup.
+    const liveId = contentId(event.channelId, 'live', event.startedAt ?? 0);
+    const [live] = await this.deps.store.listDeliveries({ eventId: liveId, targetId: delivery.targetId, status: 'sent', limit: 1 });
+    return live?.providerMessageId ?? null;
+  }
+
+  private templates(sources: Partial<Record<string, string>>): Templates {
+    const out: Partial<Record<(typeof EVENT_KINDS)[number], Template>> = {};
+    for (const kind of EVENT_KINDS) {
+      const source = sources[kind];
+      if (source === undefined) continue;
+      let compiled = this.templateCache.get(source);
+      if (compiled === undefined) {
+        // Checked at config load; a row edited by hand falls back to the default wording.
+        const result = compileTemplate(source);
+        compiled = result.ok ? result.template : null;
+        this.templateCache.set(source, compiled);
+      }
+      if (compiled !== null) out[kind] = compiled;
+    }
+    return out;
   }
 
   /** Exponential with ±20 % jitter; a provider's Retry-After wins (within a cap). */

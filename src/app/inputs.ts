@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { compileTemplate } from '../core/messages/template.js';
 import { EVENT_KINDS, type Channel, type EventKind } from '../core/model.js';
 import { parseDuration } from '../core/time.js';
 import type { Notifier, OptionIssue, Target } from '../ports/notifier.js';
@@ -21,15 +22,60 @@ export const durationSchema = z.string({ error: 'must be a duration string like 
   return ms;
 });
 
+/** A per-target rate limit: at most `count` sends in any `perMs` window. */
+export interface RateLimit {
+  readonly count: number;
+  readonly perMs: number;
+}
+
+/** Parses `5/2s` (five per two seconds) or `30/1m`; undefined when malformed. */
+export function parseRateLimit(text: string): RateLimit | undefined {
+  const match = /^\s*(\d+)\s*\/\s*(\S+)\s*$/.exec(text);
+  if (!match) return undefined;
+  const count = Number(match[1]);
+  const perMs = parseDuration(match[2] ?? '');
+  return count >= 1 && perMs !== undefined && perMs > 0 ? { count, perMs } : undefined;
+}
+
 export const DEFAULT_EVENTS: readonly EventKind[] = ['live', 'title'];
+
+/** What to do with a session's live message when the stream ends (targets that cannot edit post instead). */
+export const OFFLINE_ACTIONS = ['edit', 'delete', 'none'] as const;
+export type OfflineAction = (typeof OFFLINE_ACTIONS)[number];
+
+/** A message template (`{{channel.name}} is live: {{title}}`), compiled once here so mistakes fail at load. */
+const templateSource = z.string({ error: 'must be a string' }).superRefine((source, ctx) => {
+  const compiled = compileTemplate(source);
+  if (!compiled.ok) ctx.addIssue({ code: 'custom', message: compiled.error });
+});
+const templatesSchema = z.strictObject({ live: templateSource.optional(), title: templateSource.optional(), offline: templateSource.optional() });
 
 const subscriptionSchema = z.union([
   idSchema,
   z.strictObject({
     target: idSchema,
     events: z.array(z.enum(EVENT_KINDS as [EventKind, ...EventKind[]])).min(1).optional(),
+    onOffline: z.enum(OFFLINE_ACTIONS).optional(),
+    /** Per-event message text overriding the target kind's default. */
+    template: templatesSchema.optional(),
   }),
 ]);
+
+/** A subscription's notifier wishes, kept in `Subscription.options`. */
+export interface SubscriptionWishes {
+  readonly onOffline: OfflineAction;
+  readonly template: Readonly<Partial<Record<EventKind, string>>>;
+}
+
+const wishesSchema = z.object({
+  onOffline: z.enum(OFFLINE_ACTIONS).catch('none').default('none'),
+  template: z.partialRecord(z.enum(EVENT_KINDS as [EventKind, ...EventKind[]]), z.string()).catch({}).default({}),
+});
+
+/** Reads the wishes of a stored subscription (none when there is no subscription any more). */
+export function subscriptionWishes(subscription: Subscription | undefined): SubscriptionWishes {
+  return wishesSchema.parse(subscription?.options ?? {});
+}
 
 export const channelSchema = z.strictObject({
   id: idSchema,
@@ -43,9 +89,10 @@ export const channelSchema = z.strictObject({
 });
 export type ChannelInput = z.output<typeof channelSchema>;
 
+/** `type` may be left out when `url` is an Apprise-style shorthand (`ntfy://…`, `mqtt://…`) naming the kind. */
 export const targetSchema = z.looseObject({
   id: idSchema,
-  type: z.string({ error: 'is required' }).min(1),
+  type: z.string({ error: 'must be a string' }).min(1).optional(),
 });
 export type TargetInput = z.output<typeof targetSchema>;
 
@@ -78,7 +125,10 @@ export function toChannel(
       channelId: input.id,
       targetId,
       events: typeof entry === 'string' ? DEFAULT_EVENTS : (entry.events ?? DEFAULT_EVENTS),
-      options: {},
+      options:
+        typeof entry === 'string'
+          ? {}
+          : { ...(entry.onOffline ? { onOffline: entry.onOffline } : {}), ...(entry.template ? { template: entry.template } : {}) },
     });
   });
   if (issues.length > 0) return { ok: false, issues };
@@ -98,16 +148,44 @@ export function toChannel(
   };
 }
 
-/** Checks a parsed target against the notifier registry. */
+/**
+ * Checks a parsed target against the notifier registry. A `url` with a notifier's shorthand
+ * scheme (`ntfy://host/topic`) is expanded into that notifier's options (explicit options win)
+ * and names the type. `rateLimit` (`5/2s`) is common to every kind and read by the delivery worker.
+ */
 export function toTarget(input: TargetInput, registries: Registries): { ok: true; target: Target } | { ok: false; issues: OptionIssue[] } {
-  const { id, type, ...rest } = input;
-  const notifier = registries.notifiers.get(type);
-  if (!notifier) {
-    return { ok: false, issues: [{ path: 'type', message: `unknown target type "${type}" (known: ${[...registries.notifiers.keys()].join(', ')})` }] };
+  const { id, type, rateLimit, ...rest } = input;
+  const known = () => [...registries.notifiers.keys()].join(', ');
+  const issues: OptionIssue[] = [];
+  let kind = type;
+  let raw: Record<string, unknown> = rest;
+  const url = rest['url'];
+  const scheme = typeof url === 'string' ? /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase() : undefined;
+  if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') {
+    const byScheme = [...registries.notifiers.values()].find((n) => n.schemes.includes(scheme));
+    if (!byScheme) {
+      const schemes = [...registries.notifiers.values()].flatMap((n) => n.schemes.map((s) => `${s}://`));
+      return { ok: false, issues: [{ path: 'url', message: `unknown scheme ${scheme}:// (known: ${schemes.join(', ')})` }] };
+    }
+    if (type !== undefined && type !== byScheme.type) {
+      return { ok: false, issues: [{ path: 'type', message: `"${type}" does not match the ${scheme}:// URL (a ${byScheme.type} target)` }] };
+    }
+    const expanded = byScheme.optionsFromUrl(url as string);
+    if (!expanded.ok) return expanded;
+    const { url: _shorthand, ...explicit } = rest;
+    raw = { ...expanded.options, ...explicit };
+    kind = byScheme.type;
   }
-  const parsed = notifier.parseOptions(rest);
-  if (!parsed.ok) return parsed;
-  return { ok: true, target: { id, type, options: parsed.options } };
+  if (kind === undefined) return { ok: false, issues: [{ path: 'type', message: `is required unless url is a shorthand like ntfy://host/topic (types: ${known()})` }] };
+  const notifier = registries.notifiers.get(kind);
+  if (!notifier) return { ok: false, issues: [{ path: 'type', message: `unknown target type "${kind}" (known: ${known()})` }] };
+  if (rateLimit !== undefined && (typeof rateLimit !== 'string' || parseRateLimit(rateLimit) === undefined)) {
+    issues.push({ path: 'rateLimit', message: 'must be sends per duration, like 5/2s or 30/1m' });
+  }
+  const parsed = notifier.parseOptions(raw);
+  if (!parsed.ok) issues.push(...parsed.issues);
+  if (!parsed.ok || issues.length > 0) return { ok: false, issues };
+  return { ok: true, target: { id, type: kind, options: rateLimit === undefined ? parsed.options : { ...parsed.options, rateLimit } } };
 }
 
 /** zod issues as `path: message` pairs. */

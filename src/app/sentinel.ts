@@ -1,10 +1,11 @@
 import { decide, isMaterialChange } from '../core/decide.js';
-import { INITIAL_STATE, channelStatus, type Channel, type ChannelState, type Observation, type Policy } from '../core/model.js';
+import { INITIAL_STATE, channelStatus, type Channel, type ChannelState, type EventKind, type Observation, type Policy } from '../core/model.js';
 import { snapshotOf } from '../core/notification.js';
 import type { Clock } from '../ports/clock.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { Logger } from '../ports/logger.js';
 import type { StateTouch, Store, StoredEvent, Subscription } from '../ports/store.js';
+import { subscriptionWishes } from './inputs.js';
 
 export interface SentinelDeps {
   readonly store: Store;
@@ -114,7 +115,7 @@ export class Sentinel {
     const subs = this.subscriptions.get(channelId) ?? [];
     const deliveries = stored
       .filter((e) => e.suppressed === null)
-      .flatMap((e) => subs.filter((s) => s.events.includes(e.kind)).map((s) => ({ eventId: e.id, targetId: s.targetId })));
+      .flatMap((e) => subs.filter((s) => wantsDelivery(s, e.kind)).map((s) => ({ eventId: e.id, targetId: s.targetId })));
     await this.deps.store.commit({ channelId, state, events: stored, deliveries });
     // Only after the commit: a crash before it must leave memory and disk agreeing.
     if (!this.channels.has(channelId)) return;
@@ -136,4 +137,9 @@ export class Sentinel {
     this.touched.clear();
     await this.deps.store.touch(batch);
   }
+}
+
+/** A subscription gets the events it asked for, and `offline` too when it wants its live message edited or retracted. */
+function wantsDelivery(subscription: Subscription, kind: EventKind): boolean {
+  return subscription.events.includes(kind) || (kind === 'offline' && subscriptionWishes(subscription).onOffline !== 'none');
 }

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import type { Notification } from '../../../core/notification.js';
 import { redactUrl } from '../../../core/redact.js';
 import type { HttpClient } from '../../../ports/http-client.js';
-import type { Notifier, SendResult, Target } from '../../../ports/notifier.js';
-import { parseOptionsWith } from '../options.js';
+import type { Notifier, OptionsResult, SendContext, SendResult, Target } from '../../../ports/notifier.js';
+import { parseOptionsWith, shorthand } from '../options.js';
 import { resultOfHttp } from '../http-result.js';
 import { webhookBody } from './webhook.body.js';
 
@@ -27,20 +27,36 @@ export interface WebhookDeps {
  */
 export class WebhookNotifier implements Notifier {
   readonly type = 'webhook';
+  readonly schemes = ['json', 'jsons'];
   readonly secretOptions = ['secret', 'headers'];
+  /** A webhook receives each event as it is; what it does with an earlier one is its business. */
+  readonly supports = { edit: false, retract: false };
   private readonly deps: WebhookDeps;
 
   constructor(deps: WebhookDeps) {
     this.deps = deps;
   }
 
-  parseOptions(raw: unknown) {
+  /** `json://host[:port]/path` posts over plain HTTP, `jsons://` over HTTPS (user info and query kept). */
+  optionsFromUrl(raw: string): OptionsResult {
+    const parsed = shorthand(raw, 'json://host/path');
+    if (!parsed.ok) return parsed;
+    const url = new URL(parsed.url.href.replace(/^jsons?:/, parsed.url.protocol === 'jsons:' ? 'https:' : 'http:'));
+    return { ok: true, options: { url: url.href } };
+  }
+
+  parseOptions(raw: unknown): OptionsResult {
     return parseOptionsWith(options, raw);
   }
 
-  async send(notification: Notification, target: Target, signal: AbortSignal): Promise<SendResult> {
+  /** The webhook body; a contract, the same for every event kind. */
+  render(notification: Notification) {
+    return webhookBody(notification);
+  }
+
+  async send(notification: Notification, target: Target, { signal }: SendContext): Promise<SendResult> {
     const opts = target.options as Options;
-    const body = JSON.stringify(webhookBody(notification));
+    const body = JSON.stringify(this.render(notification));
     const headers: Record<string, string> = {
       ...opts.headers,
       'content-type': 'application/json',
