@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseExpiry, refreshAt, type TokenShape } from './expiry.js';
+import { redactStreamUrl } from './redact-path.js';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 const S = Math.floor(NOW / 1000) + 600; // ten minutes ahead, in epoch seconds
@@ -72,5 +73,16 @@ describe('refreshAt', () => {
     ['already expired: now', -5_000, 0],
   ])('%s', (_name, ahead, expected) => {
     expect(refreshAt(NOW + ahead, NOW) - NOW).toBe(expected);
+  });
+});
+
+describe('redactStreamUrl', () => {
+  it.each([
+    ['a secure_link token in the path', 'http://o.example/t/Xk3QaBcDeFgHiJkLmN12/1767225600/live/index.m3u8', 'http://o.example/t/REDACTED/1767225600/live/index.m3u8'],
+    ['the comma form', 'http://o.example/p/Xk3QaBcDeFgHiJkLmN12,1767225600/i.m3u8', 'http://o.example/p/REDACTED/i.m3u8'],
+    ['query secrets too', 'http://o.example/live/i.m3u8?token=abc&x=1', 'http://o.example/live/i.m3u8?token=REDACTED&x=1'],
+    ['plain names kept', 'http://o.example/live/720p/seg_00001.ts', 'http://o.example/live/720p/seg_00001.ts'],
+  ])('%s', (_name, url, expected) => {
+    expect(redactStreamUrl(url)).toBe(expected);
   });
 });

@@ -1,0 +1,108 @@
+import { Agent, request, type Dispatcher } from 'undici';
+import type { Upstream, UpstreamBytes, UpstreamText } from '../../app/playback/ports.js';
+
+export interface UndiciUpstreamOptions {
+  readonly userAgent: string;
+  /** Keep-alive sockets per origin (segments of many viewers in parallel). */
+  readonly connectionsPerOrigin: number;
+  /** Largest playlist read. */
+  readonly maxPlaylistBytes: number;
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+/** Response headers a player needs, passed through from the origin. */
+const PASS_HEADERS = ['content-type', 'content-length', 'content-range', 'accept-ranges', 'last-modified', 'etag', 'cache-control'];
+
+/**
+ * The proxy's undici client. Playlists are read whole (capped); bytes are returned as the
+ * response stream itself — never buffered — with a `Range` header forwarded. Redirects are
+ * followed (at most 5) so a CDN's token-handing redirect works.
+ */
+export class UndiciUpstream implements Upstream {
+  private readonly agent: Agent;
+  private readonly options: UndiciUpstreamOptions;
+
+  constructor(options: UndiciUpstreamOptions) {
+    this.options = options;
+    this.agent = new Agent({ connections: options.connectionsPerOrigin, keepAliveTimeout: 30_000, pipelining: 1 });
+  }
+
+  async text(url: string, signal: AbortSignal): Promise<UpstreamText> {
+    const res = await this.follow(url, {}, signal);
+    if (!res.ok) return res;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of res.data.body as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > this.options.maxPlaylistBytes) {
+          res.data.body.destroy();
+          return { ok: false, reason: 'playlist too large' };
+        }
+        chunks.push(chunk);
+      }
+    } catch (error) {
+      return { ok: false, reason: failure(error, signal) };
+    }
+    return { ok: true, status: res.data.statusCode, url: res.url, body: Buffer.concat(chunks).toString('utf8') };
+  }
+
+  async open(url: string, options: { readonly range?: string | undefined; readonly signal: AbortSignal }): Promise<UpstreamBytes> {
+    const res = await this.follow(url, options.range !== undefined ? { range: options.range } : {}, options.signal);
+    if (!res.ok) return res;
+    const headers: Record<string, string> = {};
+    for (const name of PASS_HEADERS) {
+      const value = res.data.headers[name];
+      if (typeof value === 'string') headers[name] = value;
+    }
+    return { ok: true, status: res.data.statusCode, headers, body: res.data.body };
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+
+  private async follow(
+    url: string,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<{ ok: true; url: string; data: Dispatcher.ResponseData } | { ok: false; reason: string }> {
+    let current = url;
+    for (let hop = 0; hop <= 5; hop++) {
+      let parsed: URL;
+      try {
+        parsed = new URL(current);
+      } catch {
+        return { ok: false, reason: 'bad upstream URL' };
+      }
+      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return { ok: false, reason: 'unsupported upstream scheme' };
+      let data: Dispatcher.ResponseData;
+      try {
+        data = await request(parsed, {
+          method: 'GET',
+          headers: { 'user-agent': this.options.userAgent, ...headers },
+          signal,
+          dispatcher: this.agent,
+          headersTimeout: 15_000,
+          bodyTimeout: 30_000,
+        });
+      } catch (error) {
+        return { ok: false, reason: failure(error, signal) };
+      }
+      const location = data.headers.location;
+      if (REDIRECTS.has(data.statusCode) && typeof location === 'string') {
+        await data.body.dump();
+        current = new URL(location, parsed).href;
+        continue;
+      }
+      return { ok: true, url: parsed.href, data };
+    }
+    return { ok: false, reason: 'too many redirects' };
+  }
+}
+
+/** A reason without the URL (it may carry a token). */
+function failure(error: unknown, signal: AbortSignal): string {
+  if (signal.aborted) return 'upstream timed out or was aborted';
+  return `upstream network error (${(error as { code?: string }).code ?? (error instanceof Error ? error.name : 'unknown')})`;
+}

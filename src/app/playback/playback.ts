@@ -1,0 +1,238 @@
+import type { Readable } from 'node:stream';
+import { collectUris, playlistVariables, rewritePlaylist, withDirectives, type UriRef } from '../../core/hls/rewrite.js';
+import type { Clock } from '../../ports/clock.js';
+import type { StreamSource } from '../../ports/extractor.js';
+import type { Logger } from '../../ports/logger.js';
+import type { Readers } from '../readers.js';
+import { currentSource, type Refresher, type Streams } from '../refresher.js';
+import type { TokenSealer, Upstream } from './ports.js';
+import type { SharedPlaylists } from './shared-playlists.js';
+import { proxyTokenSchema, type Locator, type ProxyToken } from './tokens.js';
+
+export interface PlaybackOptions {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly readers: Readers;
+  readonly refresher: Refresher;
+  readonly sealer: TokenSealer;
+  readonly upstream: Upstream;
+  readonly playlists: SharedPlaylists;
+  readonly channelExists: (id: string) => Promise<boolean>;
+  readonly newViewerId: () => string;
+  /** Where the proxy routes are mounted, e.g. `/api/v1/proxy`. */
+  readonly basePath: string;
+  /** Lifetime of a playlist URL: a player keeps its variant URLs for the whole session. */
+  readonly playlistTokenMs: number;
+  /** Lifetime of a segment URL: reissued with every playlist reload. */
+  readonly segmentTokenMs: number;
+}
+
+export interface PlaybackVariant {
+  readonly url: string;
+  readonly quality: string;
+  readonly width: number | null;
+  readonly height: number | null;
+  readonly bandwidth: number | null;
+}
+
+export type StartResult =
+  | { readonly ok: true; readonly viewer: string; readonly master: string; readonly variants: readonly PlaybackVariant[] }
+  | { readonly ok: false; readonly status: 404 | 502; readonly reason: string };
+
+/** What the proxy route sends. Errors carry no upstream URL. */
+export type ProxyReply =
+  | { readonly kind: 'playlist'; readonly body: string }
+  | { readonly kind: 'bytes'; readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: Readable }
+  | { readonly kind: 'error'; readonly status: number; readonly message: string };
+
+const REFUSED = new Set([403, 410]);
+/** Extensions a proxy URL may end in (players and browsers sniff them); anything else is `data`. */
+const SAFE_EXTENSIONS = new Set(['ts', 'm4s', 'mp4', 'm4a', 'm4v', 'aac', 'mp3', 'ac3', 'ec3', 'vtt', 'webvtt', 'key', 'json', 'cmfv', 'cmfa', 'fmp4']);
+
+/**
+ * Playback through onair's HLS proxy. A viewer gets proxy URLs (sealed, expiring tokens naming
+ * what to fetch by meaning — see `Locator`), never an upstream URL. Each request through them
+ * keeps the viewer's reader alive; playlists come from the shared upstream cache and are
+ * rewritten so every URI in them is a proxy URL again; bytes stream through. A 403/410 from the
+ * origin triggers one refresh for the channel and the request is retried with the fresh URL,
+ * found again in the fresh playlists — the player never sees it.
+ */
+export class Playback {
+  private readonly o: PlaybackOptions;
+
+  constructor(options: PlaybackOptions) {
+    this.o = options;
+  }
+
+  /** Starts a playback session: the caller becomes a viewer reader; returns proxy paths. */
+  async start(channelId: string): Promise<StartResult> {
+    if (!(await this.o.channelExists(channelId))) return { ok: false, status: 404, reason: `no channel "${channelId}"` };
+    const viewer = this.o.newViewerId();
+    this.o.readers.acquire(channelId, 'viewer', viewer);
+    const current = await this.o.refresher.current(channelId);
+    if (!current.ok) {
+      this.o.readers.release(channelId, 'viewer', viewer);
+      return { ok: false, status: 502, reason: current.reason };
+    }
+    const streams = current.streams;
+    const base = { c: channelId, v: viewer, g: streams.generation };
+    return {
+      ok: true,
+      viewer,
+      master: this.path(this.token(base, true, { t: 'master' }), 'index.m3u8'),
+      variants: streams.sources.map((s) => ({
+        url: this.path(this.token(base, true, sourceLocator(s)), 'index.m3u8'),
+        quality: s.quality,
+        width: s.width ?? null,
+        height: s.height ?? null,
+        bandwidth: s.bandwidth ?? null,
+      })),
+    };
+  }
+
+  /**
+   * Serves one proxy request. A token onair did not seal, a tampered one, an expired one or one
+   * for a channel that no longer exists is refused before anything is fetched.
+   */
+  async serve(token: string, directives: readonly (readonly [string, string])[], range: string | undefined): Promise<ProxyReply> {
+    const parsed = proxyTokenSchema.safeParse(this.o.sealer.open(token));
+    if (!parsed.success) return { kind: 'error', status: 403, message: 'invalid proxy URL' };
+    const tok = parsed.data;
+    if (tok.e <= this.o.clock.now()) return { kind: 'error', status: 403, message: 'proxy URL expired' };
+    if (!(await this.o.channelExists(tok.c))) return { kind: 'error', status: 403, message: 'proxy URL for an unknown channel' };
+    this.o.readers.acquire(tok.c, 'viewer', tok.v);
+    const current = await this.o.refresher.current(tok.c);
+    if (!current.ok) return { kind: 'error', status: 502, message: 'stream unavailable' };
+    return tok.pl ? this.playlist(tok, current.streams, directives) : this.bytes(tok, current.streams, range);
+  }
+
+  private async playlist(tok: ProxyToken, streams: Streams, directives: readonly (readonly [string, string])[]): Promise<ProxyReply> {
+    if (tok.l.t === 'master' && streams.master === null) return { kind: 'playlist', body: this.writtenMaster(tok, streams) };
+    // The player keeps a playlist URL for its whole session: always fetch the current one.
+    let url = await this.locate(tok.l, streams, tok.g !== streams.generation);
+    if (url === null) return { kind: 'error', status: 404, message: 'stream no longer offered' };
+    let res = await this.o.playlists.get(withDirectives(url, directives));
+    if (res.ok && REFUSED.has(res.status)) {
+      const refreshed = await this.o.refresher.refreshAfterRefusal(tok.c, streams.generation);
+      if (!refreshed.ok) return { kind: 'error', status: 502, message: 'stream unavailable' };
+      streams = refreshed.streams;
+      url = await this.locate(tok.l, streams, true);
+      if (url === null) return { kind: 'error', status: 404, message: 'stream no longer offered' };
+      res = await this.o.playlists.get(withDirectives(url, directives));
+    }
+    if (!res.ok) return { kind: 'error', status: 502, message: 'upstream unreachable' };
+    if (res.status !== 200) return { kind: 'error', status: res.status === 404 || res.status === 410 ? 404 : 502, message: `upstream answered ${res.status}` };
+    const imports = res.body.includes('IMPORT=') ? await this.importsFor(tok.l, streams) : undefined;
+    const parent = withUrl(tok.l, url);
+    const base = { c: tok.c, v: tok.v, g: streams.generation };
+    const body = rewritePlaylist(
+      res.body,
+      res.url,
+      (ref) => `${nameOf(ref)}?t=${this.token(base, ref.playlist, { t: 'child', u: ref.url, i: ref.ident, p: parent })}`,
+      imports ? { imports } : {},
+    );
+    return { kind: 'playlist', body };
+  }
+
+  private async bytes(tok: ProxyToken, streams: Streams, range: string | undefined): Promise<ProxyReply> {
+    // A segment URL is used as signed while it works (old tokens overlap new ones); only a
+    // refusal makes it worth finding the segment again in a freshly resolved playlist.
+    const url = await this.locate(tok.l, streams, false);
+    if (url === null) return { kind: 'error', status: 404, message: 'not found' };
+    let res = await this.o.upstream.open(url, { range, signal: AbortSignal.timeout(30_000) });
+    if (res.ok && REFUSED.has(res.status)) {
+      discard(res.body);
+      const refreshed = await this.o.refresher.refreshAfterRefusal(tok.c, tok.g);
+      if (!refreshed.ok) return { kind: 'error', status: 502, message: 'stream unavailable' };
+      const again = await this.locate(tok.l, refreshed.streams, true);
+      if (again === null) return { kind: 'error', status: 404, message: 'not found' };
+      this.o.logger.debug({ channel: tok.c, ident: tok.l.t === 'child' ? tok.l.i : tok.l.t }, 'refetching a refused segment with a fresh token');
+      res = await this.o.upstream.open(again, { range, signal: AbortSignal.timeout(30_000) });
+    }
+    if (!res.ok) return { kind: 'error', status: 502, message: 'upstream unreachable' };
+    return { kind: 'bytes', status: res.status, headers: res.headers, body: res.body };
+  }
+
+  /**
+   * The upstream URL of a locator. `rederive` false: the URL as signed. True: found again from
+   * the current streams — a source by the matcher, a child by its ident in its parent's
+   * current playlist (falling back to the signed URL when it is not there any more).
+   */
+  private async locate(loc: Locator, streams: Streams, rederive: boolean): Promise<string | null> {
+    switch (loc.t) {
+      case 'master':
+        return streams.master;
+      case 'source':
+        return currentSource(fromLocator(loc), streams)?.url ?? null;
+      case 'child': {
+        if (!rederive) return loc.u;
+        const parentUrl = await this.locate(loc.p, streams, true);
+        if (parentUrl === null) return loc.u;
+        const parent = await this.o.playlists.get(parentUrl);
+        if (!parent.ok || parent.status !== 200) return loc.u;
+        return collectUris(parent.body, parent.url).find((r) => r.ident === loc.i)?.url ?? loc.u;
+      }
+    }
+  }
+
+  /** The multivariant playlist's variables, for a media playlist that imports them. */
+  private async importsFor(loc: Locator, streams: Streams): Promise<Map<string, string> | undefined> {
+    const masterUrl = loc.t === 'child' && loc.p.t === 'master' ? streams.master : null;
+    if (masterUrl === null) return undefined;
+    const master = await this.o.playlists.get(masterUrl);
+    return master.ok && master.status === 200 ? playlistVariables(master.body, master.url) : undefined;
+  }
+
+  /** Without an upstream multivariant playlist, onair writes one listing the sources. */
+  private writtenMaster(tok: ProxyToken, streams: Streams): string {
+    const base = { c: tok.c, v: tok.v, g: streams.generation };
+    const lines = ['#EXTM3U'];
+    streams.sources.forEach((s, i) => {
+      const attrs = [`BANDWIDTH=${s.bandwidth ?? (streams.sources.length - i) * 1_000_000}`];
+      if (s.width !== undefined && s.height !== undefined) attrs.push(`RESOLUTION=${s.width}x${s.height}`);
+      attrs.push(`NAME="${s.quality.replace(/"/g, "'")}"`);
+      lines.push(`#EXT-X-STREAM-INF:${attrs.join(',')}`, `index.m3u8?t=${this.token(base, true, sourceLocator(s))}`);
+    });
+    return `${lines.join('\n')}\n`;
+  }
+
+  private token(base: { c: string; v: string; g: number }, playlist: boolean, l: Locator): string {
+    const e = this.o.clock.now() + (playlist ? this.o.playlistTokenMs : this.o.segmentTokenMs);
+    const payload: ProxyToken = { ...base, e, pl: playlist, l };
+    return this.o.sealer.seal(payload);
+  }
+
+  /**
+   * The token rides in the query (it is longer than a path parameter may be); every proxy URL
+   * shares one directory, so the URIs in rewritten playlists are just `<name>?t=<token>`.
+   */
+  private path(token: string, name: string): string {
+    return `${this.o.basePath}/${name}?t=${token}`;
+  }
+}
+
+/** Drops a response body we will not forward (a refusal's few bytes). */
+function discard(body: Readable): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
+function sourceLocator(s: StreamSource): Locator {
+  return { t: 'source', u: s.url, q: s.quality, ti: s.title, w: s.width, h: s.height, b: s.bandwidth };
+}
+
+function fromLocator(loc: Extract<Locator, { t: 'source' }>): StreamSource {
+  return { url: loc.u, quality: loc.q, title: loc.ti, width: loc.w, height: loc.h, bandwidth: loc.b };
+}
+
+/** The locator as the parent of what its playlist lists, with the URL it was fetched from now. */
+function withUrl(loc: Locator, url: string): Locator {
+  return loc.t === 'master' ? loc : { ...loc, u: url };
+}
+
+/** A harmless file name for a proxy URL: players sniff extensions; upstream names may hold tokens. */
+function nameOf(ref: UriRef): string {
+  if (ref.playlist) return 'index.m3u8';
+  const ext = /\.([A-Za-z0-9]{1,6})$/.exec(new URL(ref.url).pathname)?.[1]?.toLowerCase();
+  return ext !== undefined && SAFE_EXTENSIONS.has(ext) ? `media.${ext}` : 'data';
+}

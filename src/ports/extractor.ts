@@ -1,0 +1,48 @@
+import type { Channel } from '../core/model.js';
+import type { Instant } from '../core/time.js';
+
+/** One playable stream of a channel, as an extractor found it. */
+export interface StreamSource {
+  /** Absolute http(s) URL of a playlist (HLS media or multivariant playlist). May carry a token. */
+  readonly url: string;
+  /** A short label the extractor gives it (`720p`, `best`, `source`, an HLS `NAME`). */
+  readonly quality: string;
+  readonly title?: string | undefined;
+  readonly width?: number | undefined;
+  readonly height?: number | undefined;
+  /** Bits per second. */
+  readonly bandwidth?: number | undefined;
+  /** When the URL's token stops working, if the extractor knows; otherwise onair reads it from the URL. */
+  readonly expiresAt?: Instant | undefined;
+}
+
+export interface Resolution {
+  /** Best first. Never empty. */
+  readonly sources: readonly StreamSource[];
+  /**
+   * The upstream multivariant playlist the sources came from, if there is one; the proxy then
+   * serves it (rewritten) so alternate audio, subtitles and codecs reach the player unchanged.
+   */
+  readonly master?: string | undefined;
+}
+
+export type ResolveResult =
+  | ({ readonly ok: true } & Resolution)
+  | {
+      readonly ok: false;
+      /** Human-readable, with no secrets. */
+      readonly reason: string;
+      /** Trying again later may help (timeout, 5xx) — as opposed to "no such channel". */
+      readonly retryable: boolean;
+    };
+
+/**
+ * Finds the playable stream URLs of a channel. `resolve` never throws for expected failures
+ * (offline, HTTP errors, garbage): it returns `{ ok: false, reason }`. It is called again whenever
+ * the URLs are about to expire, so it must return fresh URLs each time.
+ */
+export interface Extractor {
+  /** Name used in config (`extractors[].use`) and by default the channel platform it serves. */
+  readonly id: string;
+  resolve(channel: Channel, signal: AbortSignal): Promise<ResolveResult>;
+}
