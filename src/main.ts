@@ -12,6 +12,11 @@ import { UndiciHttpClient } from './adapters/http-client/undici-http-client.js';
 import { PrometheusMetrics } from './adapters/metrics/prometheus.js';
 import { notifiers as builtInNotifiers } from './adapters/notifiers/registry.js';
 import { platforms as builtInPlatforms } from './adapters/platforms/registry.js';
+import { EventSubWebSocketConnector } from './adapters/platforms/twitch/eventsub.client.js';
+import { TwitchApi, type TwitchSettings } from './adapters/platforms/twitch/twitch-api.js';
+import { TwitchPushHelix } from './adapters/platforms/twitch/twitch-push.adapter.js';
+import { TwitchPlatform } from './adapters/platforms/twitch/twitch.platform.js';
+import { TwitchPush } from './app/push/twitch-push.js';
 import { openSqliteStore } from './adapters/store/sqlite/sqlite-store.js';
 import { systemClock, systemTimers } from './adapters/time/system-time.js';
 import { loadConfig, type LoadedConfig } from './config/load.js';
@@ -33,6 +38,8 @@ export const REDACT_PATHS = [
   '*.password',
   '*.adminToken',
   '*.webhookSecret',
+  '*.clientSecret',
+  '*.userToken',
   'req.headers.authorization',
 ];
 
@@ -40,9 +47,14 @@ export function createLogger(level: string): Pino {
   return pino({ level, redact: { paths: REDACT_PATHS, censor: 'REDACTED' } });
 }
 
-/** The registries with the built-in adapters, over one HTTP client. */
-export function createRegistries(http: HttpClient, config: { timeoutMs: number; maxBytes: number; deliveryTimeoutMs: number }, clock: Clock): Registries {
-  const platformList = builtInPlatforms({ http, timeoutMs: config.timeoutMs, maxBytes: config.maxBytes });
+/** The registries with the built-in adapters, over one HTTP client; `twitch` is null without Twitch credentials. */
+export function createRegistries(
+  http: HttpClient,
+  config: { timeoutMs: number; maxBytes: number; deliveryTimeoutMs: number },
+  clock: Clock,
+  twitch: TwitchApi | null = null,
+): Registries {
+  const platformList = builtInPlatforms({ http, timeoutMs: config.timeoutMs, maxBytes: config.maxBytes }, twitch);
   const notifierList = builtInNotifiers({ http, timeoutMs: config.deliveryTimeoutMs, now: () => clock.now() });
   return {
     platforms: new Map(platformList.map((p) => [p.id, p])),
@@ -77,6 +89,8 @@ export interface Onair {
   readonly poll: PollLoop;
   readonly delivery: DeliveryWorker;
   readonly catalog: Catalog;
+  /** Twitch EventSub push, when `twitch` is configured. */
+  readonly twitchPush: TwitchPush | null;
   /** The admin token generated at this start (none configured, first start), else null. */
   readonly generatedAdminToken: string | null;
   /** `http://host:port` once listening. */
@@ -92,7 +106,9 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
   const random = options.random ?? Math.random;
   const logger = options.logger;
   const http = new UndiciHttpClient({ connectionsPerOrigin: Math.max(config.poll.concurrency, 16), userAgent: USER_AGENT });
-  const registries = createRegistries(http, { timeoutMs: config.poll.timeout, maxBytes: config.poll.maxBytes, deliveryTimeoutMs: config.delivery.timeout }, clock);
+  const twitchSettings: TwitchSettings | null = config.twitch ?? null;
+  const twitchApi = twitchSettings ? new TwitchApi({ http, clock, timeoutMs: config.poll.timeout, maxBytes: config.poll.maxBytes, settings: twitchSettings }) : null;
+  const registries = createRegistries(http, { timeoutMs: config.poll.timeout, maxBytes: config.poll.maxBytes, deliveryTimeoutMs: config.delivery.timeout }, clock, twitchApi);
   const store = await openSqliteStore(join(config.dataDir, 'onair.db'));
   const bus = new MemoryBus();
   const policy = {
@@ -132,7 +148,23 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
     concurrency: config.poll.concurrency,
     maxBackoffMs: config.poll.maxBackoff,
     startSpreadMs: Math.min(config.poll.interval, 5_000),
+    pushedIntervalFactor: 5,
   });
+  const twitchPush =
+    twitchApi && twitchSettings
+      ? new TwitchPush({
+          sentinel,
+          poll,
+          api: new TwitchPushHelix(twitchApi, new TwitchPlatform(twitchApi)),
+          eventsub: new EventSubWebSocketConnector({ url: twitchSettings.eventsubUrl, clock, timers, logger: logger.child({ component: 'eventsub' }) }),
+          timers,
+          logger: logger.child({ component: 'twitch-push' }),
+          maxTotalCost: 10,
+          retryBaseMs: 1_000,
+          retryMaxMs: 60_000,
+          maxEmptySessions: 3,
+        })
+      : null;
   const catalog = new Catalog({ store, sentinel, poll, clock, registries });
   const auth = new Auth(store);
   const generatedAdminToken = await auth.init(config.auth.adminToken);
@@ -149,6 +181,7 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
     metrics: { contentType: metrics.registry.contentType, text: () => metrics.registry.metrics() },
     logger: logger.child({ component: 'http' }),
     heartbeatMs: 15_000,
+    clock,
   });
   let url: string | null = null;
   if (options.listen !== false) {
@@ -163,6 +196,7 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
   }, 10_000);
   flushTimer.unref();
   poll.start();
+  twitchPush?.start();
   delivery.start();
   logger.info({ channels: sentinel.channelIds().length, url }, 'onair started');
 
@@ -174,11 +208,13 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
     poll,
     delivery,
     catalog,
+    twitchPush,
     generatedAdminToken,
     url,
     stop() {
       stopped ??= (async () => {
         clearInterval(flushTimer);
+        twitchPush?.stop();
         await app.close();
         await poll.stop();
         await delivery.stop();

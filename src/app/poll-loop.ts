@@ -21,6 +21,14 @@ export interface PollLoopDeps {
   readonly maxBackoffMs: number;
   /** First probes after start are spread over this window so they do not all fire at once. */
   readonly startSpreadMs: number;
+  /** Interval multiplier for channels a working push source covers: polling only reconciles them. */
+  readonly pushedIntervalFactor?: number;
+}
+
+/** Whether push covers a channel, shown in the API; when it does not, `reason` says why. */
+export interface PushStatus {
+  readonly mode: 'push' | 'poll';
+  readonly reason: string | null;
 }
 
 interface Slot {
@@ -38,6 +46,9 @@ export class PollLoop {
   private readonly deps: PollLoopDeps;
   private readonly heap = new MinHeap<Slot>();
   private readonly generations = new Map<string, number>();
+  /** When each scheduled channel is due, so a batched platform can take channels due soon. */
+  private readonly dueAt = new Map<string, number>();
+  private readonly push = new Map<string, PushStatus>();
   private readonly ready: string[] = [];
   private readonly inFlight = new Set<string>();
   private readonly stopping = new AbortController();
@@ -62,18 +73,41 @@ export class PollLoop {
   schedule(channelId: string, at = this.deps.clock.now()): void {
     const generation = (this.generations.get(channelId) ?? 0) + 1;
     this.generations.set(channelId, generation);
+    this.dueAt.set(channelId, at);
     this.heap.push(at, { channelId, generation });
     if (this.started) this.arm();
   }
 
   unschedule(channelId: string): void {
     this.generations.delete(channelId);
+    this.dueAt.delete(channelId);
+    this.push.delete(channelId);
+  }
+
+  /** Probes a channel `delayMs` from now (e.g. to confirm a webhook the platform's status lags behind). */
+  checkIn(channelId: string, delayMs: number): void {
+    if (this.generations.has(channelId)) this.schedule(channelId, this.deps.clock.now() + delayMs);
+  }
+
+  /**
+   * Records whether push covers a channel. A covered channel is polled `pushedIntervalFactor`
+   * times less often; when push stops covering it, it is polled at once and then at its interval.
+   */
+  setPush(channelId: string, status: PushStatus | null): void {
+    const was = this.push.get(channelId)?.mode;
+    if (status) this.push.set(channelId, status);
+    else this.push.delete(channelId);
+    if (was === 'push' && status?.mode !== 'push' && this.generations.has(channelId)) this.schedule(channelId);
+  }
+
+  pushStatus(channelId: string): PushStatus | null {
+    return this.push.get(channelId) ?? null;
   }
 
   /** Probes a channel now, outside its schedule (webhook confirmation, tests). */
   async checkNow(channelId: string): Promise<void> {
     const channel = this.deps.sentinel.channel(channelId);
-    if (channel) await this.probe(channel);
+    if (channel) await this.probe([channel]);
   }
 
   /** Resolves when no probe is running or ready (tests, shutdown). */
@@ -132,10 +166,11 @@ export class PollLoop {
       const id = this.ready.shift()!;
       const channel = this.deps.sentinel.channel(id);
       if (!channel || this.inFlight.has(id)) continue;
+      const batch = this.batchOf(channel);
       this.running++;
-      void this.probe(channel).finally(() => {
+      void this.probe(batch).finally(() => {
         this.running--;
-        if (this.started && this.generations.has(id)) this.schedule(id, this.nextDue(channel));
+        for (const c of batch) if (this.started && this.generations.has(c.id)) this.schedule(c.id, this.nextDue(c));
         this.pump();
         if (this.running === 0 && this.ready.length === 0) {
           for (const resolve of this.idle) resolve();
@@ -145,33 +180,77 @@ export class PollLoop {
     }
   }
 
-  private async probe(channel: Channel): Promise<void> {
+  /**
+   * The channel plus, for a platform that probes in batches, other channels of that platform that
+   * are ready or due within a quarter of their interval (jitter would otherwise keep them apart).
+   */
+  private batchOf(channel: Channel): Channel[] {
     const platform = this.deps.platforms.get(channel.platform);
+    const max = platform?.probeBatch ? (platform.maxBatch ?? 1) : 1;
+    const batch = [channel];
+    if (max <= 1) return batch;
+    const take = (id: string): boolean => {
+      const c = this.deps.sentinel.channel(id);
+      if (!c || c.platform !== channel.platform || this.inFlight.has(id) || batch.some((b) => b.id === id)) return false;
+      batch.push(c);
+      return true;
+    };
+    for (let i = 0; i < this.ready.length && batch.length < max; ) {
+      if (take(this.ready[i]!)) this.ready.splice(i, 1);
+      else i++;
+    }
+    const now = this.deps.clock.now();
+    for (const [id, at] of this.dueAt) {
+      if (batch.length >= max) break;
+      const c = this.deps.sentinel.channel(id);
+      // Taking it early invalidates its heap entry; it is rescheduled after this probe.
+      if (c && at - now <= (c.intervalMs ?? this.deps.defaultIntervalMs) / 4 && take(id)) {
+        this.generations.set(id, (this.generations.get(id) ?? 0) + 1);
+      }
+    }
+    return batch;
+  }
+
+  private async probe(channels: readonly Channel[]): Promise<void> {
+    const first = channels[0]!;
+    const platform = this.deps.platforms.get(first.platform);
     const started = this.deps.clock.now();
-    this.inFlight.add(channel.id);
-    let observation: Observation;
+    for (const c of channels) this.inFlight.add(c.id);
+    let observations: ReadonlyMap<string, Observation>;
     try {
-      observation = platform
-        ? await platform.probe(channel, { wasLive: this.deps.sentinel.state(channel.id).liveness === 'live' }, this.stopping.signal)
-        : { kind: 'failed', error: `unknown platform ${channel.platform}`, retryable: false };
+      if (!platform) {
+        observations = new Map(channels.map((c) => [c.id, { kind: 'failed', error: `unknown platform ${c.platform}`, retryable: false }]));
+      } else if (platform.probeBatch) {
+        observations = await platform.probeBatch(channels, this.stopping.signal);
+      } else {
+        const hint = { wasLive: this.deps.sentinel.state(first.id).liveness === 'live' };
+        observations = new Map([[first.id, await platform.probe(first, hint, this.stopping.signal)]]);
+      }
     } catch (error) {
       // A platform adapter bug must not stop the loop; it is a failed probe, never offline.
-      this.deps.logger.error({ channel: channel.id, err: error }, 'platform adapter threw');
-      observation = { kind: 'failed', error: 'platform adapter error', retryable: true };
+      this.deps.logger.error({ channel: first.id, err: error }, 'platform adapter threw');
+      observations = new Map();
     } finally {
-      this.inFlight.delete(channel.id);
+      for (const c of channels) this.inFlight.delete(c.id);
     }
     if (this.stopping.signal.aborted) return;
-    this.deps.metrics.probe(channel.platform, observation.kind, this.deps.clock.now() - started);
-    try {
-      await this.deps.sentinel.observe(channel.id, observation);
-    } catch (error) {
-      this.deps.logger.error({ channel: channel.id, err: error }, 'could not record observation');
-    }
+    const elapsed = this.deps.clock.now() - started;
+    await Promise.all(
+      channels.map(async (channel) => {
+        const observation: Observation = observations.get(channel.id) ?? { kind: 'failed', error: 'platform adapter error', retryable: true };
+        this.deps.metrics.probe(channel.platform, observation.kind, elapsed);
+        try {
+          await this.deps.sentinel.observe(channel.id, observation);
+        } catch (error) {
+          this.deps.logger.error({ channel: channel.id, err: error }, 'could not record observation');
+        }
+      }),
+    );
   }
 
   private nextDue(channel: Channel): number {
-    const interval = channel.intervalMs ?? this.deps.defaultIntervalMs;
+    const pushed = this.push.get(channel.id)?.mode === 'push';
+    const interval = (channel.intervalMs ?? this.deps.defaultIntervalMs) * (pushed ? (this.deps.pushedIntervalFactor ?? 1) : 1);
     const failures = this.deps.sentinel.state(channel.id).consecutiveFailures;
     const base =
       failures === 0 ? interval : Math.min(interval * 2 ** Math.min(failures, 16), Math.max(interval, this.deps.maxBackoffMs));

@@ -3,6 +3,11 @@ import { channelSchema, durationSchema, idSchema, targetSchema } from '../app/in
 
 const port = z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535);
 const positiveInt = z.coerce.number({ error: 'must be a number' }).int().positive();
+const baseUrl = (protocol: RegExp, fallback: string) =>
+  z
+    .url({ protocol, error: 'must be an absolute URL' })
+    .default(fallback)
+    .transform((url) => url.replace(/\/+$/, ''));
 
 /** The config file (a contract: extend it, never rename). Defaults make an empty file valid. */
 export const configSchema = z.strictObject({
@@ -43,6 +48,17 @@ export const configSchema = z.strictObject({
   schedules: z
     .array(z.strictObject({ url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }), channel: idSchema.optional(), refresh: durationSchema.prefault('1h') }))
     .default([]),
+  /** Twitch app credentials (Helix polling); `userToken` enables EventSub push for a few channels. */
+  twitch: z
+    .strictObject({
+      clientId: z.string().min(1),
+      clientSecret: z.string().min(1),
+      userToken: z.string().min(1).optional(),
+      apiBase: baseUrl(/^https?$/, 'https://api.twitch.tv/helix'),
+      authBase: baseUrl(/^https?$/, 'https://id.twitch.tv'),
+      eventsubUrl: baseUrl(/^wss?$/, 'wss://eventsub.wss.twitch.tv/ws'),
+    })
+    .optional(),
 });
 
 export type Config = z.output<typeof configSchema>;
@@ -67,6 +83,9 @@ export const ENV_PATHS: readonly (readonly string[])[] = [
   ['delivery', 'backoffMax'],
   ['auth', 'adminToken'],
   ['log', 'level'],
+  ['twitch', 'clientId'],
+  ['twitch', 'clientSecret'],
+  ['twitch', 'userToken'],
 ];
 
 /** Short aliases people expect. */

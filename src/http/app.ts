@@ -4,6 +4,7 @@ import type { HttpDeps } from './deps.js';
 import { errorHandler } from './errors.js';
 import { channelRoutes } from './routes/channels.routes.js';
 import { eventRoutes } from './routes/events.routes.js';
+import { hookRoutes } from './routes/hooks.routes.js';
 import { systemRoutes } from './routes/system.routes.js';
 import { targetRoutes } from './routes/targets.routes.js';
 
@@ -38,5 +39,6 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(channelRoutes(deps), { prefix: '/api/v1' });
   await app.register(targetRoutes(deps), { prefix: '/api/v1' });
   await app.register(eventRoutes(deps), { prefix: '/api/v1' });
+  await app.register(hookRoutes(deps), { prefix: '/api/v1' });
   return app;
 }

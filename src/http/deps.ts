@@ -3,6 +3,7 @@ import type { Auth } from '../app/auth.js';
 import type { Catalog } from '../app/catalog.js';
 import type { PollLoop } from '../app/poll-loop.js';
 import type { Sentinel } from '../app/sentinel.js';
+import type { Clock } from '../ports/clock.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { Notifier } from '../ports/notifier.js';
 import type { Store } from '../ports/store.js';
@@ -20,4 +21,6 @@ export interface HttpDeps {
   readonly logger: FastifyBaseLogger | false;
   /** SSE comment interval that keeps proxies from closing an idle stream. */
   readonly heartbeatMs: number;
+  /** Time for webhook signature windows; the wall clock when absent. */
+  readonly clock?: Clock;
 }

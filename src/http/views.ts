@@ -1,3 +1,4 @@
+import type { PushStatus } from '../app/poll-loop.js';
 import { channelStatus, type ChannelState, type Policy } from '../core/model.js';
 import { redactUrl } from '../core/redact.js';
 import { formatDuration } from '../core/time.js';
@@ -9,7 +10,13 @@ import type { Delivery, StoredChannel, StoredEvent, StoredTarget, Subscription }
 const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
 const MASK = 'REDACTED';
 
-export function channelView(channel: StoredChannel, subscriptions: readonly Subscription[], state: ChannelState, policy: Policy) {
+export function channelView(
+  channel: StoredChannel,
+  subscriptions: readonly Subscription[],
+  state: ChannelState,
+  policy: Policy,
+  push: PushStatus | null = null,
+) {
   return {
     id: channel.id,
     platform: channel.platform,
@@ -31,6 +38,8 @@ export function channelView(channel: StoredChannel, subscriptions: readonly Subs
     lastCheckedAt: iso(state.lastCheckedAt),
     lastError: state.lastError,
     consecutiveFailures: state.consecutiveFailures,
+    /** Push coverage (Twitch EventSub): `push`, or `poll` with the reason; null when the platform has no push. */
+    push,
   };
 }
 

@@ -18,4 +18,11 @@ export interface PlatformAdapter {
   /** Whether this adapter recognises a pasted URL (platform detection). */
   recognises(url: URL): boolean;
   probe(channel: Channel, hint: ProbeHint, signal: AbortSignal): Promise<Observation>;
+  /**
+   * Probes several channels of this platform in one go (e.g. Twitch Helix: 100 logins per call).
+   * Returns an observation per channel id; a missing one counts as a failed probe. Optional: the
+   * poll loop batches only platforms that have it, at most `maxBatch` channels per call.
+   */
+  probeBatch?(channels: readonly Channel[], signal: AbortSignal): Promise<ReadonlyMap<string, Observation>>;
+  readonly maxBatch?: number;
 }
