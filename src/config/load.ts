@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
-import { toChannel, toTarget, zodIssues, type Registries } from '../app/inputs.js';
+import { channelSchema, targetSchema, toChannel, toTarget, zodIssues, type Registries } from '../app/inputs.js';
 import type { Channel } from '../core/model.js';
 import type { Target } from '../ports/notifier.js';
 import type { Subscription } from '../ports/store.js';
@@ -51,24 +51,34 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
   applyEnv(raw as Record<string, unknown>, options.env, problems);
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) problems.push(...zodIssues(parsed.error).map(format));
+  // Registry checks run even when other keys are wrong, so every problem is reported at once.
+  const { targets, channels } = checkItems(raw as Record<string, unknown>, options.registries, problems);
   if (!parsed.success || problems.length > 0) throw new ConfigError(source, problems);
-  const config = parsed.data;
+  return { config: parsed.data, channels, targets, source };
+}
 
+/** Checks each target and channel that parses on its own against the registries and the other items. */
+function checkItems(raw: Record<string, unknown>, registries: Registries, problems: string[]) {
+  const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
   const targets: Target[] = [];
   const targetIds = new Set<string>();
-  config.targets.forEach((input, i) => {
-    if (targetIds.has(input.id)) problems.push(`targets.${i}.id: duplicate target id "${input.id}"`);
-    targetIds.add(input.id);
-    const result = toTarget(input, options.registries);
+  list(raw['targets']).forEach((item, i) => {
+    const input = targetSchema.safeParse(item);
+    if (!input.success) return; // already reported by the schema
+    if (targetIds.has(input.data.id)) problems.push(`targets.${i}.id: duplicate target id "${input.data.id}"`);
+    targetIds.add(input.data.id);
+    const result = toTarget(input.data, registries);
     if (result.ok) targets.push(result.target);
     else problems.push(...result.issues.map((issue) => format({ ...issue, path: `targets.${i}.${issue.path}` })));
   });
   const channels: { channel: Channel; subscriptions: Subscription[] }[] = [];
   const channelIds = new Set<string>();
-  config.channels.forEach((input, i) => {
-    if (channelIds.has(input.id)) problems.push(`channels.${i}.id: duplicate channel id "${input.id}"`);
-    channelIds.add(input.id);
-    const result = toChannel(input, options.registries);
+  list(raw['channels']).forEach((item, i) => {
+    const input = channelSchema.safeParse(item);
+    if (!input.success) return;
+    if (channelIds.has(input.data.id)) problems.push(`channels.${i}.id: duplicate channel id "${input.data.id}"`);
+    channelIds.add(input.data.id);
+    const result = toChannel(input.data, registries);
     if (!result.ok) {
       problems.push(...result.issues.map((issue) => format({ ...issue, path: `channels.${i}.${issue.path}` })));
       return;
@@ -78,8 +88,7 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
     });
     channels.push(result);
   });
-  if (problems.length > 0) throw new ConfigError(source, problems);
-  return { config, channels, targets, source };
+  return { targets, channels };
 }
 
 function format(issue: { path: string; message: string }): string {
