@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger as Pino } from 'pino';
 import { Auth } from './app/auth.js';
@@ -21,6 +23,8 @@ import { openSqliteStore } from './adapters/store/sqlite/sqlite-store.js';
 import { systemClock, systemTimers } from './adapters/time/system-time.js';
 import { loadConfig, type LoadedConfig } from './config/load.js';
 import { buildHttpApp } from './http/app.js';
+import { registerWebApp } from './http/routes/web.routes.js';
+import { Schedule } from './app/schedule/schedule.js';
 import type { Clock, Timers } from './ports/clock.js';
 import type { HttpClient } from './ports/http-client.js';
 import type { Store } from './ports/store.js';
@@ -183,6 +187,22 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
     heartbeatMs: 15_000,
     clock,
   });
+  const schedule = new Schedule({
+    store,
+    http,
+    clock,
+    timers,
+    logger: logger.child({ component: 'schedule' }),
+    feeds: config.schedules.map((s) => ({ url: s.url, channel: s.channel, refreshMs: s.refresh })),
+    channelStates: () => sentinel.channelIds().map((id) => [id, sentinel.state(id)] as const),
+    timeoutMs: config.poll.timeout,
+    maxBytes: 8 * 1_048_576,
+  });
+  // Built next to the server by `npm run build`; without it onair serves the API only.
+  const webRoot = fileURLToPath(new URL('../dist/web/', import.meta.url));
+  const hasWeb = existsSync(join(webRoot, 'index.html'));
+  if (!hasWeb) logger.warn({ webRoot }, 'web app not built: serving the API only');
+  await registerWebApp(app, { schedule, clock, platforms: registries.platforms, checkTimeoutMs: 15_000, webRoot: hasWeb ? webRoot : null });
   let url: string | null = null;
   if (options.listen !== false) {
     url = await app.listen({ host: config.server.host, port: config.server.port });
@@ -198,6 +218,7 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
   poll.start();
   twitchPush?.start();
   delivery.start();
+  schedule.start();
   logger.info({ channels: sentinel.channelIds().length, url }, 'onair started');
 
   let stopped: Promise<void> | null = null;
@@ -214,6 +235,7 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
     stop() {
       stopped ??= (async () => {
         clearInterval(flushTimer);
+        schedule.stop();
         twitchPush?.stop();
         await app.close();
         await poll.stop();

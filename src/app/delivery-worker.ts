@@ -2,7 +2,7 @@ import { contentId } from '../core/event-id.js';
 import type { Templates } from '../core/messages/message.js';
 import { compileTemplate, type Template } from '../core/messages/template.js';
 import { EVENT_KINDS } from '../core/model.js';
-import { notificationOf } from '../core/notification.js';
+import { notificationOf, type Notification } from '../core/notification.js';
 import type { Instant } from '../core/time.js';
 import type { Cancel, Clock, Timers } from '../ports/clock.js';
 import type { EventBus } from '../ports/event-bus.js';
@@ -278,5 +278,27 @@ export class DeliveryWorker {
     if (retryAfterMs !== null) return Math.min(Math.max(retryAfterMs, 0), retryAfterMaxMs);
     const exp = Math.min(backoffBaseMs * 2 ** (attempts - 1), backoffMaxMs);
     return Math.round(exp * (0.8 + 0.4 * this.deps.random()));
+  }
+}
+
+/**
+ * Sends a one-off test message to a target (`POST /targets/:id/test`, `onair notify test`):
+ * a made-up `live` notification whose id is unique per call, so idempotent providers (Matrix
+ * txn ids, ntfy sequence ids) take each test as new. Answers the provider's outcome as it is.
+ */
+export async function sendTestNotification(notifier: Notifier, target: Target, now: Instant, signal: AbortSignal): Promise<SendResult> {
+  const notification: Notification = {
+    id: `test-${now}`,
+    event: 'live',
+    channel: { id: 'onair-test', platform: 'test', url: 'https://example.org/onair-test', name: 'onair test' },
+    title: `Test message from onair to "${target.id}"`,
+    tags: ['test'],
+    startedAt: now,
+    at: now,
+  };
+  try {
+    return await notifier.send(notification, target, { action: { kind: 'post' }, templates: {}, signal });
+  } catch {
+    return { ok: false, retryable: true, retryAfterMs: null, error: `${notifier.type} notifier error` };
   }
 }

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { UndiciHttpClient } from '../adapters/http-client/undici-http-client.js';
+import { sendTestNotification } from '../app/delivery-worker.js';
 import { systemClock } from '../adapters/time/system-time.js';
 import { ConfigError } from '../config/load.js';
 import { USER_AGENT, createLogger, createRegistries, loadOnairConfig, startOnair } from '../main.js';
@@ -10,6 +11,8 @@ Usage:
   onair serve [--config FILE]          run the service (embedded SQLite under dataDir)
   onair check <platform> <url>         probe a URL once and print the observation as JSON
   onair config check [--config FILE]   validate a config file, listing every problem
+  onair notify test <target> [--config FILE]
+                                       send a test message to a configured target and print the answer
   onair --help | --version
 
 The config file may also be named by ONAIR_CONFIG; ONAIR_* variables override settings.`;
@@ -47,6 +50,9 @@ export async function main(argv: readonly string[], env: Env): Promise<number> {
     case 'config':
       if (rest[0] === 'check') return configCheck(values.config, env);
       break;
+    case 'notify':
+      if (rest[0] === 'test') return notifyTest(rest[1], values.config, env);
+      break;
   }
   console.error(`unknown command: ${positionals.join(' ')}\n\n${USAGE}`);
   return 2;
@@ -71,6 +77,41 @@ async function configCheck(file: string | undefined, env: Env): Promise<number> 
       return 1;
     }
     throw error;
+  }
+}
+
+async function notifyTest(targetId: string | undefined, file: string | undefined, env: Env): Promise<number> {
+  if (targetId === undefined) {
+    console.error(`usage: onair notify test <target> [--config FILE]\n\n${USAGE}`);
+    return 2;
+  }
+  let loaded;
+  try {
+    loaded = load(file, env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      return 1;
+    }
+    throw error;
+  }
+  const target = loaded.targets.find((t) => t.id === targetId);
+  if (!target) {
+    console.error(`no target "${targetId}" in ${loaded.source} (targets: ${loaded.targets.map((t) => t.id).join(', ') || 'none'})`);
+    return 2;
+  }
+  const { http, registries } = registriesForCli(env);
+  try {
+    const notifier = registries.notifiers.get(target.type);
+    if (!notifier) {
+      console.error(`no notifier for type "${target.type}"`);
+      return 2;
+    }
+    const result = await sendTestNotification(notifier, target, systemClock.now(), AbortSignal.timeout(60_000));
+    console.log(JSON.stringify(result, null, 2));
+    return result.ok ? 0 : 1;
+  } finally {
+    await http.close();
   }
 }
 

@@ -100,6 +100,13 @@ export function openApiDocument(): object {
         parameters: [idParam, { name: 'status', in: 'query', schema: { enum: ['pending', 'sent', 'failed'] } }, { name: 'limit', in: 'query', schema: { type: 'integer' } }],
         get: { summary: 'Outbox rows for a target: attempts, next attempt, last error', responses: { '200': ok('Deliveries'), ...errors } },
       },
+      '/api/v1/targets/{id}/test': {
+        parameters: [idParam],
+        post: {
+          summary: "Send a test message now and report the provider's answer",
+          responses: { '200': ok('`{ ok: true, detail, messageId }` or `{ ok: false, error, retryable, retryAfterMs }`'), ...errors },
+        },
+      },
       '/api/v1/events': {
         get: {
           summary: 'Event history, newest first',

@@ -24,6 +24,8 @@ export interface Answer {
  */
 export abstract class FakeProvider {
   readonly requests: SeenRequest[] = [];
+  /** Answers in front of the protocol while it returns one (an outage that lasts a while). */
+  intercept: ((req: SeenRequest) => Answer | undefined) | null = null;
   private running: Running | null = null;
   private scripted: Answer[] = [];
   private hanging = false;
@@ -48,7 +50,7 @@ export abstract class FakeProvider {
           this.hung.push(res);
           return;
         }
-        const answer = this.scripted.shift() ?? this.handle(seen);
+        const answer = this.scripted.shift() ?? this.intercept?.(seen) ?? this.handle(seen);
         res.writeHead(answer.status, { ...(answer.body === undefined ? {} : { 'content-type': 'application/json' }), ...answer.headers });
         res.end(answer.body === undefined ? undefined : JSON.stringify(answer.body));
       });

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import { sendTestNotification } from '../../app/delivery-worker.js';
 import { AppError } from '../../app/errors.js';
 import type { HttpDeps } from '../deps.js';
 import { deliveryView, targetView } from '../views.js';
@@ -35,6 +36,19 @@ export function targetRoutes(deps: HttpDeps): FastifyPluginAsync {
       const { id } = parseInput(idParams, request.params);
       await deps.catalog.deleteTarget(id);
       return reply.status(204).send();
+    });
+
+    /** Sends a test message now and answers what the provider said (secrets never included). */
+    app.post('/targets/:id/test', async (request) => {
+      const { id } = parseInput(idParams, request.params);
+      const target = await deps.store.getTarget(id);
+      if (!target) throw new AppError('notFound', `no target "${id}"`);
+      const notifier = deps.notifiers.get(target.type);
+      if (!notifier) throw new AppError('notFound', `no notifier for type "${target.type}"`);
+      const result = await sendTestNotification(notifier, target, Date.now(), AbortSignal.timeout(60_000));
+      return result.ok
+        ? { ok: true, detail: result.detail, messageId: result.messageId }
+        : { ok: false, error: result.error, retryable: result.retryable, retryAfterMs: result.retryAfterMs };
     });
 
     /** The outbox for one target: pending retries with their last error, sent and failed. */
