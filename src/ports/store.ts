@@ -103,6 +103,12 @@ export interface Store {
 
   /** Pending deliveries due at `now`, oldest first, at most one per (channel, target) pair. */
   dueDeliveries(now: Instant, limit: number): Promise<DueDelivery[]>;
+  /**
+   * Like `dueDeliveries`, and leases what it returns to the caller for `leaseMs`: their
+   * `nextAttemptAt` moves to `now + leaseMs`, so other processes draining the same outbox skip
+   * them, and they fall due again if the caller dies before `updateDelivery`.
+   */
+  claimDueDeliveries(now: Instant, limit: number, leaseMs: number): Promise<DueDelivery[]>;
   /** When the next pending delivery falls due, if any. */
   nextDeliveryAt(): Promise<Instant | undefined>;
   updateDelivery(

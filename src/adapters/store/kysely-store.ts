@@ -241,24 +241,27 @@ export class KyselyStore implements Store, AuthStore, KeepaliveStore {
   }
 
   async claimDueDeliveries(now: Instant, limit: number, leaseMs: number): Promise<DueDelivery[]> {
-    return this.db.transaction().execute(async (tx) => {
-      let query = dueQuery(tx, now, limit);
-      // Concurrent claimers skip each other's rows instead of waiting for them (or taking them too).
-      if (this.dialect === 'postgres') query = query.forUpdate('d').skipLocked();
-      const rows = await query.execute();
-      if (rows.length === 0) return [];
-      const until = now + leaseMs;
-      await tx
-        .updateTable('deliveries')
-        .set({ next_attempt_at: until })
-        .where(
-          'seq',
-          'in',
-          rows.map((r) => r.seq),
-        )
-        .execute();
-      return rows.map((row) => dueFromRow({ ...row, next_attempt_at: until }));
-    });
+    let due = dueQuery(this.db, now, limit).clearSelect().select('d.seq');
+    // Concurrent claimers skip each other's rows instead of waiting for them (or taking them too).
+    // SQLite needs no row locks: one statement runs alone.
+    if (this.dialect === 'postgres') due = due.forUpdate('d').skipLocked();
+    const until = now + leaseMs;
+    const claimed = await this.db
+      .updateTable('deliveries')
+      .set({ next_attempt_at: until })
+      .where('seq', 'in', due)
+      .returning('seq')
+      .execute();
+    if (claimed.length === 0) return [];
+    const rows = await withEvent(this.db)
+      .where(
+        'd.seq',
+        'in',
+        claimed.map((c) => c.seq),
+      )
+      .orderBy('d.seq')
+      .execute();
+    return rows.map(dueFromRow);
   }
 
   async nextDeliveryAt(): Promise<Instant | undefined> {
@@ -418,8 +421,8 @@ export class KyselyStore implements Store, AuthStore, KeepaliveStore {
         hash: row.hash,
         userName: row.user_name,
         tokenId: row.token_id,
-        createdAt: Number(row.created_at),
-        expiresAt: Number(row.expires_at),
+        createdAt: row.created_at,
+        expiresAt: row.expires_at,
       }
     );
   }
@@ -472,14 +475,13 @@ export class KyselyStore implements Store, AuthStore, KeepaliveStore {
   }
 }
 
-// Auth and keepalive rows are mapped here rather than in rows.ts; `Number()` because PostgreSQL
-// returns bigint columns as strings.
+// Auth and keepalive rows are mapped here rather than in rows.ts, which other features own.
 function userFromRow(row: Selectable<UsersTable>): StoredUser {
   return {
     name: row.name,
     permissions: JSON.parse(row.permissions) as Permission[],
     allowedIps: JSON.parse(row.allowed_ips) as string[],
-    createdAt: Number(row.created_at),
+    createdAt: row.created_at,
   };
 }
 
@@ -489,8 +491,8 @@ function tokenFromRow(row: Selectable<TokensTable>): StoredToken {
     userName: row.user_name,
     name: row.name,
     hash: row.hash,
-    createdAt: Number(row.created_at),
-    expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
   };
 }
 
@@ -500,9 +502,9 @@ function keepaliveFromRow(row: Selectable<KeepalivesTable>): StoredKeepalive {
     channelId: row.channel_id,
     creatorUser: row.creator_user,
     creatorIp: row.creator_ip,
-    record: Number(row.record) === 1,
-    createdAt: Number(row.created_at),
-    expiresAt: Number(row.expires_at),
+    record: row.record === 1,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
   };
 }
 
@@ -516,8 +518,8 @@ async function upsertState(tx: Transaction<Database>, channelId: string, state: 
     .execute();
 }
 
-/** Pending deliveries due at `now` with their events; per (channel, target) only the oldest. */
-function dueQuery(db: Kysely<Database>, now: Instant, limit: number) {
+/** Deliveries joined with their events. */
+function withEvent(db: Kysely<Database>) {
   return db
     .selectFrom('deliveries as d')
     .innerJoin('events as e', 'e.id', 'd.event_id')
@@ -532,7 +534,12 @@ function dueQuery(db: Kysely<Database>, now: Instant, limit: number) {
       'e.at as e_at',
       'e.suppressed as e_suppressed',
       'e.channel as e_channel',
-    ])
+    ]);
+}
+
+/** Pending deliveries due at `now` with their events; per (channel, target) only the oldest. */
+function dueQuery(db: Kysely<Database>, now: Instant, limit: number) {
+  return withEvent(db)
     .where('d.status', '=', 'pending')
     .where('d.next_attempt_at', '<=', now)
     // Per (channel, target), only the oldest pending delivery: a `title` never overtakes its `live`.
@@ -554,7 +561,7 @@ function dueQuery(db: Kysely<Database>, now: Instant, limit: number) {
     .limit(limit);
 }
 
-type DueRow = Awaited<ReturnType<ReturnType<typeof dueQuery>['execute']>>[number];
+type DueRow = Awaited<ReturnType<ReturnType<typeof withEvent>['execute']>>[number];
 
 function dueFromRow(row: DueRow): DueDelivery {
   return {

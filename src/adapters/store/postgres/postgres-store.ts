@@ -15,8 +15,10 @@ export interface PostgresStoreOptions {
  * this pool: no global `pg.types.setTypeParser`) reads them as numbers, as `schema.ts` declares.
  */
 const types: pg.CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === pg.types.builtins.INT8 && format !== 'binary' ? parseInt8 : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+  getTypeParser: ((oid: Parameters<typeof pg.types.getTypeParser>[0], format?: 'text' | 'binary'): unknown => {
+    if (format === 'binary') return pg.types.getTypeParser(oid, 'binary');
+    return oid === pg.types.builtins.INT8 ? parseInt8 : pg.types.getTypeParser(oid, 'text');
+  }) as pg.CustomTypesConfig['getTypeParser'],
 };
 
 function parseInt8(text: string): number {
