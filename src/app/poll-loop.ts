@@ -165,7 +165,8 @@ export class PollLoop {
     while (this.running < this.deps.concurrency && this.ready.length > 0) {
       const id = this.ready.shift()!;
       const channel = this.deps.sentinel.channel(id);
-      if (!channel || this.inFlight.has(id)) continue;
+      // Not due (any more): a batch took it early and it has been rescheduled since.
+      if (!channel || this.inFlight.has(id) || (this.dueAt.get(id) ?? Infinity) > this.deps.clock.now()) continue;
       const batch = this.batchOf(channel);
       this.running++;
       void this.probe(batch).finally(() => {
@@ -182,31 +183,24 @@ export class PollLoop {
 
   /**
    * The channel plus, for a platform that probes in batches, other channels of that platform that
-   * are ready or due within a quarter of their interval (jitter would otherwise keep them apart).
+   * are due (ready) or due within a quarter of their interval (jitter would otherwise keep them
+   * apart). A channel taken leaves the schedule (its heap and ready entries go stale) until the
+   * batch is done and reschedules it.
    */
   private batchOf(channel: Channel): Channel[] {
+    this.dueAt.delete(channel.id);
     const platform = this.deps.platforms.get(channel.platform);
     const max = platform?.probeBatch ? (platform.maxBatch ?? 1) : 1;
     const batch = [channel];
-    if (max <= 1) return batch;
-    const take = (id: string): boolean => {
-      const c = this.deps.sentinel.channel(id);
-      if (!c || c.platform !== channel.platform || this.inFlight.has(id) || batch.some((b) => b.id === id)) return false;
-      batch.push(c);
-      return true;
-    };
-    for (let i = 0; i < this.ready.length && batch.length < max; ) {
-      if (take(this.ready[i]!)) this.ready.splice(i, 1);
-      else i++;
-    }
     const now = this.deps.clock.now();
     for (const [id, at] of this.dueAt) {
       if (batch.length >= max) break;
       const c = this.deps.sentinel.channel(id);
-      // Taking it early invalidates its heap entry; it is rescheduled after this probe.
-      if (c && at - now <= (c.intervalMs ?? this.deps.defaultIntervalMs) / 4 && take(id)) {
-        this.generations.set(id, (this.generations.get(id) ?? 0) + 1);
-      }
+      if (!c || c.platform !== channel.platform || this.inFlight.has(id)) continue;
+      if (at - now > (c.intervalMs ?? this.deps.defaultIntervalMs) / 4) continue;
+      this.dueAt.delete(id);
+      this.generations.set(id, (this.generations.get(id) ?? 0) + 1);
+      batch.push(c);
     }
     return batch;
   }
