@@ -1,0 +1,86 @@
+/** Shapes of the onair API as the web app reads them (see /api/v1/openapi.json). */
+
+export type ChannelStatus = 'unknown' | 'live' | 'offline' | 'unreachable';
+export type EventKind = 'live' | 'title' | 'offline';
+
+export interface Channel {
+  id: string;
+  platform: string;
+  url: string;
+  name: string | null;
+  interval: string | null;
+  notify: { target: string; events: EventKind[] }[];
+  source: 'config' | 'api';
+  status: ChannelStatus;
+  title: string | null;
+  tags: string[];
+  viewers: number | null;
+  thumbnail: string | null;
+  liveSince: string | null;
+  offlineSince: string | null;
+  lastCheckedAt: string | null;
+  lastError: string | null;
+}
+
+export interface HistoryEvent {
+  id: string;
+  event: EventKind;
+  channel: { id: string; name: string | null; platform: string; url: string };
+  title: string | null;
+  tags: string[];
+  startedAt: string | null;
+  at: string;
+  suppressed?: string;
+}
+
+export interface Target {
+  id: string;
+  type: string;
+  source: 'config' | 'api';
+  [option: string]: unknown;
+}
+
+export type Observation =
+  | { kind: 'live'; title: string | null; startedAt: string | null; tags: string[]; viewers: number | null; thumbnail: string | null; name: string | null }
+  | { kind: 'offline' }
+  | { kind: 'failed'; error: string; retryable: boolean };
+
+export interface CheckResult {
+  platform: string;
+  recognisedBy: string[];
+  platforms: string[];
+  suggestedId: string;
+  observation: Observation;
+}
+
+export interface ScheduleEntry {
+  id: string;
+  source: 'feed' | 'manual' | 'history';
+  channelId: string | null;
+  title: string;
+  description: string | null;
+  url: string | null;
+  start: string;
+  end: string | null;
+  status: 'upcoming' | 'live' | 'past';
+}
+
+export interface FeedStatus {
+  url: string;
+  channel: string | null;
+  fetchedAt: string | null;
+  events: number;
+  error: string | null;
+  problems: string[];
+}
+
+export interface Playback {
+  master: string;
+  variants: { url: string; quality: string | null; width: number | null; height: number | null; bandwidth: number | null }[];
+}
+
+/** A live-feed message from /api/v1/events/stream. */
+export type FeedMessage =
+  | { type: 'event'; data: HistoryEvent }
+  | { type: 'state'; data: { channelId: string; status: ChannelStatus; title: string | null } }
+  | { type: 'delivery'; data: { eventId: string; targetId: string; status: string; attempts: number; error: string | null } };
