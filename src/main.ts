@@ -4,11 +4,20 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger as Pino } from 'pino';
 import { Auth } from './app/auth.js';
+import { FailureLimiter } from './app/auth-rate-limit.js';
 import { Catalog } from './app/catalog.js';
 import { DeliveryWorker } from './app/delivery-worker.js';
 import type { Registries } from './app/inputs.js';
+import { Keepalives } from './app/keepalives.js';
 import { PollLoop } from './app/poll-loop.js';
 import { Sentinel } from './app/sentinel.js';
+import { Playback } from './app/playback/playback.js';
+import { SharedPlaylists } from './app/playback/shared-playlists.js';
+import { Readers } from './app/readers.js';
+import { Refresher } from './app/refresher.js';
+import { builtInExtractors, extractorSelector, type ExtractorRule } from './adapters/extractors/registry.js';
+import { HmacTokenSealer, proxySecret } from './adapters/proxy/token-sealer.js';
+import { UndiciUpstream } from './adapters/proxy/undici-upstream.js';
 import { MemoryBus } from './adapters/bus/memory-bus.js';
 import { UndiciHttpClient } from './adapters/http-client/undici-http-client.js';
 import { PrometheusMetrics } from './adapters/metrics/prometheus.js';
@@ -25,6 +34,8 @@ import { loadConfig, type LoadedConfig } from './config/load.js';
 import { buildHttpApp } from './http/app.js';
 import { registerWebApp } from './http/routes/web.routes.js';
 import { Schedule } from './app/schedule/schedule.js';
+import type { PlaybackHttpDeps } from './http/routes/playback.routes.js';
+import { randomUUID } from 'node:crypto';
 import type { Clock, Timers } from './ports/clock.js';
 import type { HttpClient } from './ports/http-client.js';
 import type { Store } from './ports/store.js';
@@ -45,6 +56,8 @@ export const REDACT_PATHS = [
   '*.clientSecret',
   '*.userToken',
   'req.headers.authorization',
+  'headers.cookie',
+  'req.headers.cookie',
 ];
 
 export function createLogger(level: string): Pino {
@@ -76,6 +89,68 @@ export function loadOnairConfig(file: string | undefined, env: Readonly<Record<s
   }
 }
 
+/** Readers, URL refresher and HLS proxy (README, "Playback and the HLS proxy"). */
+export async function createPlayback(deps: {
+  readonly config: {
+    readonly refresh: { readonly interval: number; readonly closeAfter: number };
+    readonly extractors: readonly ExtractorRule[];
+    readonly poll: { readonly timeout: number };
+  };
+  readonly store: Pick<Store, 'getChannel' | 'getSetting' | 'setSetting'>;
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly logger: Pino;
+  readonly http: HttpClient;
+}): Promise<PlaybackHttpDeps & { stop(): Promise<void> }> {
+  const { config, store, clock, timers } = deps;
+  const logger = deps.logger.child({ component: 'playback' });
+  const extractorFor = extractorSelector(builtInExtractors({ http: deps.http, timeoutMs: config.poll.timeout, maxBytes: 4 * 1_048_576 }), config.extractors);
+  const refresher = new Refresher({
+    clock,
+    timers,
+    logger,
+    intervalMs: config.refresh.interval,
+    retryMs: 2_000,
+    timeoutMs: Math.max(config.poll.timeout, 30_000),
+    channel: (id) => store.getChannel(id),
+    extractorFor,
+  });
+  const readers = new Readers({
+    clock,
+    timers,
+    closeAfterMs: config.refresh.closeAfter,
+    // hls.js reloads a live playlist every target duration; half a minute of silence means it stopped.
+    viewerIdleMs: 30_000,
+    onActive: (id) => { refresher.activate(id); },
+    onInactive: (id) => { refresher.deactivate(id); },
+  });
+  const upstream = new UndiciUpstream({ userAgent: USER_AGENT, connectionsPerOrigin: 128, maxPlaylistBytes: 4 * 1_048_576 });
+  const playback = new Playback({
+    clock,
+    logger,
+    readers,
+    refresher,
+    sealer: new HmacTokenSealer(await proxySecret(store)),
+    upstream,
+    playlists: new SharedPlaylists({ upstream, clock, fraction: 0.5, multivariantMs: 5_000, timeoutMs: 15_000 }),
+    channelExists: async (id) => (await store.getChannel(id)) !== undefined,
+    newViewerId: () => randomUUID(),
+    basePath: '/api/v1/proxy',
+    playlistTokenMs: 12 * 3_600_000,
+    segmentTokenMs: 10 * 60_000,
+  });
+  return {
+    playback,
+    refresher,
+    readers,
+    async stop() {
+      readers.stop();
+      refresher.stop();
+      await upstream.close();
+    },
+  };
+}
+
 export interface OnairOptions {
   readonly loaded: LoadedConfig;
   readonly logger: Pino;
@@ -93,6 +168,9 @@ export interface Onair {
   readonly poll: PollLoop;
   readonly delivery: DeliveryWorker;
   readonly catalog: Catalog;
+  /** Who is reading which channel (viewers, recorders, keepalives); active channels are kept fresh. */
+  readonly readers: Readers;
+  readonly keepalives: Keepalives;
   /** Twitch EventSub push, when `twitch` is configured. */
   readonly twitchPush: TwitchPush | null;
   /** The admin token generated at this start (none configured, first start), else null. */
@@ -170,23 +248,40 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
         })
       : null;
   const catalog = new Catalog({ store, sentinel, poll, clock, registries });
-  const auth = new Auth(store);
-  const generatedAdminToken = await auth.init(config.auth.adminToken);
+  const auth = new Auth({ store, clock, sessionTtlMs: config.auth.sessionTtl });
+  const generatedAdminToken = await auth.init(config.auth);
+  const limiter = new FailureLimiter({ clock, maxFailures: config.auth.failedAuth.maxFailures, windowMs: config.auth.failedAuth.window, maxTracked: 10_000 });
   await catalog.syncConfig(options.loaded.targets, options.loaded.channels);
   await sentinel.load();
+  const playback = await createPlayback({ config, store, clock, timers, logger, http });
+  const keepalives = new Keepalives({
+    store,
+    channels: store,
+    readers: playback.readers,
+    clock,
+    timers,
+    bus,
+    logger: logger.child({ component: 'keepalives' }),
+    defaultTtlMs: config.keepalives.defaultTtl,
+    maxTtlMs: config.keepalives.maxTtl,
+  });
+  catalog.onChannelDeleted((channelId) => keepalives.channelDeleted(channelId));
+  await keepalives.start();
   const app = await buildHttpApp({
     catalog,
     store,
     sentinel,
     poll,
     auth,
+    limiter,
+    keepalives,
     bus,
     notifiers: registries.notifiers,
     metrics: { contentType: metrics.registry.contentType, text: () => metrics.registry.metrics() },
     logger: logger.child({ component: 'http' }),
     heartbeatMs: 15_000,
     clock,
-  });
+  }, playback);
   const schedule = new Schedule({
     store,
     http,
@@ -230,6 +325,8 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
     delivery,
     catalog,
     twitchPush,
+    readers: playback.readers,
+    keepalives,
     generatedAdminToken,
     url,
     stop() {
@@ -238,6 +335,8 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
         schedule.stop();
         twitchPush?.stop();
         await app.close();
+        keepalives.stop();
+        await playback.stop();
         await poll.stop();
         await delivery.stop();
         await sentinel.flush();

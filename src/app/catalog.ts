@@ -21,6 +21,7 @@ export interface CatalogDeps {
  */
 export class Catalog {
   private readonly deps: CatalogDeps;
+  private readonly deletedListeners: ((channelId: string) => Promise<void>)[] = [];
 
   constructor(deps: CatalogDeps) {
     this.deps = deps;
@@ -59,6 +60,12 @@ export class Catalog {
     if (!(await this.deps.store.deleteChannel(id))) throw new AppError('notFound', `no channel "${id}"`);
     this.deps.poll.unschedule(id);
     this.deps.sentinel.removeChannel(id);
+    for (const listener of this.deletedListeners) await listener(id);
+  }
+
+  /** Calls `listener` after a channel is deleted through the API (e.g. to remove its keepalives). */
+  onChannelDeleted(listener: (channelId: string) => Promise<void>): void {
+    this.deletedListeners.push(listener);
   }
 
   async createTarget(body: unknown): Promise<StoredTarget> {

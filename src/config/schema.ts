@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { authConfigSchema } from '../app/auth.js';
 import { channelSchema, durationSchema, idSchema, targetSchema } from '../app/inputs.js';
 
 const port = z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535);
@@ -40,7 +41,38 @@ export const configSchema = z.strictObject({
       backoffMax: durationSchema.prefault('10m'),
     })
     .prefault({}),
-  auth: z.strictObject({ adminToken: z.string().min(8, 'must be at least 8 characters').optional() }).prefault({}),
+  auth: authConfigSchema.prefault({}),
+  keepalives: z
+    .strictObject({
+      /** TTL of a keepalive created without one. */
+      defaultTtl: durationSchema.prefault('30m'),
+      /** Longest TTL a keepalive may ask for. */
+      maxTtl: durationSchema.prefault('30d'),
+    })
+    .prefault({}),
+  /** Keeping playable URLs of active channels fresh (README, "Playback and the HLS proxy"). */
+  refresh: z
+    .strictObject({
+      /** Re-resolve period when a URL carries no readable expiry. */
+      interval: durationSchema.prefault('4m'),
+      /** How long a channel stays active after its last reader left. */
+      closeAfter: durationSchema.prefault('10s'),
+    })
+    .prefault({}),
+  /** Which extractor finds a channel's playable URLs; the first matching rule wins, else the one named like the platform. */
+  extractors: z
+    .array(
+      z
+        .strictObject({
+          use: z.enum(['owncast', 'hls', 'streamlink', 'plugin']),
+          /** For `use: plugin`: the module's path (relative to the working directory). */
+          module: z.string().min(1).optional(),
+          channels: z.array(z.string().min(1)).min(1).optional(),
+          platform: z.string().min(1).optional(),
+        })
+        .refine((rule) => (rule.use === 'plugin') === (rule.module !== undefined), { message: '`module` is required with `use: plugin`, and only then', path: ['module'] }),
+    )
+    .default([]),
   log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') }).prefault({}),
   targets: z.array(targetSchema).default([]),
   channels: z.array(channelSchema).default([]),
@@ -81,6 +113,8 @@ export const ENV_PATHS: readonly (readonly string[])[] = [
   ['delivery', 'maxAttempts'],
   ['delivery', 'backoffBase'],
   ['delivery', 'backoffMax'],
+  ['refresh', 'interval'],
+  ['refresh', 'closeAfter'],
   ['auth', 'adminToken'],
   ['log', 'level'],
   ['twitch', 'clientId'],

@@ -1,5 +1,8 @@
 import type { ChannelStatus } from '../core/model.js';
-import type { DeliveryStatus, StoredEvent } from './store.js';
+import type { DeliveryStatus, StoredEvent, StoredKeepalive } from './store.js';
+
+/** What happened to a keepalive: created, removed (by a user or with its channel), or reached its TTL. */
+export type KeepaliveChange = 'added' | 'removed' | 'expired';
 
 /** Something the live feed (`/api/v1/events/stream`) and the web UI want to hear about. */
 export type BusMessage =
@@ -12,7 +15,8 @@ export type BusMessage =
       readonly status: DeliveryStatus;
       readonly attempts: number;
       readonly error: string | null;
-    };
+    }
+  | { readonly type: 'keepalive'; readonly change: KeepaliveChange; readonly keepalive: StoredKeepalive };
 
 /** In-process publish/subscribe for live updates. */
 export interface EventBus {

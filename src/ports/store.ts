@@ -125,3 +125,90 @@ export interface Store {
 
   close(): Promise<void>;
 }
+
+/** What a permission allows; `admin` allows everything, `manage` includes `read`. */
+export type PermissionAction = 'read' | 'manage' | 'keepalive' | 'record' | 'admin';
+
+/** One grant: an action on channels matching any pattern (`*`, an id, `prefix-*`); no list = all channels. */
+export interface Permission {
+  readonly action: PermissionAction;
+  readonly channels?: readonly string[];
+}
+
+/** A user created through the API (config users live in the config file only). */
+export interface StoredUser {
+  readonly name: string;
+  readonly permissions: readonly Permission[];
+  /** IPs or CIDRs the user may call from; empty = anywhere. */
+  readonly allowedIps: readonly string[];
+  readonly createdAt: Instant;
+}
+
+/** An API token; only the SHA-256 of the secret is kept. */
+export interface StoredToken {
+  readonly id: string;
+  readonly userName: string;
+  /** A label chosen by its creator. */
+  readonly name: string | null;
+  /** Hex SHA-256 of the whole token string. */
+  readonly hash: string;
+  readonly createdAt: Instant;
+  readonly expiresAt: Instant | null;
+}
+
+/** A web session; keyed by the hex SHA-256 of the cookie value. */
+export interface StoredSession {
+  readonly hash: string;
+  readonly userName: string;
+  /** The API token it was opened with, if any: revoking the token ends the session. */
+  readonly tokenId: string | null;
+  readonly createdAt: Instant;
+  readonly expiresAt: Instant;
+}
+
+/** Persistence of API users, tokens and sessions. */
+export interface AuthStore {
+  listUsers(): Promise<StoredUser[]>;
+  getUser(name: string): Promise<StoredUser | undefined>;
+  /** Returns false (and changes nothing) when the name is taken. */
+  insertUser(user: StoredUser): Promise<boolean>;
+  updateUser(name: string, change: Pick<StoredUser, 'permissions' | 'allowedIps'>): Promise<boolean>;
+  /** Deletes the user with its tokens and sessions, atomically. */
+  deleteUser(name: string): Promise<boolean>;
+
+  insertToken(token: StoredToken): Promise<void>;
+  getToken(id: string): Promise<StoredToken | undefined>;
+  /** Oldest first; all users' when `userName` is omitted. */
+  listTokens(userName?: string): Promise<StoredToken[]>;
+  /** Deletes the token and the sessions opened with it, atomically. */
+  deleteToken(id: string): Promise<boolean>;
+
+  insertSession(session: StoredSession): Promise<void>;
+  getSession(hash: string): Promise<StoredSession | undefined>;
+  deleteSession(hash: string): Promise<boolean>;
+  /** Deletes sessions whose `expiresAt` is at or before `now`; returns how many. */
+  deleteExpiredSessions(now: Instant): Promise<number>;
+}
+
+/** A synthetic reader that keeps a channel active without viewers; belongs to its creator. */
+export interface StoredKeepalive {
+  /** A random UUID. */
+  readonly id: string;
+  readonly channelId: string;
+  readonly creatorUser: string;
+  readonly creatorIp: string;
+  /** The creator asked for the channel to be recorded while live. */
+  readonly record: boolean;
+  readonly createdAt: Instant;
+  readonly expiresAt: Instant;
+}
+
+/** Persistence of keepalives. */
+export interface KeepaliveStore {
+  insertKeepalive(keepalive: StoredKeepalive): Promise<void>;
+  getKeepalive(id: string): Promise<StoredKeepalive | undefined>;
+  /** Oldest first, optionally only one creator's or one channel's. */
+  listKeepalives(query?: { readonly creatorUser?: string; readonly channelId?: string }): Promise<StoredKeepalive[]>;
+  /** Returns false when it was already gone (so only one remover reports the removal). */
+  deleteKeepalive(id: string): Promise<boolean>;
+}

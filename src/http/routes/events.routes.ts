@@ -1,8 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { idSchema } from '../../app/inputs.js';
+import { mayAccess } from '../../app/keepalives.js';
+import { caller } from '../auth.js';
 import type { HttpDeps } from '../deps.js';
 import { eventView } from '../views.js';
+import { keepaliveView } from './keepalives.routes.js';
 import { parseInput } from './params.js';
 
 const eventQuery = z.object({
@@ -29,9 +32,17 @@ export function eventRoutes(deps: HttpDeps): FastifyPluginAsync {
         'x-accel-buffering': 'no',
       });
       res.write(': connected\n\n');
+      const principal = caller(request);
       const unsubscribe = deps.bus.subscribe((message) => {
+        // A keepalive (with its creator's address) is shown only to its creator and admins.
+        if (message.type === 'keepalive' && !mayAccess(principal, message.keepalive)) return;
         const { type, ...rest } = message;
-        const data = message.type === 'event' ? eventView(message.event) : rest;
+        const data =
+          message.type === 'event'
+            ? eventView(message.event)
+            : message.type === 'keepalive'
+              ? { change: message.change, keepalive: keepaliveView(message.keepalive) }
+              : rest;
         res.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
       });
       const heartbeat = setInterval(() => res.write(': ping\n\n'), deps.heartbeatMs);

@@ -1,0 +1,158 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Auth, Principal } from '../app/auth.js';
+import type { FailureLimiter } from '../app/auth-rate-limit.js';
+import { AppError } from '../app/errors.js';
+import type { Keepalives } from '../app/keepalives.js';
+import { allows } from '../app/permissions.js';
+import type { PermissionAction } from '../ports/store.js';
+
+/**
+ * Who may call a route:
+ * - an action, on every channel, or on the channel named by a path parameter (`channelParam`),
+ *   or on some channel when the handler checks the exact one from the body (`channelInBody`);
+ * - `'authenticated'`: anyone with a valid token, the handler enforcing ownership.
+ */
+export type RoutePermission =
+  | { readonly action: PermissionAction; readonly channelParam?: string; readonly channelInBody?: true }
+  | 'authenticated';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Without it (and without `public`), a route is for admins only: new routes are safe by default. */
+    permission?: RoutePermission;
+  }
+  interface FastifyRequest {
+    /** The authenticated caller; null only on public routes. */
+    principal: Principal | null;
+  }
+}
+
+/** What the HTTP layer needs for access control, beyond `HttpDeps`. */
+export interface AccessDeps {
+  readonly limiter: FailureLimiter;
+  readonly keepalives: Keepalives;
+}
+
+/**
+ * Routes whose files predate route-level permissions (their owners may move these into the
+ * route's `config.permission`, which wins). Listings and creation need the action on every
+ * channel, since their results cannot be narrowed to the channels a user may see.
+ */
+const KNOWN_ROUTES: Readonly<Record<string, RoutePermission>> = {
+  'GET /metrics': { action: 'read' },
+  'GET /api/v1/openapi.json': 'authenticated',
+  'GET /api/v1/channels': { action: 'read' },
+  'POST /api/v1/channels': { action: 'manage' },
+  'GET /api/v1/channels/:id': { action: 'read', channelParam: 'id' },
+  'PATCH /api/v1/channels/:id': { action: 'manage', channelParam: 'id' },
+  'PUT /api/v1/channels/:id': { action: 'manage', channelParam: 'id' },
+  'DELETE /api/v1/channels/:id': { action: 'manage', channelParam: 'id' },
+  'POST /api/v1/channels/:id/check': { action: 'manage', channelParam: 'id' },
+  'GET /api/v1/targets': { action: 'manage' },
+  'POST /api/v1/targets': { action: 'manage' },
+  'GET /api/v1/targets/:id': { action: 'manage' },
+  'PATCH /api/v1/targets/:id': { action: 'manage' },
+  'PUT /api/v1/targets/:id': { action: 'manage' },
+  'DELETE /api/v1/targets/:id': { action: 'manage' },
+  'GET /api/v1/targets/:id/deliveries': { action: 'manage' },
+  'GET /api/v1/events': { action: 'read' },
+  'GET /api/v1/events/stream': { action: 'read' },
+};
+
+const ADMIN_ONLY: RoutePermission = { action: 'admin' };
+
+export type ResolvedPermission = RoutePermission | 'public';
+
+/** The permission a route requires; HEAD follows its GET. */
+export function routePermission(method: string, url: string | undefined, config: { public?: boolean; permission?: RoutePermission }): ResolvedPermission {
+  if (config.public === true) return 'public';
+  if (config.permission !== undefined) return config.permission;
+  if (url === undefined) return ADMIN_ONLY;
+  return KNOWN_ROUTES[`${method === 'HEAD' ? 'GET' : method} ${url}`] ?? ADMIN_ONLY;
+}
+
+export interface RouteInfo {
+  readonly method: string;
+  readonly url: string;
+  readonly permission: ResolvedPermission;
+}
+
+const routeTables = new WeakMap<FastifyInstance, RouteInfo[]>();
+
+/** Every route of an app built by `buildHttpApp`, with the permission it requires (for audits and tests). */
+export function listRoutes(app: FastifyInstance): readonly RouteInfo[] {
+  return routeTables.get(app) ?? [];
+}
+
+export const SESSION_COOKIE = 'onair_session';
+
+/** The value of the session cookie, if the request carries one. */
+export function sessionCookie(request: FastifyRequest): string | undefined {
+  for (const part of (request.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === SESSION_COOKIE) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+/** Sets (or, with `value` null, clears) the session cookie: httpOnly, SameSite=Strict, Secure over HTTPS. */
+export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, value: string | null, maxAgeMs = 0): void {
+  const attributes = [`${SESSION_COOKIE}=${value ?? ''}`, 'Path=/', 'HttpOnly', 'SameSite=Strict', `Max-Age=${value === null ? 0 : Math.floor(maxAgeMs / 1_000)}`];
+  if (request.protocol === 'https') attributes.push('Secure');
+  void reply.header('set-cookie', attributes.join('; '));
+}
+
+/** Refuses an address that failed to authenticate too often (429 with Retry-After). */
+export function refuseIfLimited(limiter: FailureLimiter, request: FastifyRequest, reply: FastifyReply): void {
+  const ms = limiter.retryAfterMs(request.ip);
+  if (ms <= 0) return;
+  void reply.header('retry-after', String(Math.ceil(ms / 1_000)));
+  throw new AppError('rateLimited', 'too many failed authentication attempts from this address; try again later');
+}
+
+/** The authenticated caller of a non-public route. */
+export function caller(request: FastifyRequest): Principal {
+  if (request.principal === null) throw new Error(`route ${request.routeOptions.url ?? ''} is public but needs a caller`);
+  return request.principal;
+}
+
+/**
+ * Authentication and authorization for every route: a bearer token or the session cookie, then
+ * the route's permission. Only bearer tokens count towards the failure rate limit: session
+ * values are 256-bit random, and a browser with a stale cookie must not lock itself out.
+ */
+export function installAuth(app: FastifyInstance, auth: Auth, limiter: FailureLimiter): void {
+  const routes: RouteInfo[] = [];
+  routeTables.set(app, routes);
+  app.decorateRequest('principal', null);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      routes.push({ method, url: route.url, permission: routePermission(method, route.url, route.config ?? {}) });
+    }
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    const permission = routePermission(request.method, request.routeOptions.url, request.routeOptions.config);
+    if (permission === 'public') return;
+    const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim();
+    let principal: Principal | null;
+    if (bearer !== undefined) {
+      refuseIfLimited(limiter, request, reply);
+      principal = await auth.authenticate(bearer, request.ip);
+      if (!principal) limiter.recordFailure(request.ip);
+    } else {
+      const session = sessionCookie(request);
+      principal = session === undefined ? null : await auth.authenticateSession(session, request.ip);
+    }
+    if (!principal) throw new AppError('unauthorized', 'a valid bearer token or session is required');
+    if (!permits(principal, permission, request.params)) throw new AppError('forbidden', 'not allowed');
+    request.principal = principal;
+  });
+}
+
+function permits(principal: Principal, permission: RoutePermission, params: unknown): boolean {
+  if (permission === 'authenticated') return true;
+  if (permission.channelInBody === true) return allows(principal.permissions, permission.action, 'some');
+  if (permission.channelParam === undefined) return allows(principal.permissions, permission.action, 'all');
+  const channel = (params as Record<string, unknown> | undefined)?.[permission.channelParam];
+  return typeof channel === 'string' && allows(principal.permissions, permission.action, { channel });
+}

@@ -1,0 +1,45 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import type { UserInfo } from '../../app/auth.js';
+import { idSchema } from '../../app/inputs.js';
+import type { HttpDeps } from '../deps.js';
+import { parseInput } from './params.js';
+
+const nameParams = z.object({ name: idSchema });
+const admin = { config: { permission: { action: 'admin' } } } as const;
+
+export function userView(user: UserInfo) {
+  return {
+    name: user.name,
+    permissions: user.permissions,
+    allowedIps: user.allowedIps,
+    source: user.source,
+    createdAt: user.createdAt === null ? null : new Date(user.createdAt).toISOString(),
+  };
+}
+
+/** Users: config users (read-only here) and API users. Admins only. */
+export function userRoutes(deps: Pick<HttpDeps, 'auth'>): FastifyPluginAsync {
+  return async (app) => {
+    app.get('/users', admin, async () => (await deps.auth.listUsers()).map(userView));
+
+    app.post('/users', admin, async (request, reply) => reply.status(201).send(userView(await deps.auth.createUser(request.body))));
+
+    app.get('/users/:name', admin, async (request) => {
+      const { name } = parseInput(nameParams, request.params);
+      return userView(await deps.auth.getUser(name));
+    });
+
+    app.patch('/users/:name', admin, async (request) => {
+      const { name } = parseInput(nameParams, request.params);
+      return userView(await deps.auth.updateUser(name, request.body));
+    });
+
+    /** Deletes an API user with its tokens and sessions. */
+    app.delete('/users/:name', admin, async (request, reply) => {
+      const { name } = parseInput(nameParams, request.params);
+      await deps.auth.deleteUser(name);
+      return reply.status(204).send();
+    });
+  };
+}
