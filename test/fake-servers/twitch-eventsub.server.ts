@@ -156,8 +156,16 @@ export class FakeEventSub {
 
   async shutdown(): Promise<void> {
     this.dropAll();
-    await new Promise<void>((resolve) => this.wss!.close(() => resolve()));
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    await new Promise<void>((resolve) => {
+      this.wss!.close(() => {
+        resolve();
+      });
+    });
+    await new Promise<void>((resolve) => {
+      this.server!.close(() => {
+        resolve();
+      });
+    });
   }
 
   private connected(ws: WebSocket, reconnectId: string | null): void {

@@ -82,6 +82,10 @@ export class TwitchPush {
     while (this.work.size > 0) await Promise.all([...this.work]);
   }
 
+  private get halted(): boolean {
+    return this.stopped;
+  }
+
   private twitchChannels(): Channel[] {
     return this.deps.sentinel
       .channelIds()
@@ -97,7 +101,8 @@ export class TwitchPush {
       this.reconnectLater();
       return;
     }
-    if (this.plan.length === 0 || this.stopped) return;
+    // stop() may have come during the user lookup.
+    if (this.plan.length === 0 || this.halted) return;
     const log = this.deps.logger;
     this.session = this.deps.eventsub.open({
       welcome: (sessionId, resumed) => {

@@ -258,7 +258,7 @@ class EventSubClient implements EventSubSession {
 }
 
 function mapEvent(type: string | undefined, event: unknown): TwitchPushEvent | null {
-  switch (type) {
+  switch (type ?? '') {
     case 'stream.online': {
       const e = streamOnlineWire.safeParse(event);
       if (!e.success) return null;

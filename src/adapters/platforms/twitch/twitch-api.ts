@@ -82,7 +82,7 @@ export class TwitchApi {
     for (let i = 0; i < logins.length; i += HELIX_BATCH) {
       const chunk = logins.slice(i, i + HELIX_BATCH);
       const query = new URLSearchParams([['first', String(HELIX_BATCH)], ...chunk.map((l): [string, string] => ['user_login', l])]);
-      const res = await this.helix(`/streams?${query}`, streamsWire, signal);
+      const res = await this.helix(`/streams?${query.toString()}`, streamsWire, signal);
       if (!res.ok) return res;
       for (const stream of res.value.data) {
         // `type` is "" when Helix had an error for that stream (§2.7); it is not evidence of live.
@@ -97,7 +97,7 @@ export class TwitchApi {
     const ids = new Map<string, string>();
     for (let i = 0; i < logins.length; i += HELIX_BATCH) {
       const query = new URLSearchParams(logins.slice(i, i + HELIX_BATCH).map((l): [string, string] => ['login', l]));
-      const res = await this.helix(`/users?${query}`, usersWire);
+      const res = await this.helix(`/users?${query.toString()}`, usersWire);
       if (!res.ok) return res;
       for (const user of res.value.data) ids.set(user.login.toLowerCase(), user.id);
     }
@@ -106,7 +106,7 @@ export class TwitchApi {
 
   /** Title and category of a channel, live or not (Helix Get Channel Information). */
   async channelInfo(broadcasterId: string): Promise<ApiResult<ChannelInfo>> {
-    const res = await this.helix(`/channels?${new URLSearchParams({ broadcaster_id: broadcasterId })}`, channelsWire);
+    const res = await this.helix(`/channels?${new URLSearchParams({ broadcaster_id: broadcasterId }).toString()}`, channelsWire);
     if (!res.ok) return res;
     const item = res.value.data[0];
     if (!item) return { ok: false, error: `Twitch has no channel ${broadcasterId}`, retryable: false };
