@@ -37,6 +37,11 @@ export function openApiDocument(): object {
             offlineSince: { type: ['string', 'null'], format: 'date-time' },
             lastCheckedAt: { type: ['string', 'null'], format: 'date-time' },
             lastError: { type: ['string', 'null'] },
+            push: {
+              type: ['object', 'null'],
+              description: 'Push coverage (Twitch EventSub): `push`, or `poll` with the reason (not configured, over the cost budget, revoked, disconnected); null when the platform has no push',
+              properties: { mode: { enum: ['push', 'poll'] }, reason: { type: ['string', 'null'] } },
+            },
           },
         },
         Event: {
@@ -115,6 +120,16 @@ export function openApiDocument(): object {
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50 } },
           ],
           responses: { '200': ok('Events', { type: 'array', items: ref('Event') }), ...errors },
+        },
+      },
+      '/api/v1/hooks/owncast/{channelId}': {
+        post: {
+          security: [],
+          summary: 'Owncast webhook (STREAM_STARTED, STREAM_STOPPED, STREAM_TITLE_UPDATED)',
+          description: 'Authenticated by the channel\'s `webhookSecret`: an `owncast-signature: t=<unix>.s=<hex HMAC-SHA256 of "<t>." + body>` header within 300 s, or `?secret=<webhookSecret>`.',
+          parameters: [{ name: 'channelId', in: 'path', required: true, schema: { type: 'string' } }, { name: 'secret', in: 'query', schema: { type: 'string' } }],
+          requestBody: json({ type: 'object', properties: { type: { type: 'string' }, eventData: { type: 'object' } } }),
+          responses: { '204': ok('Taken'), '400': ok('Not an Owncast webhook body', ref('Error')), '401': ok('Signature or secret missing or wrong', ref('Error')) },
         },
       },
       '/api/v1/events/stream': {
