@@ -161,7 +161,7 @@ describe('keepalives', () => {
   it('announces add, remove and expiry on the event stream, to the creator and admins only', async () => {
     const url = await t.onair.http.listen({ host: '127.0.0.1', port: 0 });
     const adminFeed = await openFeed(`${url}/api/v1/events/stream`, ADMIN_TOKEN);
-    const otherFeed = await openFeed(`${url}/api/v1/events/stream`, `${OTHER}`);
+    const otherFeed = await openFeed(`${url}/api/v1/events/stream`, OTHER);
     try {
       const removed = await create(KEEPER, { channel: 'cam-1' });
       expect((await call(KEEPER, 'DELETE', `/api/v1/keepalives/${removed.id}`)).status).toBe(204);
@@ -191,7 +191,7 @@ async function openFeed(url: string, token: string) {
   const controller = new AbortController();
   const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
   expect(res.status).toBe(200);
-  const reader = res.body!.getReader();
+  const reader = res.body!.getReader() as ReadableStreamDefaultReader<Uint8Array>;
   const decoder = new TextDecoder();
   let buffer = '';
   const events: unknown[] = [];

@@ -55,8 +55,19 @@ const KNOWN_ROUTES: Readonly<Record<string, RoutePermission>> = {
   'PUT /api/v1/targets/:id': { action: 'manage' },
   'DELETE /api/v1/targets/:id': { action: 'manage' },
   'GET /api/v1/targets/:id/deliveries': { action: 'manage' },
+  'POST /api/v1/targets/:id/test': { action: 'manage' },
   'GET /api/v1/events': { action: 'read' },
   'GET /api/v1/events/stream': { action: 'read' },
+  'GET /api/v1/channels/:id/playback': { action: 'read', channelParam: 'id' },
+  'GET /api/v1/streams/active': { action: 'read' },
+  'GET /api/v1/schedule': { action: 'read' },
+  'POST /api/v1/schedule': { action: 'manage' },
+  'DELETE /api/v1/schedule/:id': { action: 'manage' },
+  'GET /api/v1/schedule/feeds': { action: 'read' },
+  'POST /api/v1/schedule/feeds/refresh': { action: 'manage' },
+  'GET /api/v1/calendar.ics': { action: 'read' },
+  // Probes a URL given by the caller: as much trust as adding a channel.
+  'POST /api/v1/check': { action: 'manage' },
 };
 
 const ADMIN_ONLY: RoutePermission = { action: 'admin' };
