@@ -29,6 +29,10 @@ import { TwitchPushHelix } from './adapters/platforms/twitch/twitch-push.adapter
 import { TwitchPlatform } from './adapters/platforms/twitch/twitch.platform.js';
 import { TwitchPush } from './app/push/twitch-push.js';
 import { openSqliteStore } from './adapters/store/sqlite/sqlite-store.js';
+import { openPostgresStore } from './adapters/store/postgres/postgres-store.js';
+import { BullmqJobs } from './adapters/jobs/bullmq/bullmq-jobs.js';
+import { InProcessJobs } from './adapters/jobs/in-process-jobs.js';
+import type { JobRuntime, Role } from './ports/jobs.js';
 import { systemClock, systemTimers } from './adapters/time/system-time.js';
 import { loadConfig, type LoadedConfig } from './config/load.js';
 import { buildHttpApp } from './http/app.js';
@@ -159,6 +163,15 @@ export interface OnairOptions {
   readonly random?: () => number;
   /** Listen on the configured host and port (false: build only, for in-process tests). */
   readonly listen?: boolean;
+  /** `all` (the default) does everything; `api` serves HTTP only; `worker` polls and delivers only. */
+  readonly role?: Role;
+}
+
+/** Why this config cannot run in this role, or null. Roles other than `all` share work, so need both servers. */
+export function roleProblem(config: Pick<LoadedConfig['config'], 'store' | 'jobs'>, role: Role): string | null {
+  if (config.jobs.redis !== undefined && config.store.url === undefined) return 'jobs.redis needs store.url: workers share a PostgreSQL store, not a SQLite file';
+  if (role !== 'all' && (config.jobs.redis === undefined || config.store.url === undefined)) return `--role ${role} needs store.url (PostgreSQL) and jobs.redis (Redis)`;
+  return null;
 }
 
 export interface Onair {
@@ -168,6 +181,8 @@ export interface Onair {
   readonly poll: PollLoop;
   readonly delivery: DeliveryWorker;
   readonly catalog: Catalog;
+  /** Where poll and delivery work runs (in process, or BullMQ workers), with its leases. */
+  readonly jobs: JobRuntime;
   /** Who is reading which channel (viewers, recorders, keepalives); active channels are kept fresh. */
   readonly readers: Readers;
   readonly keepalives: Keepalives;
@@ -191,14 +206,22 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
   const twitchSettings: TwitchSettings | null = config.twitch ?? null;
   const twitchApi = twitchSettings ? new TwitchApi({ http, clock, timeoutMs: config.poll.timeout, maxBytes: config.poll.maxBytes, settings: twitchSettings }) : null;
   const registries = createRegistries(http, { timeoutMs: config.poll.timeout, maxBytes: config.poll.maxBytes, deliveryTimeoutMs: config.delivery.timeout }, clock, twitchApi);
-  const store = await openSqliteStore(join(config.dataDir, 'onair.db'));
+  const role = options.role ?? 'all';
+  const problem = roleProblem(config, role);
+  if (problem !== null) throw new Error(problem);
+  // Several processes share the work: decisions read state from the store, deliveries are claimed.
+  const cluster = config.jobs.redis !== undefined;
+  const store =
+    config.store.url === undefined
+      ? await openSqliteStore(join(config.dataDir, 'onair.db'))
+      : await openPostgresStore(config.store.url, { poolSize: config.store.poolSize });
   const bus = new MemoryBus();
   const policy = {
     reconnectGraceMs: config.policy.reconnectGrace,
     notifyCooldownMs: config.policy.notifyCooldown,
     unreachableAfter: config.policy.unreachableAfter,
   };
-  const sentinel: Sentinel = new Sentinel({ store, clock, bus, logger, policy, onDeliveriesQueued: () => { delivery.nudge(); } });
+  const sentinel: Sentinel = new Sentinel({ store, clock, bus, logger, policy, readThrough: cluster, onDeliveriesQueued: () => { jobs.deliveriesQueued(); } });
   const metrics = new PrometheusMetrics({ channelsByStatus: () => sentinel.statusCounts(), outbox: () => store.countDeliveries() });
   const delivery: DeliveryWorker = new DeliveryWorker({
     store,
@@ -209,7 +232,9 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
     logger,
     metrics,
     random,
-    idlePollMs: 30_000,
+    // In a cluster, a dead worker's claims fall due while nobody nudges: look often.
+    idlePollMs: cluster ? 2_000 : 30_000,
+    ...(cluster ? { claimMs: Math.max(60_000, 3 * config.delivery.timeout) } : {}),
     policy: {
       concurrency: config.delivery.concurrency,
       maxAttempts: config.delivery.maxAttempts,
@@ -232,6 +257,29 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
     startSpreadMs: Math.min(config.poll.interval, 5_000),
     pushedIntervalFactor: 5,
   });
+  const jobs: JobRuntime =
+    config.jobs.redis === undefined
+      ? new InProcessJobs({ poll, delivery, clock, timers, logger })
+      : new BullmqJobs({
+          redisUrl: config.jobs.redis,
+          prefix: config.jobs.prefix,
+          role,
+          sentinel,
+          poll,
+          delivery,
+          clock,
+          timers,
+          logger: logger.child({ component: 'jobs' }),
+          random,
+          shards: config.jobs.shards,
+          tickMs: config.jobs.tick,
+          leaseMs: config.jobs.lease,
+          probeConcurrency: Math.max(1, Math.ceil(config.poll.concurrency / config.jobs.shardConcurrency)),
+          shardConcurrency: config.jobs.shardConcurrency,
+          defaultIntervalMs: config.poll.interval,
+          maxBackoffMs: config.poll.maxBackoff,
+          reloadMs: config.jobs.reload,
+        });
   const twitchPush =
     twitchApi && twitchSettings
       ? new TwitchPush({
@@ -251,7 +299,8 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
   const auth = new Auth({ store, clock, sessionTtlMs: config.auth.sessionTtl });
   const generatedAdminToken = await auth.init(config.auth);
   const limiter = new FailureLimiter({ clock, maxFailures: config.auth.failedAuth.maxFailures, windowMs: config.auth.failedAuth.window, maxTracked: 10_000 });
-  await catalog.syncConfig(options.loaded.targets, options.loaded.channels);
+  // Workers follow what the api processes wrote; several processes syncing one file would race.
+  if (role !== 'worker') await catalog.syncConfig(options.loaded.targets, options.loaded.channels);
   await sentinel.load();
   const playback = await createPlayback({ config, store, clock, timers, logger, http });
   const keepalives = new Keepalives({
@@ -299,7 +348,7 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
   if (!hasWeb) logger.warn({ webRoot }, 'web app not built: serving the API only');
   await registerWebApp(app, { schedule, clock, platforms: registries.platforms, checkTimeoutMs: 15_000, webRoot: hasWeb ? webRoot : null });
   let url: string | null = null;
-  if (options.listen !== false) {
+  if (options.listen !== false && role !== 'worker') {
     url = await app.listen({ host: config.server.host, port: config.server.port });
   } else {
     await app.ready();
@@ -310,11 +359,10 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
     });
   }, 10_000);
   flushTimer.unref();
-  poll.start();
+  await jobs.start();
   twitchPush?.start();
-  delivery.start();
   schedule.start();
-  logger.info({ channels: sentinel.channelIds().length, url }, 'onair started');
+  logger.info({ channels: sentinel.channelIds().length, url, role }, 'onair started');
 
   let stopped: Promise<void> | null = null;
   return {
@@ -324,6 +372,7 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
     poll,
     delivery,
     catalog,
+    jobs,
     twitchPush,
     readers: playback.readers,
     keepalives,
@@ -337,8 +386,7 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
         await app.close();
         keepalives.stop();
         await playback.stop();
-        await poll.stop();
-        await delivery.stop();
+        await jobs.stop();
         await sentinel.flush();
         await store.close();
         await http.close();

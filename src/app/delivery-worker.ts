@@ -39,6 +39,11 @@ export interface DeliveryWorkerDeps {
   readonly policy: DeliveryPolicy;
   /** How often to look for due deliveries when nothing nudges the worker. */
   readonly idlePollMs: number;
+  /**
+   * Several processes drain one outbox (a cluster): claim deliveries for this long (longer than a
+   * send can take) so that no two send the same one, and a dead claimer's fall due again.
+   */
+  readonly claimMs?: number;
 }
 
 /**
@@ -102,7 +107,10 @@ export class DeliveryWorker {
   private async drain(): Promise<void> {
     for (;;) {
       if (this.stopping.signal.aborted) return;
-      const due = await this.deps.store.dueDeliveries(this.deps.clock.now(), this.deps.policy.concurrency);
+      const due =
+        this.deps.claimMs === undefined
+          ? await this.deps.store.dueDeliveries(this.deps.clock.now(), this.deps.policy.concurrency)
+          : await this.deps.store.claimDueDeliveries(this.deps.clock.now(), this.deps.policy.concurrency, this.deps.claimMs);
       if (due.length === 0) return;
       await Promise.all(due.map((d) => this.attempt(d)));
     }

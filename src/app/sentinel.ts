@@ -15,6 +15,11 @@ export interface SentinelDeps {
   readonly policy: Policy;
   /** Told when new deliveries are queued. */
   readonly onDeliveriesQueued: () => void;
+  /**
+   * Several processes decide (a cluster): read each channel's state from the store before
+   * deciding, since another process may have moved it since this one last looked.
+   */
+  readonly readThrough?: boolean;
 }
 
 /**
@@ -35,12 +40,16 @@ export class Sentinel {
     this.deps = deps;
   }
 
+  /** (Re)loads channels, subscriptions and states; cluster processes repeat it to see each other's changes. */
   async load(): Promise<void> {
     const [channels, subscriptions, states] = await Promise.all([
       this.deps.store.listChannels(),
       this.deps.store.listSubscriptions(),
       this.deps.store.loadStates(),
     ]);
+    this.channels.clear();
+    this.subscriptions.clear();
+    this.states.clear();
     for (const channel of channels) this.channels.set(channel.id, channel);
     for (const [id, state] of states) this.states.set(id, state);
     const byChannel = new Map<string, Subscription[]>();
@@ -102,7 +111,7 @@ export class Sentinel {
   private async step(channelId: string, observation: Observation): Promise<void> {
     const channel = this.channels.get(channelId);
     if (!channel) return;
-    const prev = this.state(channelId);
+    const prev = this.deps.readThrough ? ((await this.deps.store.getState(channelId)) ?? INITIAL_STATE) : this.state(channelId);
     const now = this.deps.clock.now();
     const { state, events } = decide(channelId, prev, observation, this.deps.policy, now);
     if (events.length === 0 && !isMaterialChange(prev, state, this.deps.policy.unreachableAfter) && prev !== INITIAL_STATE) {

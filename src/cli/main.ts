@@ -3,12 +3,14 @@ import { UndiciHttpClient } from '../adapters/http-client/undici-http-client.js'
 import { sendTestNotification } from '../app/delivery-worker.js';
 import { systemClock } from '../adapters/time/system-time.js';
 import { ConfigError } from '../config/load.js';
-import { USER_AGENT, createLogger, createRegistries, loadOnairConfig, startOnair } from '../main.js';
+import { USER_AGENT, createLogger, createRegistries, loadOnairConfig, roleProblem, startOnair } from '../main.js';
+import type { Role } from '../ports/jobs.js';
 
 const USAGE = `onair — live-stream sentinel
 
 Usage:
   onair serve [--config FILE]          run the service (embedded SQLite under dataDir)
+        [--role all|api|worker]        scaled out (store.url + jobs.redis): HTTP only, or poll and deliver only
   onair check <platform> <url>         probe a URL once and print the observation as JSON
   onair config check [--config FILE]   validate a config file, listing every problem
   onair notify test <target> [--config FILE]
@@ -26,7 +28,7 @@ export async function main(argv: readonly string[], env: Env): Promise<number> {
     parsed = parseArgs({
       args: [...argv],
       allowPositionals: true,
-      options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
+      options: { config: { type: 'string', short: 'c' }, role: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
     });
   } catch (error) {
     console.error(`${(error as Error).message}\n\n${USAGE}`);
@@ -44,7 +46,7 @@ export async function main(argv: readonly string[], env: Env): Promise<number> {
   }
   switch (command) {
     case 'serve':
-      return serve(values.config, env);
+      return serve(values.config, env, values.role);
     case 'check':
       return check(rest, env);
     case 'config':
@@ -144,7 +146,14 @@ async function check([platformId, url]: readonly string[], env: Env): Promise<nu
   }
 }
 
-async function serve(file: string | undefined, env: Env): Promise<number> {
+const ROLES: readonly Role[] = ['all', 'api', 'worker'];
+
+async function serve(file: string | undefined, env: Env, roleArg = 'all'): Promise<number> {
+  const role = ROLES.find((r) => r === roleArg);
+  if (role === undefined) {
+    console.error(`--role must be one of ${ROLES.join(', ')}, not "${roleArg}"`);
+    return 2;
+  }
   let loaded;
   try {
     loaded = load(file, env);
@@ -155,8 +164,13 @@ async function serve(file: string | undefined, env: Env): Promise<number> {
     }
     throw error;
   }
+  const problem = roleProblem(loaded.config, role);
+  if (problem !== null) {
+    console.error(problem);
+    return 1;
+  }
   const logger = createLogger(loaded.config.log.level);
-  const onair = await startOnair({ loaded, logger });
+  const onair = await startOnair({ loaded, logger, role });
   if (onair.generatedAdminToken !== null) {
     // Shown once: only its hash is kept.
     process.stderr.write(

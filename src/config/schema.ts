@@ -14,6 +14,31 @@ const baseUrl = (protocol: RegExp, fallback: string) =>
 export const configSchema = z.strictObject({
   server: z.strictObject({ host: z.string().default('127.0.0.1'), port: port.default(8080) }).prefault({}),
   dataDir: z.string().min(1).default('./data'),
+  /** Unset: embedded SQLite under dataDir. A PostgreSQL URL: the shared store of a scaled-out deployment. */
+  store: z
+    .strictObject({
+      url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+      poolSize: positiveInt.max(1_000).default(10),
+    })
+    .prefault({}),
+  /** Unset: poll and deliver in this process. A Redis URL: share the work among workers through BullMQ. */
+  jobs: z
+    .strictObject({
+      redis: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
+      /** Prefix of every Redis key; one per deployment sharing a Redis. */
+      prefix: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').default('onair'),
+      /** Channels are hashed into this many shards; a shard is polled by one worker at a time. */
+      shards: positiveInt.max(10_000).default(64),
+      /** How often each shard's tick fires (the granularity of poll intervals). */
+      tick: durationSchema.prefault('5s'),
+      /** A dead worker's shards and singletons are taken over within this time. */
+      lease: durationSchema.prefault('15s'),
+      /** Shard ticks one worker runs at a time. */
+      shardConcurrency: positiveInt.max(1_000).default(4),
+      /** How often api and worker processes re-read channels and states from the store. */
+      reload: durationSchema.prefault('5s'),
+    })
+    .prefault({}),
   poll: z
     .strictObject({
       interval: durationSchema.prefault('60s'),
@@ -100,6 +125,15 @@ export const ENV_PATHS: readonly (readonly string[])[] = [
   ['server', 'host'],
   ['server', 'port'],
   ['dataDir'],
+  ['store', 'url'],
+  ['store', 'poolSize'],
+  ['jobs', 'redis'],
+  ['jobs', 'prefix'],
+  ['jobs', 'shards'],
+  ['jobs', 'tick'],
+  ['jobs', 'lease'],
+  ['jobs', 'shardConcurrency'],
+  ['jobs', 'reload'],
   ['poll', 'interval'],
   ['poll', 'concurrency'],
   ['poll', 'timeout'],

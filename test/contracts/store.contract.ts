@@ -268,16 +268,26 @@ export function storeContract(contract: StoreContract): void {
     });
 
     describe('touch', () => {
-      it('writes only probe bookkeeping, and skips channels without state', async () => {
-        await seed(store, ['c1']);
+      it('writes the states of channels that exist, and skips deleted ones', async () => {
+        await seed(store, ['c1', 'c2']);
         await announce(store, 'c1', 'e1', T0);
-        const touched: ChannelState = { ...INITIAL_STATE, lastCheckedAt: T0 + 60_000, consecutiveFailures: 4, lastError: 'HTTP 500', viewers: 99 };
+        const touched: ChannelState = { ...liveState(T0), lastCheckedAt: T0 + 60_000, consecutiveFailures: 4, lastError: 'HTTP 500', viewers: 99 };
         await store.touch([
           { channelId: 'c1', state: touched },
+          { channelId: 'c2', state: { ...INITIAL_STATE, liveness: 'offline', lastCheckedAt: T0 } },
           { channelId: 'ghost', state: touched },
         ]);
-        expect(await store.getState('c1')).toEqual({ ...liveState(T0), lastCheckedAt: T0 + 60_000, consecutiveFailures: 4, lastError: 'HTTP 500', viewers: 99 });
+        expect(await store.getState('c1')).toEqual(touched);
+        expect((await store.getState('c2'))?.liveness).toBe('offline');
         expect(await store.getState('ghost')).toBeUndefined();
+        expect(await store.getChannel('ghost')).toBeUndefined();
+      });
+
+      it('never lets a late batch undo a state checked after it', async () => {
+        await seed(store, ['c1']);
+        await announce(store, 'c1', 'e1', T0 + 5_000);
+        await store.touch([{ channelId: 'c1', state: { ...INITIAL_STATE, liveness: 'offline', lastCheckedAt: T0 + 1_000 } }]);
+        expect(await store.getState('c1')).toEqual(liveState(T0 + 5_000));
       });
 
       it('writes a batch larger than one statement chunk (2,500 channels)', async () => {

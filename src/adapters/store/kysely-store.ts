@@ -37,7 +37,9 @@ import {
 } from './rows.js';
 import type { Database, KeepalivesTable, TokensTable, UsersTable } from './schema.js';
 
-const TOUCH_CHUNK = 2_000;
+/** 16 columns × 1,000 rows stays under SQLite's 32,766 bound parameters. */
+const TOUCH_CHUNK = 1_000;
+
 
 /** The store over Kysely; the SQLite and PostgreSQL adapters differ only in how they connect. */
 export class KyselyStore implements Store, AuthStore, KeepaliveStore {
@@ -198,28 +200,44 @@ export class KyselyStore implements Store, AuthStore, KeepaliveStore {
   }
 
   async touch(touches: readonly StateTouch[]): Promise<void> {
-    for (let i = 0; i < touches.length; i += TOUCH_CHUNK) {
-      const chunk = touches.slice(i, i + TOUCH_CHUNK).map((t) => ({
-        id: t.channelId,
-        t: t.state.lastCheckedAt,
-        f: t.state.consecutiveFailures,
-        e: t.state.lastError,
-        v: t.state.viewers,
-      }));
-      const payload = JSON.stringify(chunk);
-      // One statement per chunk: per-row updates cost too much at 100k channels.
-      if (this.dialect === 'sqlite') {
-        await sql`UPDATE channel_state SET
-            last_checked_at = j.value ->> 't', consecutive_failures = j.value ->> 'f',
-            last_error = j.value ->> 'e', viewers = j.value ->> 'v'
-          FROM json_each(${payload}) AS j WHERE channel_state.channel_id = j.value ->> 'id'`.execute(this.db);
-      } else {
-        await sql`UPDATE channel_state SET
-            last_checked_at = j.t, consecutive_failures = j.f, last_error = j.e, viewers = j.v
-          FROM jsonb_to_recordset(${payload}::jsonb) AS j(id text, t bigint, f integer, e text, v bigint)
-          WHERE channel_state.channel_id = j.id`.execute(this.db);
+    if (touches.length === 0) return;
+    // Multi-row upserts in one transaction: per-row statements cost too much at 100k channels.
+    await this.db.transaction().execute(async (tx) => {
+      for (let i = 0; i < touches.length; i += TOUCH_CHUNK) {
+        const chunk = touches.slice(i, i + TOUCH_CHUNK);
+        // A channel deleted since its probe must not come back (and would break the foreign key).
+        const existing = await tx.selectFrom('channels').select('id').where('id', 'in', chunk.map((t) => t.channelId)).execute();
+        const ids = new Set(existing.map((r) => r.id));
+        const rows = chunk.filter((t) => ids.has(t.channelId)).map((t) => stateToRow(t.channelId, t.state));
+        if (rows.length === 0) continue;
+        await tx
+          .insertInto('channel_state')
+          .values(rows)
+          .onConflict((oc) =>
+            oc.column('channel_id').doUpdateSet((eb) => ({
+              liveness: eb.ref('excluded.liveness'),
+              title: eb.ref('excluded.title'),
+              tags: eb.ref('excluded.tags'),
+              viewers: eb.ref('excluded.viewers'),
+              thumbnail: eb.ref('excluded.thumbnail'),
+              platform_name: eb.ref('excluded.platform_name'),
+              live_since: eb.ref('excluded.live_since'),
+              offline_since: eb.ref('excluded.offline_since'),
+              last_notified_at: eb.ref('excluded.last_notified_at'),
+              live_announced: eb.ref('excluded.live_announced'),
+              offline_announced: eb.ref('excluded.offline_announced'),
+              title_revision: eb.ref('excluded.title_revision'),
+              last_checked_at: eb.ref('excluded.last_checked_at'),
+              consecutive_failures: eb.ref('excluded.consecutive_failures'),
+              last_error: eb.ref('excluded.last_error'),
+            }))
+              // A batch written late never undoes a state checked after it (by another process
+              // of a cluster, or a commit in between).
+              .where(sql<boolean>`coalesce(channel_state.last_checked_at, 0) <= coalesce(excluded.last_checked_at, 0)`),
+          )
+          .execute();
       }
-    }
+    });
   }
 
   async listEvents(query: EventQuery): Promise<StoredEvent[]> {
