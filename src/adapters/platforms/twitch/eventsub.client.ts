@@ -262,17 +262,17 @@ function mapEvent(type: string | undefined, event: unknown): TwitchPushEvent | n
     case 'stream.online': {
       const e = streamOnlineWire.safeParse(event);
       if (!e.success) return null;
-      return { type, broadcasterId: e.data.broadcaster_user_id, startedAt: parseInstant(e.data.started_at), name: e.data.broadcaster_user_name ?? null };
+      return { type: 'stream.online', broadcasterId: e.data.broadcaster_user_id, startedAt: parseInstant(e.data.started_at), name: e.data.broadcaster_user_name ?? null };
     }
     case 'stream.offline': {
       const e = streamOfflineWire.safeParse(event);
-      return e.success ? { type, broadcasterId: e.data.broadcaster_user_id } : null;
+      return e.success ? { type: 'stream.offline', broadcasterId: e.data.broadcaster_user_id } : null;
     }
     case 'channel.update': {
       const e = channelUpdateWire.safeParse(event);
       if (!e.success) return null;
       // channel.update carries no stream tags; the next Helix poll restores them (tags never trigger events).
-      return { type, broadcasterId: e.data.broadcaster_user_id, title: e.data.title, tags: withCategory(e.data.category_name || null, []) };
+      return { type: 'channel.update', broadcasterId: e.data.broadcaster_user_id, title: e.data.title, tags: withCategory(e.data.category_name || null, []) };
     }
     default:
       return null;
