@@ -7,7 +7,9 @@ const ok = (description: string, schema?: object) => ({ description, ...(schema 
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
 const errors = {
   '400': ok('Invalid input; `error.issues` names each field', ref('Error')),
-  '401': ok('Missing or wrong bearer token', ref('Error')),
+  '401': ok('Missing or wrong bearer token or session', ref('Error')),
+  '403': ok('The caller lacks the permission', ref('Error')),
+  '429': ok('Too many failed authentications from this address; see `Retry-After`', ref('Error')),
   '404': ok('Not found', ref('Error')),
 };
 
@@ -17,10 +19,12 @@ export function openApiDocument(): object {
   const targetInput = z.toJSONSchema(targetSchema, { io: 'input', unrepresentable: 'any' });
   return {
     openapi: '3.1.0',
-    info: { title: 'onair', version: '1', description: 'Live-stream sentinel API. Every route but /healthz needs `Authorization: Bearer <token>`.' },
-    security: [{ bearer: [] }],
+    info: { title: 'onair', version: '1', description:
+        'Live-stream sentinel API. Every route but /healthz needs `Authorization: Bearer <token>` or the session cookie from `POST /api/v1/session`, and a permission (`read`, `manage`, `keepalive`, `record`, `admin`) on the channels concerned.',
+    },
+    security: [{ bearer: [] }, { session: [] }],
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: 'onair_session' } },
       schemas: {
         ChannelInput: channelInput,
         TargetInput: targetInput,
@@ -133,8 +137,109 @@ export function openApiDocument(): object {
         },
       },
       '/api/v1/events/stream': {
-        get: { summary: 'Live feed (server-sent events: `event`, `state`, `delivery`)', responses: { '200': ok('text/event-stream') } },
+        get: { summary: 'Live feed (server-sent events: `event`, `state`, `delivery`, `keepalive`)', responses: { '200': ok('text/event-stream') } },
       },
+      ...accessPaths(),
+    },
+  };
+}
+
+const permissions = {
+  type: 'array',
+  items: {
+    type: 'object',
+    required: ['action'],
+    properties: {
+      action: { enum: ['read', 'manage', 'keepalive', 'record', 'admin'] },
+      channels: { type: 'array', items: { type: 'string' }, description: '`*`, channel ids, or prefixes like `cam-*`; absent = every channel' },
+    },
+  },
+};
+const user = {
+  type: 'object',
+  properties: {
+    name: { type: 'string' },
+    permissions,
+    allowedIps: { type: 'array', items: { type: 'string' } },
+    source: { enum: ['config', 'api'] },
+    createdAt: { type: ['string', 'null'], format: 'date-time' },
+  },
+};
+const token = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    user: { type: 'string' },
+    name: { type: ['string', 'null'] },
+    createdAt: { type: 'string', format: 'date-time' },
+    expiresAt: { type: ['string', 'null'], format: 'date-time' },
+  },
+};
+const keepalive = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    channel: { type: 'string' },
+    createdAt: { type: 'string', format: 'date-time' },
+    expiresAt: { type: 'string', format: 'date-time' },
+    creatorUser: { type: 'string' },
+    creatorIp: { type: 'string' },
+    record: { type: 'boolean' },
+  },
+};
+const nameParam = { name: 'name', in: 'path', required: true, schema: { type: 'string' } };
+
+/** Users, tokens, sessions and keepalives. */
+function accessPaths(): Record<string, object> {
+  return {
+    '/api/v1/users': {
+      get: { summary: 'List users (admin)', responses: { '200': ok('Users', { type: 'array', items: user }), ...errors } },
+      post: {
+        summary: 'Create a user (admin)',
+        requestBody: json({ type: 'object', required: ['name', 'permissions'], properties: { name: { type: 'string' }, permissions, allowedIps: { type: 'array', items: { type: 'string' } } } }),
+        responses: { '201': ok('Created', user), '409': ok('Exists, or defined in the config file', ref('Error')), ...errors },
+      },
+    },
+    '/api/v1/users/{name}': {
+      parameters: [nameParam],
+      get: { summary: 'Get a user (admin)', responses: { '200': ok('User', user), ...errors } },
+      patch: { summary: 'Change permissions or allowed IPs of an API user (admin)', requestBody: json({ type: 'object', properties: { permissions, allowedIps: { type: 'array', items: { type: 'string' } } } }), responses: { '200': ok('User', user), '409': ok('Defined in the config file', ref('Error')), ...errors } },
+      delete: { summary: 'Delete an API user with its tokens and sessions (admin)', responses: { '204': ok('Deleted'), '409': ok('Defined in the config file', ref('Error')), ...errors } },
+    },
+    '/api/v1/tokens': {
+      get: { summary: "The caller's tokens (every token for admins), without secrets", responses: { '200': ok('Tokens', { type: 'array', items: token }), ...errors } },
+      post: {
+        summary: 'Create a token; the response is the only time it is shown',
+        requestBody: json({ type: 'object', properties: { user: { type: 'string', description: 'Admins only; default: the caller' }, name: { type: 'string' }, ttl: { type: 'string', examples: ['90d'] } } }),
+        responses: { '201': ok('Created', { ...token, properties: { ...token.properties, token: { type: 'string' } } }), ...errors },
+      },
+    },
+    '/api/v1/tokens/{id}': {
+      parameters: [idParam],
+      delete: { summary: 'Revoke a token and end the sessions opened with it (its user or an admin)', responses: { '204': ok('Revoked'), ...errors } },
+    },
+    '/api/v1/session': {
+      post: {
+        security: [],
+        summary: 'Trade a token for an httpOnly, SameSite=Strict session cookie',
+        requestBody: json({ type: 'object', required: ['token'], properties: { token: { type: 'string' } } }),
+        responses: { '200': ok('Logged in; `Set-Cookie: onair_session=…`'), ...errors },
+      },
+      get: { summary: 'Who the caller is', responses: { '200': ok('`{ user, admin, permissions }`'), ...errors } },
+      delete: { security: [], summary: 'Log out: revoke the session and clear the cookie', responses: { '204': ok('Logged out') } },
+    },
+    '/api/v1/keepalives': {
+      get: { summary: "The caller's keepalives (all for admins)", responses: { '200': ok('Keepalives', { type: 'array', items: keepalive }), ...errors } },
+      post: {
+        summary: 'Keep a channel active without viewers (needs `keepalive` on it; `record: true` also needs `record`)',
+        requestBody: json({ type: 'object', required: ['channel'], properties: { channel: { type: 'string' }, ttl: { type: 'string', default: '30m' }, record: { type: 'boolean', default: false } } }),
+        responses: { '201': ok('Created', keepalive), ...errors },
+      },
+    },
+    '/api/v1/keepalives/{id}': {
+      parameters: [idParam],
+      get: { summary: 'Get a keepalive (its creator or an admin)', responses: { '200': ok('Keepalive', keepalive), ...errors } },
+      delete: { summary: 'Remove a keepalive (its creator or an admin)', responses: { '204': ok('Removed'), ...errors } },
     },
   };
 }
