@@ -139,6 +139,27 @@ export function openApiDocument(): object {
       '/api/v1/events/stream': {
         get: { summary: 'Live feed (server-sent events: `event`, `state`, `delivery`, `keepalive`)', responses: { '200': ok('text/event-stream') } },
       },
+      '/api/v1/channels/{id}/playback': {
+        parameters: [idParam],
+        get: {
+          summary: 'Proxy URLs for a player (`master`, `variants[]` with url, quality, width, height, bandwidth); the caller becomes a viewer reader',
+          responses: { '200': ok('Playback URLs'), '502': ok('The stream could not be resolved', ref('Error')), ...errors },
+        },
+      },
+      '/api/v1/proxy/{name}': {
+        parameters: [
+          { name: 'name', in: 'path', required: true, schema: { type: 'string' } },
+          { name: 't', in: 'query', required: true, schema: { type: 'string' }, description: 'Sealed, expiring token minted by onair' },
+        ],
+        get: {
+          security: [],
+          summary: 'HLS proxy: a rewritten playlist or streamed bytes (Range and CORS supported; `_HLS_*` passed through)',
+          responses: { '200': ok('Playlist or bytes'), '206': ok('Partial content'), '403': ok('Not signed by onair, tampered or expired', ref('Error')) },
+        },
+      },
+      '/api/v1/streams/active': {
+        get: { summary: 'Active streams: original and current URL (redacted), readers, refresh count, last refresh, last error', responses: { '200': ok('Active streams') } },
+      },
       ...accessPaths(),
     },
   };

@@ -15,7 +15,7 @@ export interface PlaybackHttpDeps {
 /** `GET /channels/:id/playback`: proxy URLs for a player; the caller becomes a viewer reader. */
 export function playbackRoutes(deps: PlaybackHttpDeps): FastifyPluginAsync {
   return async (app) => {
-    app.get('/channels/:id/playback', async (request, reply) => {
+    app.get('/channels/:id/playback', { config: { permission: { action: 'read', channelParam: 'id' } } }, async (request, reply) => {
       const { id } = parseInput(idParams, request.params);
       const started = await deps.playback.start(id);
       if (!started.ok) {

@@ -11,7 +11,7 @@ const urlOf = (streams: Streams | null): string | null => (streams === null ? nu
 /** `GET /streams/active`: every active channel's stream, its readers and refresh history. */
 export function streamsRoutes(deps: PlaybackHttpDeps): FastifyPluginAsync {
   return async (app) => {
-    app.get('/streams/active', async () =>
+    app.get('/streams/active', { config: { permission: { action: 'read' } } }, async () =>
       deps.refresher.status().map((s) => ({
         channelId: s.channelId,
         originalUrl: urlOf(s.original),
