@@ -40,7 +40,9 @@ function refetchSoon(id: string): void {
       api<Channel>('GET', `/api/v1/channels/${encodeURIComponent(id)}`)
         .then((fresh) => {
           const i = live.channels.findIndex((c) => c.id === id);
+          // A channel created elsewhere (or whose first probe beat our own create response) is added.
           if (i >= 0) live.channels[i] = fresh;
+          else live.channels.push(fresh);
         })
         .catch(() => undefined);
     }, 250),
@@ -53,8 +55,8 @@ function handle(m: FeedMessage): void {
     if (c) {
       c.status = m.data.status;
       c.title = m.data.title;
-      refetchSoon(c.id);
     }
+    refetchSoon(m.data.channelId);
   } else if (m.type === 'event') {
     refetchSoon(m.data.channel.id);
   }

@@ -49,4 +49,4 @@ export function addDays(d: Date, n: number): Date {
 export const clock = $state({ now: Date.now() });
 setInterval(() => {
   clock.now = Date.now();
-}, 15_000);
+}, 5_000);

@@ -1,0 +1,187 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Onair } from '../../src/main.js';
+import { FakeOwncast } from '../fake-servers/owncast.server.js';
+import { listen, type Running } from '../fake-servers/listen.js';
+import { ARTIFACTS, WEB_TOKEN, launchChromium, startLiveHls, startOrigin, startWebOnair, stopProcess } from './web-peers.js';
+
+/**
+ * The web app in Debian's Chromium against the real server: four live ffmpeg HLS channels
+ * played through the proxy, a fake Owncast added through the admin page, and an iCalendar feed.
+ */
+
+/** The part of HTMLVideoElement the checks read (the test's tsconfig has no DOM library). */
+interface Media {
+  readonly currentTime: number;
+  readonly muted: boolean;
+}
+
+const CAMS = ['cam0', 'cam1', 'cam2', 'cam3'];
+const DAY_MS = 86_400_000;
+
+function icsFeed(start: Date): string {
+  const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return [
+    'BEGIN:VCALENDAR',
+    'VERSION:2.0',
+    'PRODID:-//test//EN',
+    'BEGIN:VEVENT',
+    'UID:opener@test',
+    `DTSTAMP:${stamp(start)}`,
+    `DTSTART:${stamp(start)}`,
+    'DURATION:PT2H',
+    'RRULE:FREQ=WEEKLY;COUNT=3',
+    'SUMMARY:Season opener\\, live',
+    'END:VEVENT',
+    'END:VCALENDAR',
+    '',
+  ].join('\r\n');
+}
+
+describe('web app in Chromium', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'onair-web-e2e-'));
+  const ffmpeg: ChildProcess[] = [];
+  let origin: Running | undefined;
+  let calendar: Running | undefined;
+  let owncast: FakeOwncast | undefined;
+  let onair: Onair | undefined;
+  let browser: BrowserContext | undefined;
+  let page: Page;
+  let base: string;
+  // Tomorrow at 18:00 UTC: inside the agenda's next 30 days whatever the time now.
+  const opener = new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS + DAY_MS + 18 * 3_600_000);
+
+  const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `web-${name}.png`) });
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const mounts: Record<string, string> = {};
+    CAMS.forEach((cam, i) => {
+      mounts[cam] = join(dir, cam);
+      ffmpeg.push(startLiveHls(mounts[cam], { size: '320x180', frequency: 220 * (i + 1) }));
+    });
+    origin = await startOrigin(mounts);
+    owncast = await FakeOwncast.start();
+    calendar = await listen((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/calendar' }).end(icsFeed(opener));
+    });
+    onair = await startWebOnair(dir, {
+      poll: { interval: '1s', timeout: '3s' },
+      channels: CAMS.map((id, i) => ({ id, platform: 'hls', url: `${origin!.url}/${id}/stream.m3u8`, name: `Camera ${i + 1}` })),
+      schedules: [{ url: `${calendar.url}/f1.ics`, channel: 'cam0' }],
+    });
+    base = onair.url!;
+    browser = await launchChromium(join(dir, 'profile'));
+    page = browser.pages()[0] ?? (await browser.newPage());
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await onair?.stop();
+    await Promise.all(ffmpeg.map(stopProcess));
+    await origin?.close();
+    await calendar?.close();
+    await owncast?.close();
+    rmSync(dir, { recursive: true, force: true });
+  }, 30_000);
+
+  it('refuses a wrong token, then signs in and shows the channels', async () => {
+    await page.goto(`${base}/`);
+    await page.getByLabel('Token').fill('not-the-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/token/i);
+    await shot('login');
+    await page.getByLabel('Token').fill(WEB_TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    for (const cam of CAMS) await page.locator(`[data-channel="${cam}"] [data-status="live"]`).waitFor({ timeout: 20_000 });
+  }, 40_000);
+
+  it('adds a channel by pasting its URL and sees it go live over the event stream', async () => {
+    await page.getByRole('link', { name: 'Admin' }).click();
+    await page.getByLabel('Channel URL').fill(`${owncast!.url}/`);
+    await page.getByRole('button', { name: 'Check' }).click();
+    const preview = page.getByTestId('check-preview');
+    await expect.poll(() => preview.textContent()).toMatch(/Recognised as owncast[\s\S]*Offline/);
+    await preview.getByLabel('Channel id').fill('stage');
+    await preview.getByLabel('Display name').fill('Main stage');
+    await page.getByRole('button', { name: 'Add channel' }).click();
+    await page.getByRole('status').filter({ hasText: 'Added' }).waitFor();
+    await shot('admin');
+
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    const card = page.locator('[data-channel="stage"]');
+    await card.locator('[data-status="offline"]').waitFor({ timeout: 15_000 });
+    // From here on the page is never reloaded: the change can only arrive over the event stream.
+    const navigations: string[] = [];
+    page.on('framenavigated', (frame) => navigations.push(frame.url()));
+    owncast!.state().viewers = 1234;
+    owncast!.state().tags = ['music', 'festival'];
+    owncast!.goLive('Opening night');
+    await card.locator('[data-status="live"]').waitFor({ timeout: 15_000 });
+    await expect.poll(() => card.locator('[data-field="title"]').textContent()).toBe('Opening night');
+    expect(navigations).toEqual([]);
+    await shot('dashboard');
+  }, 60_000);
+
+  it('plays four live channels in a 2×2 multi-view through the proxy and moves the audio focus', async () => {
+    const proxied: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/api/v1/proxy/')) proxied.push(r.url());
+    });
+    await page.goto(`${base}/watch?channels=${CAMS.join(',')}&layout=2x2`);
+    const videos = page.locator('[data-tile] video');
+    await expect.poll(() => videos.count()).toBe(4);
+    const times = () => videos.evaluateAll((els) => els.map((v) => (v as unknown as Media).currentTime));
+    await expect.poll(async () => (await times()).every((t) => t > 0), { timeout: 30_000, interval: 500 }).toBe(true);
+    const before = await times();
+    await page.waitForTimeout(3_000);
+    const after = await times();
+    after.forEach((t, i) => {
+      expect(t, `tile ${i} advances`).toBeGreaterThan(before[i]! + 1.5);
+    });
+    expect(new Set(proxied.map((u) => new URL(u).origin))).toEqual(new Set([base]));
+    expect(proxied.some((u) => u.includes(origin!.url.replace('http://', '')))).toBe(false);
+
+    const muted = () => videos.evaluateAll((els) => els.map((v) => (v as unknown as Media).muted));
+    expect(await muted()).toEqual([false, true, true, true]);
+    await page.locator('[data-tile="2"] .tile-body').click();
+    await expect.poll(muted).toEqual([true, true, false, true]);
+    expect(await page.locator('[data-tile="2"]').getAttribute('data-audio')).toBe('true');
+    expect(new URL(page.url()).searchParams.get('audio')).toBe('2');
+    // By keyboard too: the audio button of tile 4.
+    await page.getByRole('button', { name: 'Give tile 4 the sound' }).press('Enter');
+    await expect.poll(muted).toEqual([true, true, true, false]);
+    await shot('multiview');
+  }, 60_000);
+
+  it('shows the imported iCalendar event on the schedule, opening the player', async () => {
+    await page.goto(`${base}/schedule?view=agenda`);
+    const entry = page.getByRole('link', { name: /Season opener, live/ }).first();
+    await entry.waitFor({ timeout: 15_000 });
+    expect(await entry.getAttribute('href')).toBe('/watch?channels=cam0&layout=1');
+    await shot('schedule-agenda');
+    const day = opener.toISOString().slice(0, 10);
+    await page.goto(`${base}/schedule?view=month&date=${day}`);
+    await page.locator(`[data-day="${day}"]`).getByText('Season opener, live').waitFor();
+    await shot('schedule-month');
+  }, 30_000);
+
+  it('shows a channel page with its history and the recordings page', async () => {
+    await page.goto(`${base}/channels/stage`);
+    await page.getByRole('heading', { name: 'Event history' }).waitFor();
+    const rows = page.locator('tbody tr');
+    await expect.poll(() => rows.first().textContent()).toMatch(/live\s*Opening night\s*yes/);
+    // cam0 was already live at its first sight: recorded, not announced, with the reason.
+    await page.goto(`${base}/channels/cam0`);
+    await page.getByText(/suppressed: first observation/).first().waitFor({ timeout: 10_000 });
+    await shot('channel');
+    await page.getByRole('link', { name: 'Recordings' }).click();
+    await page.getByRole('heading', { name: 'Recordings' }).waitFor();
+    await shot('recordings');
+  }, 30_000);
+});
