@@ -355,9 +355,9 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
   }
   const flushTimer = setInterval(() => {
     sentinel.flush().catch((err: unknown) => {
-      logger.error({ err }, 'could not flush probe bookkeeping');
+      logger.error({ err }, 'could not flush channel states');
     });
-  }, 10_000);
+  }, 1_000);
   flushTimer.unref();
   await jobs.start();
   twitchPush?.start();

@@ -1,8 +1,10 @@
+import { setMaxListeners } from 'node:events';
 import type { Channel, Observation } from '../core/model.js';
 import type { Cancel, Clock, Timers } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { Metrics } from '../ports/metrics.js';
 import type { PlatformAdapter } from '../ports/platform.js';
+import { Fifo } from './fifo.js';
 import { MinHeap } from './min-heap.js';
 import type { Sentinel } from './sentinel.js';
 
@@ -49,7 +51,7 @@ export class PollLoop {
   /** When each scheduled channel is due, so a batched platform can take channels due soon. */
   private readonly dueAt = new Map<string, number>();
   private readonly push = new Map<string, PushStatus>();
-  private readonly ready: string[] = [];
+  private readonly ready = new Fifo<string>();
   private readonly inFlight = new Set<string>();
   private readonly stopping = new AbortController();
   private readonly idle = new Set<() => void>();
@@ -60,12 +62,17 @@ export class PollLoop {
 
   constructor(deps: PollLoopDeps) {
     this.deps = deps;
+    // Every probe in flight listens for the stop: up to `concurrency` listeners is expected.
+    setMaxListeners(deps.concurrency + 16, this.stopping.signal);
   }
 
   start(): void {
     this.started = true;
     for (const id of this.deps.sentinel.channelIds()) {
-      this.schedule(id, this.deps.clock.now() + Math.floor(this.deps.random() * this.deps.startSpreadMs));
+      this.schedule(
+        id,
+        this.deps.clock.now() + Math.floor(this.deps.random() * this.deps.startSpreadMs),
+      );
     }
   }
 
@@ -97,7 +104,8 @@ export class PollLoop {
     const was = this.push.get(channelId)?.mode;
     if (status) this.push.set(channelId, status);
     else this.push.delete(channelId);
-    if (was === 'push' && status?.mode !== 'push' && this.generations.has(channelId)) this.schedule(channelId);
+    if (was === 'push' && status?.mode !== 'push' && this.generations.has(channelId))
+      this.schedule(channelId);
   }
 
   pushStatus(channelId: string): PushStatus | null {
@@ -112,7 +120,7 @@ export class PollLoop {
 
   /** Resolves when no probe is running or ready (tests, shutdown). */
   whenIdle(): Promise<void> {
-    if (this.running === 0 && this.ready.length === 0) return Promise.resolve();
+    if (this.running === 0 && this.ready.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idle.add(resolve));
   }
 
@@ -120,7 +128,7 @@ export class PollLoop {
     this.started = false;
     this.timer?.();
     this.timer = null;
-    this.ready.length = 0;
+    this.ready.clear();
     this.stopping.abort();
     await this.whenIdle();
   }
@@ -162,18 +170,24 @@ export class PollLoop {
   }
 
   private pump(): void {
-    while (this.running < this.deps.concurrency && this.ready.length > 0) {
+    while (this.running < this.deps.concurrency && this.ready.size > 0) {
       const id = this.ready.shift()!;
       const channel = this.deps.sentinel.channel(id);
       // Not due (any more): a batch took it early and it has been rescheduled since.
-      if (!channel || this.inFlight.has(id) || (this.dueAt.get(id) ?? Infinity) > this.deps.clock.now()) continue;
+      if (
+        !channel ||
+        this.inFlight.has(id) ||
+        (this.dueAt.get(id) ?? Infinity) > this.deps.clock.now()
+      )
+        continue;
       const batch = this.batchOf(channel);
       this.running++;
       void this.probe(batch).finally(() => {
         this.running--;
-        for (const c of batch) if (this.started && this.generations.has(c.id)) this.schedule(c.id, this.nextDue(c));
+        for (const c of batch)
+          if (this.started && this.generations.has(c.id)) this.schedule(c.id, this.nextDue(c));
         this.pump();
-        if (this.running === 0 && this.ready.length === 0) {
+        if (this.running === 0 && this.ready.size === 0) {
           for (const resolve of this.idle) resolve();
           this.idle.clear();
         }
@@ -193,15 +207,17 @@ export class PollLoop {
     const max = platform?.probeBatch ? (platform.maxBatch ?? 1) : 1;
     const batch = [channel];
     const now = this.deps.clock.now();
-    for (const [id, at] of this.dueAt) {
-      if (batch.length >= max) break;
-      const c = this.deps.sentinel.channel(id);
-      if (!c || c.platform !== channel.platform || this.inFlight.has(id)) continue;
-      if (at - now > (c.intervalMs ?? this.deps.defaultIntervalMs) / 4) continue;
-      this.dueAt.delete(id);
-      this.generations.set(id, (this.generations.get(id) ?? 0) + 1);
-      batch.push(c);
-    }
+    // Only batching platforms scan: iterating a Map that churns this much skips many deleted slots.
+    if (max > 1)
+      for (const [id, at] of this.dueAt) {
+        if (batch.length >= max) break;
+        const c = this.deps.sentinel.channel(id);
+        if (!c || c.platform !== channel.platform || this.inFlight.has(id)) continue;
+        if (at - now > (c.intervalMs ?? this.deps.defaultIntervalMs) / 4) continue;
+        this.dueAt.delete(id);
+        this.generations.set(id, (this.generations.get(id) ?? 0) + 1);
+        batch.push(c);
+      }
     return batch;
   }
 
@@ -213,12 +229,19 @@ export class PollLoop {
     let observations: ReadonlyMap<string, Observation>;
     try {
       if (!platform) {
-        observations = new Map(channels.map((c) => [c.id, { kind: 'failed', error: `unknown platform ${c.platform}`, retryable: false }]));
+        observations = new Map(
+          channels.map((c) => [
+            c.id,
+            { kind: 'failed', error: `unknown platform ${c.platform}`, retryable: false },
+          ]),
+        );
       } else if (platform.probeBatch) {
         observations = await platform.probeBatch(channels, this.stopping.signal);
       } else {
         const hint = { wasLive: this.deps.sentinel.state(first.id).liveness === 'live' };
-        observations = new Map([[first.id, await platform.probe(first, hint, this.stopping.signal)]]);
+        observations = new Map([
+          [first.id, await platform.probe(first, hint, this.stopping.signal)],
+        ]);
       }
     } catch (error) {
       // A platform adapter bug must not stop the loop; it is a failed probe, never offline.
@@ -231,12 +254,19 @@ export class PollLoop {
     const elapsed = this.deps.clock.now() - started;
     await Promise.all(
       channels.map(async (channel) => {
-        const observation: Observation = observations.get(channel.id) ?? { kind: 'failed', error: 'platform adapter error', retryable: true };
+        const observation: Observation = observations.get(channel.id) ?? {
+          kind: 'failed',
+          error: 'platform adapter error',
+          retryable: true,
+        };
         this.deps.metrics.probe(channel.platform, observation.kind, elapsed);
         try {
           await this.deps.sentinel.observe(channel.id, observation);
         } catch (error) {
-          this.deps.logger.error({ channel: channel.id, err: error }, 'could not record observation');
+          this.deps.logger.error(
+            { channel: channel.id, err: error },
+            'could not record observation',
+          );
         }
       }),
     );
@@ -244,10 +274,17 @@ export class PollLoop {
 
   private nextDue(channel: Channel): number {
     const pushed = this.push.get(channel.id)?.mode === 'push';
-    const interval = (channel.intervalMs ?? this.deps.defaultIntervalMs) * (pushed ? (this.deps.pushedIntervalFactor ?? 1) : 1);
+    const interval =
+      (channel.intervalMs ?? this.deps.defaultIntervalMs) *
+      (pushed ? (this.deps.pushedIntervalFactor ?? 1) : 1);
     const failures = this.deps.sentinel.state(channel.id).consecutiveFailures;
     const base =
-      failures === 0 ? interval : Math.min(interval * 2 ** Math.min(failures, 16), Math.max(interval, this.deps.maxBackoffMs));
+      failures === 0
+        ? interval
+        : Math.min(
+            interval * 2 ** Math.min(failures, 16),
+            Math.max(interval, this.deps.maxBackoffMs),
+          );
     const jitter = (this.deps.random() * 2 - 1) * 0.1 * base;
     return this.deps.clock.now() + Math.round(base + jitter);
   }

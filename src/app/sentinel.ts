@@ -35,6 +35,7 @@ export class Sentinel {
   private readonly touched = new Map<string, ChannelState>();
   /** One decision per channel at a time, so a push and a poll cannot interleave. */
   private readonly queues = new Map<string, Promise<void>>();
+  private flushing: Promise<void> | null = null;
 
   constructor(deps: SentinelDeps) {
     this.deps = deps;
@@ -114,9 +115,14 @@ export class Sentinel {
     const prev = this.deps.readThrough ? ((await this.deps.store.getState(channelId)) ?? INITIAL_STATE) : this.state(channelId);
     const now = this.deps.clock.now();
     const { state, events } = decide(channelId, prev, observation, this.deps.policy, now);
-    if (events.length === 0 && !isMaterialChange(prev, state, this.deps.policy.unreachableAfter) && prev !== INITIAL_STATE) {
+    // A change that announces nothing is written in the next batch (`flush`): losing it in a crash
+    // re-derives the same state from the next probe and can neither lose nor double an event.
+    // Cluster processes read each other's state from the store, so they write such changes at once.
+    const material = prev === INITIAL_STATE || isMaterialChange(prev, state, this.deps.policy.unreachableAfter);
+    if (events.length === 0 && !(material && this.deps.readThrough === true)) {
       this.states.set(channelId, state);
       this.touched.set(channelId, state);
+      if (material) this.deps.bus.publish({ type: 'state', channelId, status: channelStatus(state, this.deps.policy), title: state.title });
       return;
     }
     const snapshot = snapshotOf(channel, state);
@@ -139,13 +145,28 @@ export class Sentinel {
     if (deliveries.length > 0) this.deps.onDeliveriesQueued();
   }
 
-  /** Writes the probe bookkeeping of channels that changed nothing else. */
-  async flush(): Promise<void> {
+  /** Writes, in one batch, the states of channels whose probes announced nothing. */
+  flush(): Promise<void> {
+    // One batch at a time, so an older batch can never land after a newer one.
+    this.flushing ??= this.writeTouched().finally(() => {
+      this.flushing = null;
+    });
+    return this.flushing;
+  }
+
+  private async writeTouched(): Promise<void> {
     if (this.touched.size === 0) return;
     const batch: StateTouch[] = [...this.touched].map(([channelId, state]) => ({ channelId, state }));
     this.touched.clear();
-    await this.deps.store.touch(batch);
+    try {
+      await this.deps.store.touch(batch);
+    } catch (error) {
+      // Keep them for the next batch unless a newer state arrived meanwhile.
+      for (const t of batch) if (!this.touched.has(t.channelId) && this.channels.has(t.channelId)) this.touched.set(t.channelId, t.state);
+      throw error;
+    }
   }
+
 }
 
 /** A subscription gets the events it asked for, and `offline` too when it wants its live message edited or retracted. */

@@ -25,8 +25,28 @@ export class UndiciHttpClient implements HttpClient {
   }
 
   async request(url: string, options: HttpRequest): Promise<HttpResponse | HttpFailure> {
-    const deadline = AbortSignal.timeout(options.timeoutMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+    if (options.signal?.aborted) return fail('aborted', `aborted: ${redactUrl(url)}`);
+    // One controller and one timer per request, both released at the end: AbortSignal.any and
+    // AbortSignal.timeout keep dependents and timers alive and slow a busy poll loop to a crawl.
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, options.timeoutMs);
+    const onAbort = () => {
+      controller.abort();
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await this.exchange(url, options, controller.signal, () => timedOut);
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async exchange(url: string, options: HttpRequest, signal: AbortSignal, timedOut: () => boolean): Promise<HttpResponse | HttpFailure> {
     const seen = new Set<string>();
     let current = url;
     let method = options.method ?? 'GET';
@@ -82,7 +102,7 @@ export class UndiciHttpClient implements HttpClient {
           url: parsed.href,
         };
       } catch (error) {
-        if (deadline.aborted) return fail('timeout', `timed out after ${options.timeoutMs}ms: ${redactUrl(parsed.href)}`);
+        if (timedOut()) return fail('timeout', `timed out after ${options.timeoutMs}ms: ${redactUrl(parsed.href)}`);
         if (signal.aborted) return fail('aborted', `aborted: ${redactUrl(parsed.href)}`);
         const code = (error as { code?: string }).code ?? (error as Error).name;
         return fail('network', `${code} from ${redactUrl(parsed.href)}`);
