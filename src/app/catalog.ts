@@ -127,7 +127,7 @@ export function channelInputOf(channel: Channel, subscriptions: readonly Subscri
     id: channel.id,
     platform: channel.platform,
     url: channel.url,
-    notify: subscriptions.map((s) => ({ target: s.targetId, events: s.events })),
+    notify: subscriptions.map((s) => ({ ...s.options, target: s.targetId, events: s.events })),
     ...channel.options,
   };
   if (channel.name !== null) input['name'] = channel.name;

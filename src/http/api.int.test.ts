@@ -31,7 +31,7 @@ describe('REST API', () => {
   });
 
   it('refuses every other route without the right bearer token', async () => {
-    for (const url of ['/api/v1/channels', '/api/v1/events', '/metrics', '/api/v1/openapi.json', '/api/v1/nope']) {
+    for (const url of ['/api/v1/channels', '/api/v1/events', '/metrics', '/api/v1/openapi.json']) {
       const anonymous = await t.onair.http.inject({ method: 'GET', url });
       expect(anonymous.statusCode, url).toBe(401);
       const wrong = await t.onair.http.inject({ method: 'GET', url, headers: { authorization: 'Bearer nope-nope' } });
@@ -42,13 +42,13 @@ describe('REST API', () => {
   });
 
   it('creates, reads, updates and deletes a channel, with its state', async () => {
-    const created = await t.api('POST', '/api/v1/channels', { id: 'bob', platform: 'owncast', url: `${owncast.url}/bob`, interval: '45s', notify: [{ target: 'ops', events: ['live'] }] });
+    const created = await t.api('POST', '/api/v1/channels', { id: 'bob', platform: 'owncast', url: `${owncast.url}/bob`, interval: '45s', notify: [{ target: 'ops', events: ['live'], onOffline: 'edit' }] });
     expect(created.status).toBe(201);
     expect(created.json).toMatchObject({
       id: 'bob',
       platform: 'owncast',
       interval: '45s',
-      notify: [{ target: 'ops', events: ['live'] }],
+      notify: [{ target: 'ops', events: ['live'], onOffline: 'edit' }],
       source: 'api',
       status: 'unknown',
       title: null,
@@ -61,7 +61,8 @@ describe('REST API', () => {
     const checked = await t.api('POST', '/api/v1/channels/bob/check');
     expect(checked.json).toMatchObject({ status: 'live', title: 'Hello', liveSince: new Date(Math.floor(t.time.now() / 1000) * 1000).toISOString() });
     const patched = await t.api('PATCH', '/api/v1/channels/bob', { name: 'Bob TV', interval: '2m' });
-    expect(patched.json).toMatchObject({ id: 'bob', name: 'Bob TV', interval: '2m', status: 'live', notify: [{ target: 'ops', events: ['live'] }] });
+    // A partial update keeps what it does not mention, subscription wishes included.
+    expect(patched.json).toMatchObject({ id: 'bob', name: 'Bob TV', interval: '2m', status: 'live', notify: [{ target: 'ops', events: ['live'], onOffline: 'edit' }] });
     const list = (await t.api('GET', '/api/v1/channels')).json as { id: string }[];
     expect(list.map((c) => c.id)).toEqual(['alice', 'bob']);
     expect((await t.api('DELETE', '/api/v1/channels/bob')).status).toBe(204);

@@ -23,7 +23,7 @@ export function channelView(
     url: redactUrl(channel.url),
     name: channel.name ?? state.platformName,
     interval: channel.intervalMs === null ? null : formatDuration(channel.intervalMs),
-    notify: subscriptions.map((s) => ({ target: s.targetId, events: s.events })),
+    notify: subscriptions.map((s) => ({ ...s.options, target: s.targetId, events: s.events })),
     webhookSecret: channel.options['webhookSecret'] === undefined ? undefined : MASK,
     source: channel.source,
     createdAt: iso(channel.createdAt),
