@@ -54,7 +54,8 @@ export const manualEntrySchema = z
     description: z.string().max(4_000).optional(),
     url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   })
-  .refine((e) => e.end === undefined || Date.parse(e.end) >= Date.parse(e.start), { path: ['end'], message: 'must not be before start' });
+  // Only once both parse: a bad start is its own issue, not a bad end.
+  .refine((e) => e.end === undefined || Number.isNaN(Date.parse(e.start)) || !(Date.parse(e.end) < Date.parse(e.start)), { path: ['end'], message: 'must not be before start' });
 
 const storedEntries = z.array(
   z.object({

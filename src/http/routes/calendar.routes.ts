@@ -9,7 +9,7 @@ const exportQuery = rangeQuery(30 * DAY_MS, 90 * DAY_MS);
 /** The schedule as an iCalendar feed, for calendar apps. */
 export function calendarRoutes(deps: ScheduleRouteDeps): FastifyPluginAsync {
   return async (app) => {
-    app.get('/calendar.ics', async (request, reply) => {
+    app.get('/calendar.ics', { config: { permission: { action: 'read' } } }, async (request, reply) => {
       const now = deps.clock.now();
       const { from, to } = parseInput(exportQuery, request.query)(now);
       const text = toICalendar(await deps.schedule.list(from, to), now);

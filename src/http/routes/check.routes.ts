@@ -28,7 +28,8 @@ export function suggestId(url: URL): string {
  */
 export function checkRoutes(deps: CheckRouteDeps): FastifyPluginAsync {
   return async (app) => {
-    app.post('/check', async (request) => {
+    // The server fetches the pasted URL, as it would for a new channel: the same right as adding one.
+    app.post('/check', { config: { permission: { action: 'manage' } } }, async (request) => {
       const body = parseInput(checkBody, request.body);
       const url = new URL(body.url);
       const recognisedBy = [...deps.platforms.values()].filter((p) => p.recognises(url)).map((p) => p.id);

@@ -36,25 +36,28 @@ export function entryView(e: ScheduleEntry) {
 
 const scheduleQuery = rangeQuery(7 * DAY_MS, 35 * DAY_MS);
 const entryParams = z.object({ id: z.string().min(1).max(64) });
+/** The schedule spans every channel: reading it needs `read`, changing it `manage`, on all of them. */
+const read = { config: { permission: { action: 'read' } } } as const;
+const manage = { config: { permission: { action: 'manage' } } } as const;
 
 /** The schedule: feeds, hand-added entries and past sessions, in one list. */
 export function scheduleRoutes(deps: ScheduleRouteDeps): FastifyPluginAsync {
   return async (app) => {
-    app.get('/schedule', async (request) => {
+    app.get('/schedule', read, async (request) => {
       const { from, to } = parseInput(scheduleQuery, request.query)(deps.clock.now());
       return (await deps.schedule.list(from, to)).map(entryView);
     });
 
-    app.post('/schedule', async (request, reply) => reply.status(201).send(entryView(await deps.schedule.addEntry(request.body))));
+    app.post('/schedule', manage, async (request, reply) => reply.status(201).send(entryView(await deps.schedule.addEntry(request.body))));
 
-    app.delete('/schedule/:id', async (request, reply) => {
+    app.delete('/schedule/:id', manage, async (request, reply) => {
       const { id } = parseInput(entryParams, request.params);
       await deps.schedule.removeEntry(id);
       return reply.status(204).send();
     });
 
-    app.get('/schedule/feeds', async () => deps.schedule.feedStatus().map((f) => ({ ...f, fetchedAt: iso(f.fetchedAt) })));
+    app.get('/schedule/feeds', read, async () => deps.schedule.feedStatus().map((f) => ({ ...f, fetchedAt: iso(f.fetchedAt) })));
 
-    app.post('/schedule/feeds/refresh', async () => (await deps.schedule.refreshAll()).map((f) => ({ ...f, fetchedAt: iso(f.fetchedAt) })));
+    app.post('/schedule/feeds/refresh', manage, async () => (await deps.schedule.refreshAll()).map((f) => ({ ...f, fetchedAt: iso(f.fetchedAt) })));
   };
 }
