@@ -79,7 +79,7 @@ export class BullmqJobs implements JobRuntime {
     const connection = { url: deps.redisUrl };
     this.ticks = new Queue(TICKS, { connection, prefix: deps.prefix });
     this.drains = new Queue(DRAIN, { connection, prefix: deps.prefix });
-    this.dueConnection = new RedisConnection({ url: deps.redisUrl, maxRetriesPerRequest: 2 }, { shared: false });
+    this.dueConnection = new RedisConnection({ url: deps.redisUrl, maxRetriesPerRequest: null, commandTimeout: 5_000 }, { shared: false });
     this.leases = new RedisLeases({ redisUrl: deps.redisUrl, prefix: deps.prefix, timers: deps.timers, logger: deps.logger.child({ component: 'leases' }) });
     // Errors of the queues' own connections are retried by ioredis; log rather than crash.
     for (const queue of [this.ticks, this.drains]) queue.on('error', (err) => { deps.logger.warn({ err, queue: queue.name }, 'queue connection error'); });

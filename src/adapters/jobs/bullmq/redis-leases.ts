@@ -23,7 +23,9 @@ export class RedisLeases implements Leases {
   private readonly held = new Set<Lease>();
 
   constructor(deps: { readonly redisUrl: string; readonly prefix: string; readonly timers: Timers; readonly logger: Logger }) {
-    this.connection = new RedisConnection({ url: deps.redisUrl, maxRetriesPerRequest: 2 }, { shared: false });
+    // BullMQ insists on maxRetriesPerRequest: null (commands wait for a reconnect), so a time
+    // limit per command is what lets a renewal fail, and the lease count as lost, in time.
+    this.connection = new RedisConnection({ url: deps.redisUrl, maxRetriesPerRequest: null, commandTimeout: 2_000 }, { shared: false });
     this.prefix = deps.prefix;
     this.timers = deps.timers;
     this.logger = deps.logger;
@@ -34,7 +36,7 @@ export class RedisLeases implements Leases {
     const key = `${this.prefix}:lease:${name}`;
     const token = randomUUID();
     const ttl = Math.max(1, Math.round(ttlMs));
-    if ((await command(client, 'SET', [key, token, 'PX', ttl, 'NX'])) !== 'OK') return null;
+    if ((await command(client, 'set', [key, token, 'PX', ttl, 'NX'])) !== 'OK') return null;
     const lost = new AbortController();
     let released = false;
     let cancel = (): void => undefined;
@@ -47,7 +49,7 @@ export class RedisLeases implements Leases {
         cancel();
         this.held.delete(lease);
         lost.abort();
-        await command(client, 'EVAL', [RELEASE, 1, key, token]).catch((err: unknown) => {
+        await command(client, 'eval', [RELEASE, 1, key, token]).catch((err: unknown) => {
           // It expires on its own within the ttl.
           this.logger.warn({ lease: name, err }, 'could not release lease');
         });
@@ -55,7 +57,7 @@ export class RedisLeases implements Leases {
     };
     let lastRenewed = Date.now();
     const renew = (): void => {
-      void command(client, 'EVAL', [RENEW, 1, key, token, ttl]).then(
+      void command(client, 'eval', [RENEW, 1, key, token, ttl]).then(
         (result) => {
           if (released) return;
           if (result !== 1) {
@@ -92,6 +94,7 @@ export class RedisLeases implements Leases {
   }
 }
 
+/** `name` in lower case: BullMQ's client wrapper calls the ioredis method of that name. */
 async function command(client: RedisClient, name: string, args: readonly (string | number)[]): Promise<unknown> {
   return (await client.runCommand(name, [...args])) as unknown;
 }

@@ -1,0 +1,208 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { stringify } from 'yaml';
+import { FakeOwncast } from '../fake-servers/owncast.server.js';
+import { WebhookReceiver } from '../fake-servers/webhook-receiver.server.js';
+import { REDIS_URL, createTempDatabase, uniqueName, type TempDatabase } from '../contracts/store-services.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CLI = fileURLToPath(new URL('./failover-cli.ts', import.meta.url));
+
+/** A real onair process (`serve --role …`), stopped by its PID. */
+export interface OnairProcess {
+  readonly role: 'all' | 'api' | 'worker';
+  readonly child: ChildProcess;
+  /** Resolves once it logged "onair started". */
+  readonly ready: Promise<void>;
+  /** Log lines it printed (JSON from pino), for diagnosis. */
+  readonly lines: string[];
+}
+
+export interface ClusterOptions {
+  readonly channels: number;
+  /** `embedded`: one `serve` process with SQLite and in-process jobs, no PostgreSQL or Redis. */
+  readonly mode: 'cluster' | 'embedded';
+  readonly interval: string;
+  readonly tick?: string;
+  readonly lease?: string;
+  readonly shards?: number;
+  readonly logLevel?: 'info' | 'warn';
+}
+
+/** Everything a cluster test or benchmark runs against: fake platform, receiver, database, processes. */
+export class Cluster {
+  readonly processes: OnairProcess[] = [];
+  readonly dir = mkdtempSync(join(tmpdir(), 'onair-cluster-'));
+  readonly prefix = uniqueName('onair_cluster');
+  fake!: FakeOwncast;
+  receiver!: WebhookReceiver;
+  database: TempDatabase | null = null;
+  apiUrl = '';
+  private configFile = '';
+  private readonly options: ClusterOptions;
+
+  private constructor(options: ClusterOptions) {
+    this.options = options;
+  }
+
+  static async create(options: ClusterOptions): Promise<Cluster> {
+    const cluster = new Cluster(options);
+    cluster.fake = await FakeOwncast.start();
+    cluster.receiver = await WebhookReceiver.start();
+    if (options.mode === 'cluster') cluster.database = await createTempDatabase('onair_cluster');
+    const port = await freePort();
+    cluster.apiUrl = `http://127.0.0.1:${port}`;
+    const config = {
+      server: { host: '127.0.0.1', port },
+      dataDir: join(cluster.dir, 'data'),
+      ...(cluster.database ? { store: { url: cluster.database.url, poolSize: 8 } } : {}),
+      ...(options.mode === 'cluster'
+        ? {
+            jobs: {
+              redis: REDIS_URL,
+              prefix: cluster.prefix,
+              shards: options.shards ?? 32,
+              tick: options.tick ?? '1s',
+              lease: options.lease ?? '3s',
+              reload: '5s',
+            },
+          }
+        : {}),
+      poll: { interval: options.interval, concurrency: 64, timeout: '5s' },
+      policy: { reconnectGrace: '0s', notifyCooldown: '0s' },
+      auth: { adminToken: 'failover-admin-token' },
+      log: { level: options.logLevel ?? 'info' },
+      targets: [{ id: 'hook', type: 'webhook', url: cluster.receiver.url }],
+      channels: Array.from({ length: options.channels }, (_, i) => ({
+        id: `c${i}`,
+        platform: 'owncast',
+        url: `${cluster.fake.url}/c/${i}`,
+        notify: [{ target: 'hook', events: ['live', 'title', 'offline'] }],
+      })),
+    };
+    cluster.configFile = join(cluster.dir, 'onair.yaml');
+    writeFileSync(cluster.configFile, stringify(config));
+    return cluster;
+  }
+
+  /** Starts `onair serve --role <role>`. */
+  spawn(role: OnairProcess['role']): OnairProcess {
+    // The config file says everything; stray ONAIR_* settings of the caller must not change it.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('ONAIR_')));
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--config', this.configFile, '--role', role], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const lines: string[] = [];
+    const ready = new Promise<void>((resolve, reject) => {
+      const onLine = (line: string) => {
+        if (lines.length < 2_000) lines.push(line);
+        if (line.includes('"onair started"')) resolve();
+      };
+      createInterface({ input: child.stdout }).on('line', onLine);
+      createInterface({ input: child.stderr }).on('line', onLine);
+      child.once('exit', (code, signal) => {
+        reject(new Error(`onair --role ${role} exited (${code ?? signal}) before it started:\n${lines.slice(-20).join('\n')}`));
+      });
+    });
+    ready.catch(() => undefined);
+    const process_ = { role, child, ready, lines };
+    this.processes.push(process_);
+    return process_;
+  }
+
+  /** Live channels go offline and vice versa for `ids`, with a fresh session start. */
+  goLive(ids: readonly number[], title: string, at: Date): void {
+    for (const i of ids) this.fake.goLive(title, at, `/c/${i}`);
+  }
+
+  goOffline(ids: readonly number[]): void {
+    for (const i of ids) this.fake.goOffline(`/c/${i}`);
+  }
+
+  /** One SQL query against the cluster's database. */
+  async query<T extends pg.QueryResultRow>(text: string): Promise<T[]> {
+    if (!this.database) throw new Error('no database in embedded mode');
+    const client = new pg.Client({ connectionString: this.database.url });
+    await client.connect();
+    try {
+      return (await client.query<T>(text)).rows;
+    } finally {
+      await client.end();
+    }
+  }
+
+  /** Stops every process by its PID, then the fakes; drops the database and this run's Redis keys. */
+  async stop(): Promise<void> {
+    await Promise.all(this.processes.map((p) => stopProcess(p.child)));
+    await this.receiver.close();
+    await this.fake.close();
+    await this.database?.drop();
+    if (this.options.mode === 'cluster') await deleteRedisKeys(`${this.prefix}:*`);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** SIGTERM, then SIGKILL if it has not exited within 10 s. */
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve(); }));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => { resolve(); }));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/** Deletes keys matching `pattern` with a throwaway BullMQ connection (SCAN, never KEYS). */
+async function deleteRedisKeys(pattern: string): Promise<void> {
+  const { RedisConnection } = await import('bullmq');
+  const connection = new RedisConnection({ url: REDIS_URL }, { shared: false });
+  const client = await connection.client;
+  let cursor = '0';
+  do {
+    const [next, keys] = (await client.runCommand('scan', [cursor, 'MATCH', pattern, 'COUNT', 1_000])) as [string, string[]];
+    cursor = next;
+    if (keys.length > 0) await client.del(...keys);
+  } while (cursor !== '0');
+  await connection.close();
+}
+
+/** Waits until `check` returns true, polling every 200 ms; throws with `describe()` on timeout. */
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, describe: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${describe()}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/**
+ * Compares what the receiver accepted with what should have been announced: every expected id
+ * exactly once. Returns the problems (empty when none).
+ */
+export function exactlyOnce(expected: readonly string[], received: readonly string[]): { lost: string[]; doubled: string[]; unexpected: string[] } {
+  const counts = new Map<string, number>();
+  for (const id of received) counts.set(id, (counts.get(id) ?? 0) + 1);
+  const want = new Set(expected);
+  return {
+    lost: expected.filter((id) => !counts.has(id)),
+    doubled: [...counts].filter(([, n]) => n > 1).map(([id]) => id),
+    unexpected: [...counts.keys()].filter((id) => !want.has(id)),
+  };
+}
