@@ -136,6 +136,48 @@ export function openApiDocument(): object {
           responses: { '204': ok('Taken'), '400': ok('Not an Owncast webhook body', ref('Error')), '401': ok('Signature or secret missing or wrong', ref('Error')) },
         },
       },
+      '/api/v1/check': {
+        post: {
+          summary: 'Preview a pasted URL: the platforms that recognise it and one probe (as `onair check`)',
+          requestBody: json({ type: 'object', required: ['url'], properties: { url: { type: 'string', format: 'uri' }, platform: { type: 'string' } } }),
+          responses: { '200': ok('`{ platform, recognisedBy, platforms, suggestedId, observation }`'), ...errors },
+        },
+      },
+      '/api/v1/schedule': {
+        get: {
+          summary: 'Schedule entries overlapping [from, to): iCalendar feeds, hand-added entries, past and running live sessions',
+          parameters: [
+            { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' } },
+            { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' }, description: 'Default window: 7 days back to 35 days ahead; at most 400 days' },
+          ],
+          responses: { '200': ok('`[{ id, source: feed|manual|history, channelId, title, description, url, start, end, status: upcoming|live|past }]`'), ...errors },
+        },
+        post: {
+          summary: 'Add an entry by hand',
+          requestBody: json({ type: 'object', required: ['title', 'start'], properties: { title: { type: 'string' }, start: { type: 'string', format: 'date-time' }, end: { type: 'string', format: 'date-time' }, channel: { type: 'string' }, description: { type: 'string' }, url: { type: 'string', format: 'uri' } } }),
+          responses: { '201': ok('The entry'), ...errors },
+        },
+      },
+      '/api/v1/schedule/{id}': {
+        parameters: [idParam],
+        delete: { summary: 'Remove a hand-added entry', responses: { '204': ok('Removed'), ...errors } },
+      },
+      '/api/v1/schedule/feeds': {
+        get: { summary: 'Configured iCalendar feeds (URLs redacted): last fetch, events, error, problems', responses: { '200': ok('Feeds'), ...errors } },
+      },
+      '/api/v1/schedule/feeds/refresh': {
+        post: { summary: 'Fetch every feed now', responses: { '200': ok('Feeds after the refresh'), ...errors } },
+      },
+      '/api/v1/calendar.ics': {
+        get: {
+          summary: 'The schedule as iCalendar (default window: 30 days back to 90 days ahead)',
+          parameters: [
+            { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' } },
+            { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
+          ],
+          responses: { '200': ok('text/calendar'), ...errors },
+        },
+      },
       '/api/v1/events/stream': {
         get: { summary: 'Live feed (server-sent events: `event`, `state`, `delivery`, `keepalive`)', responses: { '200': ok('text/event-stream') } },
       },
