@@ -24,7 +24,9 @@ it('runs a singleton task once the lease is free', async () => {
   const runs: number[] = [];
   const singleton = leases.singleton('s', 1_000, async (lease) => {
     runs.push(time.now());
-    await new Promise((resolve) => lease.signal.addEventListener('abort', resolve));
+    await new Promise((resolve) => {
+      lease.signal.addEventListener('abort', resolve);
+    });
   });
   await time.advance(2_000);
   expect(runs).toEqual([]);

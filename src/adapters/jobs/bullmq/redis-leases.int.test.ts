@@ -47,7 +47,9 @@ describeWithServices('Redis leases', missing, () => {
     const took = new Promise<number>((resolve) => {
       leases().singleton('takeover', 600, async (lease) => {
         resolve(Date.now() - started);
-        await new Promise((done) => lease.signal.addEventListener('abort', done));
+        await new Promise((done) => {
+          lease.signal.addEventListener('abort', done);
+        });
       });
     });
     const after = await took;
