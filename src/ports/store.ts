@@ -212,3 +212,39 @@ export interface KeepaliveStore {
   /** Returns false when it was already gone (so only one remover reports the removal). */
   deleteKeepalive(id: string): Promise<boolean>;
 }
+
+/** Where a recording part stands; parts of one live session share `session`. */
+export type RecordingStatus = 'recording' | 'done' | 'failed';
+
+/** One file part of a recording. */
+export interface StoredRecording {
+  /** `<session>.<part>`: derived from content, so a retry can never make a second row for one part. */
+  readonly id: string;
+  readonly channelId: string;
+  /** `<channel>-<live since, UTC>`: the live session the part belongs to. */
+  readonly session: string;
+  /** 1, 2, … within the session (a new one after a split, a stall or a restart). */
+  readonly part: number;
+  /** Relative to `recordings.dir`, `/`-separated. */
+  readonly path: string;
+  readonly container: 'ts' | 'mp4' | 'flv';
+  readonly startedAt: Instant;
+  readonly endedAt: Instant | null;
+  readonly bytes: number;
+  readonly status: RecordingStatus;
+  /** Why the part ended (`offline`, `stopped`, `stalled`, `diskFull`, `discontinuity`, `videoConfig`, `crash`, …). */
+  readonly endReason: string | null;
+  /** Where an HLS recorder stood after its last written segment, so a restart neither repeats nor skips. */
+  readonly resume: { readonly lastMsn: number; readonly lastDsn: number; readonly targetDuration: number } | null;
+}
+
+/** Persistence of recording parts. */
+export interface RecordingStore {
+  /** Returns false (and changes nothing) when the id is taken. */
+  insertRecording(recording: StoredRecording): Promise<boolean>;
+  updateRecording(id: string, change: Partial<Pick<StoredRecording, 'path' | 'container' | 'endedAt' | 'bytes' | 'status' | 'endReason' | 'resume'>>): Promise<void>;
+  getRecording(id: string): Promise<StoredRecording | undefined>;
+  /** Oldest first (by start, then id). */
+  listRecordings(query?: { readonly channelId?: string; readonly session?: string; readonly status?: RecordingStatus }): Promise<StoredRecording[]>;
+  deleteRecording(id: string): Promise<boolean>;
+}

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { INITIAL_STATE, type Channel, type ChannelState, type EventKind } from '../../src/core/model.js';
 import type { Target } from '../../src/ports/notifier.js';
-import type { Store, StoredEvent, Subscription } from '../../src/ports/store.js';
+import type { RecordingStore, Store, StoredEvent, StoredRecording, Subscription } from '../../src/ports/store.js';
 
 /** A store adapter under test: a fresh, empty store per test, reopenable (a restart). */
 export interface StoreContract {
@@ -407,6 +407,62 @@ export function storeContract(contract: StoreContract): void {
 
       it('never hands one delivery to two concurrent claimers', async () => {
         await checks.claimsAreExclusive(store, await reopen());
+      });
+    });
+
+    describe('recordings', () => {
+      // Every store adapter keeps recording parts too (KyselyStore implements both ports).
+      const recordings = () => store as Store & RecordingStore;
+      const part = (id: string, change: Partial<StoredRecording> = {}): StoredRecording => ({
+        id,
+        channelId: 'cam',
+        session: 'cam-20260101T000000Z',
+        part: 1,
+        path: `cam/${id}.ts`,
+        container: 'ts',
+        startedAt: T0,
+        endedAt: null,
+        bytes: 0,
+        status: 'recording',
+        endReason: null,
+        resume: null,
+        ...change,
+      });
+
+      it('inserts once per id, reads back exactly, lists oldest first and filtered', async () => {
+        const r = recordings();
+        expect(await r.insertRecording(part('s.1', { resume: { lastMsn: 5, lastDsn: 0, targetDuration: 2 } }))).toBe(true);
+        expect(await r.insertRecording(part('s.1', { path: 'other.ts' }))).toBe(false);
+        await r.insertRecording(part('s.2', { part: 2, startedAt: T0 + 10 }));
+        await r.insertRecording(part('t.1', { channelId: 'dog', session: 'dog-x', startedAt: T0 - 10, status: 'done', endedAt: T0 }));
+        expect(await r.getRecording('s.1')).toStrictEqual(part('s.1', { resume: { lastMsn: 5, lastDsn: 0, targetDuration: 2 } }));
+        expect((await r.listRecordings()).map((x) => x.id)).toStrictEqual(['t.1', 's.1', 's.2']);
+        expect((await r.listRecordings({ channelId: 'cam' })).map((x) => x.id)).toStrictEqual(['s.1', 's.2']);
+        expect((await r.listRecordings({ session: 'dog-x' })).map((x) => x.id)).toStrictEqual(['t.1']);
+        expect((await r.listRecordings({ status: 'recording' })).map((x) => x.id)).toStrictEqual(['s.1', 's.2']);
+        expect(await r.getRecording('nope')).toBeUndefined();
+      });
+
+      it('updates only the given fields, with large byte counts as numbers', async () => {
+        const r = recordings();
+        await r.insertRecording(part('s.1'));
+        await r.updateRecording('s.1', { bytes: 5_000_000_000, resume: { lastMsn: 9, lastDsn: 1, targetDuration: 4 } });
+        await r.updateRecording('s.1', { status: 'done', endedAt: T0 + 60_000, endReason: 'offline', path: 'cam/s.1.mp4', container: 'mp4' });
+        expect(await r.getRecording('s.1')).toStrictEqual(
+          part('s.1', { bytes: 5_000_000_000, resume: { lastMsn: 9, lastDsn: 1, targetDuration: 4 }, status: 'done', endedAt: T0 + 60_000, endReason: 'offline', path: 'cam/s.1.mp4', container: 'mp4' }),
+        );
+        await r.updateRecording('s.1', { resume: null });
+        expect((await r.getRecording('s.1'))?.resume).toBeNull();
+      });
+
+      it('deletes, says whether it existed, and keeps parts across a restart', async () => {
+        await recordings().insertRecording(part('s.1'));
+        await recordings().insertRecording(part('s.2', { part: 2 }));
+        expect(await recordings().deleteRecording('s.2')).toBe(true);
+        expect(await recordings().deleteRecording('s.2')).toBe(false);
+        await store.close();
+        store = await opened.reopen();
+        expect((await recordings().listRecordings()).map((x) => x.id)).toStrictEqual(['s.1']);
       });
     });
 

@@ -6,6 +6,8 @@ import type {
   AuthStore,
   KeepaliveStore,
   Permission,
+  RecordingStore,
+  StoredRecording,
   StoredKeepalive,
   StoredSession,
   StoredToken,
@@ -35,14 +37,14 @@ import {
   subscriptionFromRow,
   targetFromRow,
 } from './rows.js';
-import type { Database, KeepalivesTable, TokensTable, UsersTable } from './schema.js';
+import type { Database, KeepalivesTable, RecordingsTable, TokensTable, UsersTable } from './schema.js';
 
 /** 16 columns × 1,000 rows stays under SQLite's 32,766 bound parameters. */
 const TOUCH_CHUNK = 1_000;
 
 
 /** The store over Kysely; the SQLite and PostgreSQL adapters differ only in how they connect. */
-export class KyselyStore implements Store, AuthStore, KeepaliveStore {
+export class KyselyStore implements Store, AuthStore, KeepaliveStore, RecordingStore {
   private readonly db: Kysely<Database>;
   private readonly dialect: Dialect;
   private readonly onClose: () => Promise<void>;
@@ -488,9 +490,80 @@ export class KyselyStore implements Store, AuthStore, KeepaliveStore {
     return Number(result.numDeletedRows) > 0;
   }
 
+  async insertRecording(recording: StoredRecording): Promise<boolean> {
+    const result = await this.db
+      .insertInto('recordings')
+      .values({
+        id: recording.id,
+        channel_id: recording.channelId,
+        session: recording.session,
+        part: recording.part,
+        path: recording.path,
+        container: recording.container,
+        started_at: recording.startedAt,
+        ended_at: recording.endedAt,
+        bytes: recording.bytes,
+        status: recording.status,
+        end_reason: recording.endReason,
+        resume: recording.resume === null ? null : JSON.stringify(recording.resume),
+      })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+
+  async updateRecording(id: string, change: Partial<Pick<StoredRecording, 'path' | 'container' | 'endedAt' | 'bytes' | 'status' | 'endReason' | 'resume'>>): Promise<void> {
+    const set: Partial<RecordingsTable> = {};
+    if (change.path !== undefined) set.path = change.path;
+    if (change.container !== undefined) set.container = change.container;
+    if (change.endedAt !== undefined) set.ended_at = change.endedAt;
+    if (change.bytes !== undefined) set.bytes = change.bytes;
+    if (change.status !== undefined) set.status = change.status;
+    if (change.endReason !== undefined) set.end_reason = change.endReason;
+    if (change.resume !== undefined) set.resume = change.resume === null ? null : JSON.stringify(change.resume);
+    if (Object.keys(set).length === 0) return;
+    await this.db.updateTable('recordings').set(set).where('id', '=', id).execute();
+  }
+
+  async getRecording(id: string): Promise<StoredRecording | undefined> {
+    const row = await this.db.selectFrom('recordings').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && recordingFromRow(row);
+  }
+
+  async listRecordings(query: { readonly channelId?: string; readonly session?: string; readonly status?: StoredRecording['status'] } = {}): Promise<StoredRecording[]> {
+    let q = this.db.selectFrom('recordings').selectAll();
+    if (query.channelId !== undefined) q = q.where('channel_id', '=', query.channelId);
+    if (query.session !== undefined) q = q.where('session', '=', query.session);
+    if (query.status !== undefined) q = q.where('status', '=', query.status);
+    const rows = await q.orderBy('started_at').orderBy('id').execute();
+    return rows.map(recordingFromRow);
+  }
+
+  async deleteRecording(id: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('recordings').where('id', '=', id).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
   close(): Promise<void> {
     return this.onClose();
   }
+}
+
+function recordingFromRow(row: Selectable<RecordingsTable>): StoredRecording {
+  return {
+    id: row.id,
+    channelId: row.channel_id,
+    session: row.session,
+    part: Number(row.part),
+    path: row.path,
+    container: row.container as StoredRecording['container'],
+    startedAt: Number(row.started_at),
+    endedAt: row.ended_at === null ? null : Number(row.ended_at),
+    bytes: Number(row.bytes),
+    status: row.status as StoredRecording['status'],
+    endReason: row.end_reason,
+    resume: row.resume === null ? null : (JSON.parse(row.resume) as StoredRecording['resume']),
+  };
 }
 
 // Auth and keepalive rows are mapped here rather than in rows.ts, which other features own.

@@ -150,6 +150,28 @@ export function migrations(dialect: Dialect): MigrationProvider {
         await db.schema.createIndex('keepalives_creator').on('keepalives').column('creator_user').execute();
       },
     },
+    '0003_recordings': {
+      async up(db: Kysely<unknown>) {
+        // No foreign key to channels: a recording outlives its channel until retention or a user removes it.
+        await db.schema
+          .createTable('recordings')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('channel_id', 'text', (c) => c.notNull())
+          .addColumn('session', 'text', (c) => c.notNull())
+          .addColumn('part', 'integer', (c) => c.notNull())
+          .addColumn('path', 'text', (c) => c.notNull())
+          .addColumn('container', 'text', (c) => c.notNull())
+          .addColumn('started_at', instant, (c) => c.notNull())
+          .addColumn('ended_at', instant)
+          .addColumn('bytes', instant, (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('end_reason', 'text')
+          .addColumn('resume', 'text')
+          .execute();
+        await db.schema.createIndex('recordings_channel').on('recordings').columns(['channel_id', 'started_at']).execute();
+        await db.schema.createIndex('recordings_session').on('recordings').column('session').execute();
+      },
+    },
   };
   return { getMigrations: () => Promise.resolve(all) };
 }

@@ -115,6 +115,22 @@ export interface KeepalivesTable {
   expires_at: number;
 }
 
+export interface RecordingsTable {
+  id: string;
+  channel_id: string;
+  session: string;
+  part: number;
+  path: string;
+  container: string;
+  started_at: number;
+  ended_at: number | null;
+  bytes: number;
+  status: string;
+  end_reason: string | null;
+  /** JSON `{ lastMsn, lastDsn, targetDuration }` or null. */
+  resume: string | null;
+}
+
 export interface Database {
   channels: ChannelsTable;
   targets: TargetsTable;
@@ -127,4 +143,5 @@ export interface Database {
   tokens: TokensTable;
   sessions: SessionsTable;
   keepalives: KeepalivesTable;
+  recordings: RecordingsTable;
 }
