@@ -38,6 +38,11 @@ describe('parseICalendar', () => {
     expect(events.find((e) => e.uid === 'b')!.durationMs).toBe(90 * 60_000);
   });
 
+  it('keeps only http(s) links', () => {
+    const text = cal(vevent('UID:j', 'DTSTART:20260310T180000Z', 'URL:javascript:alert(1)'), vevent('UID:k', 'DTSTART:20260310T180000Z', 'URL:HTTPS://x.example/k'));
+    expect(parseICalendar(text).events.map((e) => e.url)).toEqual([null, 'HTTPS://x.example/k']);
+  });
+
   it('skips VALARM content and reports events it cannot read', () => {
     const text = cal(vevent('UID:e', 'DTSTART:20260310T180000Z', 'BEGIN:VALARM', 'SUMMARY:alarm', 'END:VALARM', 'SUMMARY:real'), vevent('UID:f', 'SUMMARY:no start'));
     const { events, problems } = parseICalendar(text);

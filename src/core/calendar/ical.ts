@@ -204,6 +204,11 @@ function parseRRule(value: string, zone: string | null): RecurrenceRule | string
   return { freq, interval, count, until, byDay, byMonthDay };
 }
 
+/** Only http(s) links survive: a feed is third-party input and its links end up in pages. */
+function httpUrl(value: string): string | null {
+  return /^https?:\/\/[^\s]+$/i.test(value) ? value : null;
+}
+
 function toEvent(props: readonly Property[]): { event: CalendarEvent; problems: string[] } | string {
   const get = (name: string) => props.find((p) => p.name === name);
   const uid = get('UID')?.value.trim() ?? '';
@@ -253,7 +258,7 @@ function toEvent(props: readonly Property[]): { event: CalendarEvent; problems: 
       summary: text('SUMMARY'),
       description: text('DESCRIPTION'),
       location: text('LOCATION'),
-      url: get('URL')?.value.trim() || null,
+      url: httpUrl(get('URL')?.value.trim() ?? ''),
       start,
       durationMs,
       rrule,
