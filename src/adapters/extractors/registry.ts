@@ -1,6 +1,7 @@
 import type { Channel } from '../../core/model.js';
 import type { Extractor } from '../../ports/extractor.js';
 import type { ExtractorHttp } from './hls-resolve.js';
+import { FlvExtractor } from '../platforms/flv/flv.platform.js';
 import { HlsExtractor } from './hls.extractor.js';
 import { OwncastExtractor } from './owncast.extractor.js';
 import { PluginExtractor } from './plugin.extractor.js';
@@ -19,7 +20,7 @@ export interface ExtractorRule {
 
 /** The built-in extractors, a plain array; `streamlink` only when it is installed. */
 export function builtInExtractors(deps: ExtractorHttp, streamlinkPath = findStreamlink()): Extractor[] {
-  const list: Extractor[] = [new OwncastExtractor(deps), new HlsExtractor(deps)];
+  const list: Extractor[] = [new OwncastExtractor(deps), new HlsExtractor(deps), new FlvExtractor()];
   if (streamlinkPath !== null) list.push(new StreamlinkExtractor(streamlinkPath, Math.max(deps.timeoutMs, 30_000)));
   return list;
 }

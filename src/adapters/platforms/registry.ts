@@ -1,4 +1,5 @@
 import type { PlatformAdapter } from '../../ports/platform.js';
+import { FlvPlatform } from './flv/flv.platform.js';
 import { HlsPlatform } from './hls/hls.platform.js';
 import { OwncastPlatform } from './owncast/owncast.platform.js';
 import type { PlatformHttp } from './shared.js';
@@ -10,5 +11,5 @@ import { TwitchPlatform } from './twitch/twitch.platform.js';
  * always registered (so config validation knows it); without credentials its probes say so.
  */
 export function platforms(deps: PlatformHttp, twitch: TwitchApi | null = null): PlatformAdapter[] {
-  return [new TwitchPlatform(twitch), new HlsPlatform(deps), new OwncastPlatform(deps)];
+  return [new TwitchPlatform(twitch), new HlsPlatform(deps), new FlvPlatform({ timeoutMs: deps.timeoutMs, userAgent: 'onair/0.1' }), new OwncastPlatform(deps)];
 }
