@@ -2,7 +2,7 @@ import { channelSchema, targetSchema, toChannel, toTarget, zodIssues, type Chann
 import type { Channel } from '../core/model.js';
 import type { Clock } from '../ports/clock.js';
 import type { Target } from '../ports/notifier.js';
-import type { Store, StoredChannel, StoredTarget, Subscription } from '../ports/store.js';
+import type { ChannelEntry, Store, StoredChannel, StoredTarget, Subscription } from '../ports/store.js';
 import { AppError } from './errors.js';
 import type { PollLoop } from './poll-loop.js';
 import type { Sentinel } from './sentinel.js';
@@ -27,17 +27,23 @@ export class Catalog {
     this.deps = deps;
   }
 
-  /** Upserts the config file's targets and channels; drops config channels no longer in the file. */
-  async syncConfig(targets: readonly Target[], channels: readonly { channel: Channel; subscriptions: Subscription[] }[]): Promise<void> {
+  /**
+   * Upserts the config file's targets and channels (only those that differ from what is stored, so
+   * a restart writes nothing) and drops config channels no longer in the file.
+   */
+  async syncConfig(targets: readonly Target[], channels: readonly ChannelEntry[]): Promise<void> {
     const now = this.deps.clock.now();
     for (const target of targets) await this.deps.store.putTarget(target, 'config', now);
+    const [stored, storedSubs] = await Promise.all([this.deps.store.listChannels(), this.deps.store.listSubscriptions()]);
     const inFile = new Set(channels.map((c) => c.channel.id));
-    for (const existing of await this.deps.store.listChannels()) {
+    for (const existing of stored) {
       if (existing.source === 'config' && !inFile.has(existing.id)) await this.deps.store.deleteChannel(existing.id);
     }
-    for (const { channel, subscriptions } of channels) {
-      await this.deps.store.putChannel(channel, subscriptions, 'config', now);
-    }
+    const subsOf = new Map<string, Subscription[]>();
+    for (const s of storedSubs) subsOf.set(s.channelId, [...(subsOf.get(s.channelId) ?? []), s]);
+    const before = new Map(stored.map((c) => [c.id, fingerprint(c, subsOf.get(c.id) ?? [], c.source)]));
+    const changed = channels.filter((e) => before.get(e.channel.id) !== fingerprint(e.channel, e.subscriptions, 'config'));
+    if (changed.length > 0) await this.deps.store.putChannels(changed, 'config', now);
   }
 
   async createChannel(body: unknown): Promise<StoredChannel> {
@@ -119,6 +125,13 @@ function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | 
   const result = schema.safeParse(body);
   if (!result.success) throw AppError.invalid(zodIssues(result.error));
   return result.data;
+}
+
+/** What makes a stored channel equal to a configured one. */
+function fingerprint(channel: Channel, subscriptions: readonly Subscription[], source: string): string {
+  const { id, platform, url, name, intervalMs, options } = channel;
+  const subs = subscriptions.map((s) => [s.targetId, s.events, s.options]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+  return JSON.stringify([id, platform, url, name, intervalMs, options, subs, source]);
 }
 
 /** A stored channel written back in its input form (for merging updates). */

@@ -14,6 +14,12 @@ export interface Subscription {
 
 export type ChannelSource = 'config' | 'api';
 
+/** A channel with its subscriptions, as written together. */
+export interface ChannelEntry {
+  readonly channel: Channel;
+  readonly subscriptions: readonly Subscription[];
+}
+
 export interface StoredChannel extends Channel {
   readonly source: ChannelSource;
   readonly createdAt: Instant;
@@ -81,6 +87,8 @@ export interface Store {
   getChannel(id: string): Promise<StoredChannel | undefined>;
   /** Creates or replaces a channel and its subscriptions. */
   putChannel(channel: Channel, subscriptions: readonly Subscription[], source: ChannelSource, now: Instant): Promise<void>;
+  /** Creates or replaces many channels with their subscriptions, in one transaction. */
+  putChannels(entries: readonly ChannelEntry[], source: ChannelSource, now: Instant): Promise<void>;
   deleteChannel(id: string): Promise<boolean>;
 
   listTargets(): Promise<StoredTarget[]>;
@@ -93,6 +101,8 @@ export interface Store {
 
   loadStates(): Promise<Map<string, ChannelState>>;
   getState(channelId: string): Promise<ChannelState | undefined>;
+  /** The states of these channels (those without one are absent): one read for many decisions. */
+  getStates(channelIds: readonly string[]): Promise<Map<string, ChannelState>>;
   /** State, history and outbox rows of one decision, atomically. */
   commit(commit: Commit): Promise<void>;
   /** Probe bookkeeping for many channels in one transaction. */

@@ -176,6 +176,24 @@ export function storeContract(contract: StoreContract): void {
         expect(await store.listSubscriptions('none')).toEqual([]);
       });
 
+      it('writes many channels at once (more than one statement chunk), replacing their subscriptions', async () => {
+        await seed(store, [], ['t1', 't2']);
+        await store.putChannel(channel('c0007'), [subscription('c0007', 't1')], 'api', T0);
+        const many = Array.from({ length: 1_234 }, (_, i) => {
+          const id = `c${String(i).padStart(4, '0')}`;
+          return { channel: channel(id, { intervalMs: i + 1_000 }), subscriptions: [subscription(id, 't2', ['live'])] };
+        });
+        await store.putChannels(many, 'config', T0 + 1);
+        const listed = await store.listChannels();
+        expect(listed).toHaveLength(1_234);
+        expect(listed[1_233]).toMatchObject({ id: 'c1233', intervalMs: 2_233, source: 'config', updatedAt: T0 + 1 });
+        expect(await store.getChannel('c0007')).toMatchObject({ createdAt: T0, updatedAt: T0 + 1, source: 'config' });
+        expect(await store.listSubscriptions('c0007')).toEqual([subscription('c0007', 't2', ['live'])]);
+        expect(await store.listSubscriptions()).toHaveLength(1_234);
+        await store.putChannels([], 'config', T0 + 2);
+        expect(await store.listChannels()).toHaveLength(1_234);
+      });
+
       it('deletes a channel with its subscriptions and state, and says whether it existed', async () => {
         await seed(store, ['a']);
         await announce(store, 'a', 'e1', T0 + 1);
@@ -220,6 +238,8 @@ export function storeContract(contract: StoreContract): void {
         await store.commit({ channelId: 'c2', state: INITIAL_STATE, events: [], deliveries: [] });
         expect(await store.getState('c1')).toEqual(state);
         expect(await store.loadStates()).toEqual(new Map([['c1', state], ['c2', INITIAL_STATE]]));
+        expect(await store.getStates(['c2', 'none', 'c1'])).toEqual(new Map([['c1', state], ['c2', INITIAL_STATE]]));
+        expect(await store.getStates([])).toEqual(new Map());
       });
 
       it('writes state, events and deliveries together', async () => {
@@ -302,7 +322,7 @@ export function storeContract(contract: StoreContract): void {
           );
         }
         await store.touch(ids.map((id, i) => ({ channelId: id, state: { ...INITIAL_STATE, lastCheckedAt: T0 + i, viewers: null, lastError: null, consecutiveFailures: i % 3 } })));
-        const states = await store.loadStates();
+        const states = await store.getStates(ids);
         expect(states.size).toBe(2_500);
         ids.forEach((id, i) => {
           expect(states.get(id)?.lastCheckedAt).toBe(T0 + i);

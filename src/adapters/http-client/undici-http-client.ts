@@ -50,7 +50,7 @@ export class UndiciHttpClient implements HttpClient {
     const seen = new Set<string>();
     let current = url;
     let method = options.method ?? 'GET';
-    let body = options.body;
+    let requestBody = options.body;
     for (let hop = 0; ; hop++) {
       let parsed: URL;
       try {
@@ -66,7 +66,7 @@ export class UndiciHttpClient implements HttpClient {
         const res = await request(parsed, {
           method,
           headers: { 'user-agent': this.userAgent, ...options.headers },
-          body: body ?? null,
+          body: requestBody ?? null,
           signal,
           dispatcher: this.agent,
           headersTimeout: options.timeoutMs,
@@ -80,25 +80,29 @@ export class UndiciHttpClient implements HttpClient {
           current = next;
           if (res.statusCode === 303) {
             method = 'GET';
-            body = undefined;
+            requestBody = undefined;
           }
           continue;
         }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        for await (const chunk of res.body as AsyncIterable<Buffer>) {
-          size += chunk.length;
-          if (size > options.maxBytes) {
+        const declared = Number(res.headers['content-length']);
+        let body: Buffer;
+        if (Number.isFinite(declared) && res.headers['content-length'] !== undefined) {
+          // The usual case: the length is known, so the cap is checked before reading anything.
+          if (declared > options.maxBytes) {
             res.body.destroy();
             return fail('tooLarge', `response from ${redactUrl(parsed.href)} exceeds ${options.maxBytes} bytes`);
           }
-          chunks.push(chunk);
+          body = Buffer.from(await res.body.arrayBuffer());
+        } else {
+          const read = await readCapped(res.body as AsyncIterable<Buffer> & { destroy(): void }, options.maxBytes);
+          if (read === null) return fail('tooLarge', `response from ${redactUrl(parsed.href)} exceeds ${options.maxBytes} bytes`);
+          body = read;
         }
         return {
           ok: true,
           status: res.statusCode,
           headers: flattenHeaders(res.headers),
-          body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks),
+          body,
           url: parsed.href,
         };
       } catch (error) {
@@ -113,6 +117,21 @@ export class UndiciHttpClient implements HttpClient {
   close(): Promise<void> {
     return this.agent.close();
   }
+}
+
+/** Reads a body of unknown length, giving up (null) as soon as it passes `max` bytes. */
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }, max: number): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > max) {
+      body.destroy();
+      return null;
+    }
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
 function fail(reason: HttpFailure['reason'], error: string): HttpFailure {

@@ -12,6 +12,7 @@ import type {
   StoredSession,
   StoredToken,
   StoredUser,
+  ChannelEntry,
   ChannelSource,
   Commit,
   Delivery,
@@ -39,6 +40,8 @@ import {
 } from './rows.js';
 import type { Database, KeepalivesTable, RecordingsTable, TokensTable, UsersTable } from './schema.js';
 
+/** Rows per multi-row statement: 9 channel columns × 500 stays far under SQLite's 32,766 parameters. */
+const PUT_CHUNK = 500;
 /** 16 columns × 1,000 rows stays under SQLite's 32,766 bound parameters. */
 const TOUCH_CHUNK = 1_000;
 
@@ -65,47 +68,49 @@ export class KyselyStore implements Store, AuthStore, KeepaliveStore, RecordingS
     return row && channelFromRow(row);
   }
 
-  async putChannel(channel: Channel, subscriptions: readonly Subscription[], source: ChannelSource, now: Instant): Promise<void> {
+  putChannel(channel: Channel, subscriptions: readonly Subscription[], source: ChannelSource, now: Instant): Promise<void> {
+    return this.putChannels([{ channel, subscriptions }], source, now);
+  }
+
+  async putChannels(entries: readonly ChannelEntry[], source: ChannelSource, now: Instant): Promise<void> {
+    // Multi-row statements in one transaction: a config with 100k channels loads in seconds.
     await this.db.transaction().execute(async (tx) => {
-      const row = {
-        id: channel.id,
-        platform: channel.platform,
-        url: channel.url,
-        name: channel.name,
-        interval_ms: channel.intervalMs,
-        options: JSON.stringify(channel.options),
-        source,
-        created_at: now,
-        updated_at: now,
-      };
-      await tx
-        .insertInto('channels')
-        .values(row)
-        .onConflict((oc) =>
-          oc.column('id').doUpdateSet({
-            platform: row.platform,
-            url: row.url,
-            name: row.name,
-            interval_ms: row.interval_ms,
-            options: row.options,
-            source: row.source,
-            updated_at: now,
-          }),
-        )
-        .execute();
-      await tx.deleteFrom('subscriptions').where('channel_id', '=', channel.id).execute();
-      if (subscriptions.length > 0) {
+      for (let i = 0; i < entries.length; i += PUT_CHUNK) {
+        const chunk = entries.slice(i, i + PUT_CHUNK);
         await tx
-          .insertInto('subscriptions')
+          .insertInto('channels')
           .values(
-            subscriptions.map((s) => ({
-              channel_id: channel.id,
-              target_id: s.targetId,
-              events: JSON.stringify(s.events),
-              options: JSON.stringify(s.options),
+            chunk.map(({ channel }) => ({
+              id: channel.id,
+              platform: channel.platform,
+              url: channel.url,
+              name: channel.name,
+              interval_ms: channel.intervalMs,
+              options: JSON.stringify(channel.options),
+              source,
+              created_at: now,
+              updated_at: now,
+            })),
+          )
+          .onConflict((oc) =>
+            oc.column('id').doUpdateSet((eb) => ({
+              platform: eb.ref('excluded.platform'),
+              url: eb.ref('excluded.url'),
+              name: eb.ref('excluded.name'),
+              interval_ms: eb.ref('excluded.interval_ms'),
+              options: eb.ref('excluded.options'),
+              source: eb.ref('excluded.source'),
+              updated_at: eb.ref('excluded.updated_at'),
             })),
           )
           .execute();
+        await tx.deleteFrom('subscriptions').where('channel_id', 'in', chunk.map(({ channel }) => channel.id)).execute();
+        const subscriptions = chunk.flatMap(({ channel, subscriptions: subs }) =>
+          subs.map((s) => ({ channel_id: channel.id, target_id: s.targetId, events: JSON.stringify(s.events), options: JSON.stringify(s.options) })),
+        );
+        for (let j = 0; j < subscriptions.length; j += PUT_CHUNK) {
+          await tx.insertInto('subscriptions').values(subscriptions.slice(j, j + PUT_CHUNK)).execute();
+        }
       }
     });
   }
@@ -162,6 +167,16 @@ export class KyselyStore implements Store, AuthStore, KeepaliveStore, RecordingS
   async getState(channelId: string): Promise<ChannelState | undefined> {
     const row = await this.db.selectFrom('channel_state').selectAll().where('channel_id', '=', channelId).executeTakeFirst();
     return row && stateFromRow(row);
+  }
+
+  async getStates(channelIds: readonly string[]): Promise<Map<string, ChannelState>> {
+    const states = new Map<string, ChannelState>();
+    // Chunks keep each statement under the dialects' bound-parameter limits.
+    for (let i = 0; i < channelIds.length; i += 1_000) {
+      const rows = await this.db.selectFrom('channel_state').selectAll().where('channel_id', 'in', channelIds.slice(i, i + 1_000)).execute();
+      for (const row of rows) states.set(row.channel_id, stateFromRow(row));
+    }
+    return states;
   }
 
   async commit(commit: Commit): Promise<void> {
