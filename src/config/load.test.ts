@@ -131,4 +131,11 @@ channels:
     expect(problems('server: [1, 2\n')[0]).toMatch(/^YAML: /);
     expect(problems('- just\n- a list\n')).toEqual(['the file must hold a YAML mapping']);
   });
+
+  // Found by the config fuzzer (test/reliability): aliases resolve after parsing and threw raw.
+  it('explains an unknown YAML alias and an alias bomb instead of throwing', () => {
+    expect(problems('*x\n')).toEqual([expect.stringMatching(/^YAML: Unresolved alias/)]);
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdefgh'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefgh'[i]!}`).join(', ')}]`)].join('\n');
+    expect(problems(`${bomb}\n`)).toEqual([expect.stringMatching(/^YAML: Excessive alias count/)]);
+  });
 });

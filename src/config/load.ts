@@ -45,7 +45,13 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
     }
     const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
     if (doc.errors.length > 0) throw new ConfigError(source, doc.errors.map((e) => `YAML: ${e.message.split('\n')[0] ?? ''}`));
-    raw = doc.toJS() ?? {};
+    try {
+      raw = doc.toJS() ?? {};
+    } catch (error) {
+      // Aliases are resolved here, not at parse: an unknown one, or one expanding too far (a
+      // "billion laughs" document), throws instead of landing in doc.errors.
+      throw new ConfigError(source, [`YAML: ${error instanceof Error ? error.message : String(error)}`]);
+    }
     if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(source, ['the file must hold a YAML mapping']);
   }
   applyEnv(raw as Record<string, unknown>, options.env, problems);
