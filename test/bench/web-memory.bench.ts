@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchChromium, startLiveHls, startOrigin, startWebOnair, stopProcess, WEB_TOKEN } from '../e2e/web-peers.js';
+import { launchChromium, startLiveHls, startOrigin, startWebOnair, stopProcess, waitForFile, WEB_TOKEN } from '../e2e/web-peers.js';
 
 /**
  * Memory of the multi-view page with four 720p tiles playing for a while (default 10 minutes,
@@ -34,6 +34,7 @@ function chromiumRss(profile: string): number {
 const dir = mkdtempSync(join(tmpdir(), 'onair-web-bench-'));
 const profile = join(dir, 'profile');
 const ffmpeg = startLiveHls(join(dir, 'hls'), { size: '1280x720', variants: true });
+await waitForFile(join(dir, 'hls', 'master.m3u8'));
 const origin = await startOrigin(Object.fromEntries(CAMS.map((c) => [c, join(dir, 'hls')])));
 const onair = await startWebOnair(dir, {
   poll: { interval: '5s' },

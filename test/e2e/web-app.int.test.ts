@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Onair } from '../../src/main.js';
 import { FakeOwncast } from '../fake-servers/owncast.server.js';
 import { listen, type Running } from '../fake-servers/listen.js';
-import { ARTIFACTS, WEB_TOKEN, launchChromium, startLiveHls, startOrigin, startWebOnair, stopProcess } from './web-peers.js';
+import { WebhookReceiver } from '../fake-servers/webhook-receiver.server.js';
+import { ARTIFACTS, WEB_TOKEN, launchChromium, startLiveHls, startOrigin, startWebOnair, stopProcess, waitForFile } from './web-peers.js';
 
 /**
  * The web app in Debian's Chromium against the real server: four live ffmpeg HLS channels
@@ -45,9 +46,12 @@ function icsFeed(start: Date): string {
 describe('web app in Chromium', () => {
   const dir = mkdtempSync(join(tmpdir(), 'onair-web-e2e-'));
   const ffmpeg: ChildProcess[] = [];
+  /** The origin's paths; a test removes one to end that channel's stream (404: offline). */
+  const mounts: Record<string, string> = {};
   let origin: Running | undefined;
   let calendar: Running | undefined;
   let owncast: FakeOwncast | undefined;
+  let hook: WebhookReceiver | undefined;
   let onair: Onair | undefined;
   let browser: BrowserContext | undefined;
   let page: Page;
@@ -59,19 +63,21 @@ describe('web app in Chromium', () => {
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    const mounts: Record<string, string> = {};
     CAMS.forEach((cam, i) => {
       mounts[cam] = join(dir, cam);
       ffmpeg.push(startLiveHls(mounts[cam], { size: '320x180', frequency: 220 * (i + 1) }));
     });
+    await Promise.all(CAMS.map((cam) => waitForFile(join(mounts[cam]!, 'stream.m3u8'))));
     origin = await startOrigin(mounts);
     owncast = await FakeOwncast.start();
+    hook = await WebhookReceiver.start();
     calendar = await listen((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/calendar' }).end(icsFeed(opener));
     });
     onair = await startWebOnair(dir, {
       poll: { interval: '1s', timeout: '3s' },
       channels: CAMS.map((id, i) => ({ id, platform: 'hls', url: `${origin!.url}/${id}/stream.m3u8`, name: `Camera ${i + 1}` })),
+      targets: [{ id: 'ops', type: 'webhook', url: `${hook.url}/hook`, secret: 'e2e-webhook-secret' }],
       schedules: [{ url: `${calendar.url}/f1.ics`, channel: 'cam0' }],
     });
     base = onair.url!;
@@ -86,6 +92,7 @@ describe('web app in Chromium', () => {
     await origin?.close();
     await calendar?.close();
     await owncast?.close();
+    await hook?.close();
     rmSync(dir, { recursive: true, force: true });
   }, 30_000);
 
@@ -111,6 +118,15 @@ describe('web app in Chromium', () => {
     await preview.getByLabel('Display name').fill('Main stage');
     await page.getByRole('button', { name: 'Add channel' }).click();
     await page.getByRole('status').filter({ hasText: 'Added' }).waitFor();
+
+    // Subscribe it to the webhook target, and send that target a test notification.
+    await page.locator('#subscriptions select').selectOption('stage');
+    await page.getByLabel('live events to ops').check();
+    await page.getByRole('button', { name: 'Save subscriptions' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    await page.getByRole('button', { name: 'Send test to ops' }).click();
+    await page.getByRole('status').filter({ hasText: /^Sent/ }).waitFor({ timeout: 15_000 });
+    expect(hook!.requests).toHaveLength(1);
     await shot('admin');
 
     await page.getByRole('link', { name: 'Dashboard' }).click();
@@ -124,7 +140,9 @@ describe('web app in Chromium', () => {
     owncast!.goLive('Opening night');
     await card.locator('[data-status="live"]').waitFor({ timeout: 15_000 });
     await expect.poll(() => card.locator('[data-field="title"]').textContent()).toBe('Opening night');
+    await card.getByText('1,234 watching').waitFor();
     expect(navigations).toEqual([]);
+    await expect.poll(() => hook!.requests.length, { timeout: 15_000 }).toBe(2);
     await shot('dashboard');
   }, 60_000);
 
@@ -157,7 +175,19 @@ describe('web app in Chromium', () => {
     await page.getByRole('button', { name: 'Give tile 4 the sound' }).press('Enter');
     await expect.poll(muted).toEqual([true, true, true, false]);
     await shot('multiview');
-  }, 60_000);
+
+    // The stream of tile 4 ends: its tile shows the offline card, then resumes by itself.
+    const player = page.locator('[data-tile="3"] .player');
+    const cam3 = mounts['cam3']!;
+    delete mounts['cam3'];
+    await page.locator('[data-tile="3"] .offline-card').waitFor({ timeout: 20_000 });
+    expect(await player.getAttribute('data-state')).toMatch(/^(offline|ended)$/);
+    await shot('multiview-offline');
+    mounts['cam3'] = cam3;
+    await expect.poll(() => player.getAttribute('data-state'), { timeout: 30_000 }).toBe('playing');
+    const resumed = (await times())[3]!;
+    await expect.poll(async () => (await times())[3]! > resumed + 1, { timeout: 10_000 }).toBe(true);
+  }, 90_000);
 
   it('shows the imported iCalendar event on the schedule, opening the player', async () => {
     await page.goto(`${base}/schedule?view=agenda`);
@@ -183,5 +213,18 @@ describe('web app in Chromium', () => {
     await page.getByRole('link', { name: 'Recordings' }).click();
     await page.getByRole('heading', { name: 'Recordings' }).waitFor();
     await shot('recordings');
+  }, 30_000);
+
+  it('fits a phone-width screen without horizontal scrolling', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    const scrollWidth = () => page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth);
+    for (const path of ['/', '/schedule?view=month', '/schedule?view=week', `/watch?channels=${CAMS.join(',')}&layout=1%2B3`, '/admin', '/channels/stage']) {
+      await page.goto(`${base}${path}`);
+      await page.locator('main h1').waitFor();
+      expect(await scrollWidth(), path).toBeLessThanOrEqual(390);
+    }
+    await page.goto(`${base}/`);
+    await page.locator('[data-channel="stage"]').waitFor();
+    await shot('dashboard-phone');
   }, 30_000);
 });

@@ -30,6 +30,15 @@ export function startLiveHls(dir: string, options: { size: string; variants?: bo
   return spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
+/** Waits until ffmpeg has written its first playlist (a channel probed before then is offline at first sight). */
+export async function waitForFile(file: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!existsSync(file)) {
+    if (Date.now() > deadline) throw new Error(`${file} did not appear within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** Stops a child process by its PID and waits for it. */
 export async function stopProcess(child: ChildProcess | undefined): Promise<void> {
   if (!child || child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
