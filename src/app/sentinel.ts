@@ -33,6 +33,8 @@ export class Sentinel {
   private readonly subscriptions = new Map<string, readonly Subscription[]>();
   private readonly states = new Map<string, ChannelState>();
   private readonly touched = new Map<string, ChannelState>();
+  /** States read ahead for the next decision of each channel (`prefetchStates`). */
+  private readonly prefetched = new Map<string, ChannelState>();
   /** One decision per channel at a time, so a push and a poll cannot interleave. */
   private readonly queues = new Map<string, Promise<void>>();
   private flushing: Promise<void> | null = null;
@@ -97,6 +99,15 @@ export class Sentinel {
     this.touched.delete(id);
   }
 
+  /**
+   * Reads these channels' states in one query for their next decisions, instead of one read per
+   * decision (`readThrough`): a cluster worker about to poll a shard it holds the lease of.
+   */
+  async prefetchStates(channelIds: readonly string[]): Promise<void> {
+    const states = await this.deps.store.getStates(channelIds);
+    for (const id of channelIds) this.prefetched.set(id, states.get(id) ?? INITIAL_STATE);
+  }
+
   /** Decides on one observation and persists what it changed. Serialised per channel. */
   observe(channelId: string, observation: Observation): Promise<void> {
     const previous = this.queues.get(channelId) ?? Promise.resolve();
@@ -112,7 +123,9 @@ export class Sentinel {
   private async step(channelId: string, observation: Observation): Promise<void> {
     const channel = this.channels.get(channelId);
     if (!channel) return;
-    const prev = this.deps.readThrough ? ((await this.deps.store.getState(channelId)) ?? INITIAL_STATE) : this.state(channelId);
+    const ahead = this.prefetched.get(channelId);
+    this.prefetched.delete(channelId);
+    const prev = ahead ?? (this.deps.readThrough ? ((await this.deps.store.getState(channelId)) ?? INITIAL_STATE) : this.state(channelId));
     const now = this.deps.clock.now();
     const { state, events } = decide(channelId, prev, observation, this.deps.policy, now);
     // A change that announces nothing is written in the next batch (`flush`): losing it in a crash

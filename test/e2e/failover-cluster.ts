@@ -61,7 +61,7 @@ export class Cluster {
     const config = {
       server: { host: '127.0.0.1', port },
       dataDir: join(cluster.dir, 'data'),
-      ...(cluster.database ? { store: { url: cluster.database.url, poolSize: 8 } } : {}),
+      ...(cluster.database ? { store: { url: cluster.database.url, poolSize: 20 } } : {}),
       ...(options.mode === 'cluster'
         ? {
             jobs: {

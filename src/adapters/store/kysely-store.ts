@@ -649,17 +649,18 @@ function dueQuery(db: Kysely<Database>, now: Instant, limit: number) {
     .where('d.status', '=', 'pending')
     .where('d.next_attempt_at', '<=', now)
     // Per (channel, target), only the oldest pending delivery: a `title` never overtakes its `live`.
+    // A correlated min() over the (target, channel, status, seq) index, not NOT EXISTS: on a table
+    // not yet analysed PostgreSQL planned that as a quadratic anti-join (seconds at 5,000 rows).
     .where((eb) =>
-      eb.not(
-        eb.exists(
-          eb
-            .selectFrom('deliveries as p')
-            .select('p.seq')
-            .whereRef('p.target_id', '=', 'd.target_id')
-            .whereRef('p.channel_id', '=', 'd.channel_id')
-            .where('p.status', '=', 'pending')
-            .whereRef('p.seq', '<', 'd.seq'),
-        ),
+      eb(
+        'd.seq',
+        '=',
+        eb
+          .selectFrom('deliveries as p')
+          .select((e) => e.fn.min('p.seq').as('first'))
+          .whereRef('p.target_id', '=', 'd.target_id')
+          .whereRef('p.channel_id', '=', 'd.channel_id')
+          .where('p.status', '=', 'pending'),
       ),
     )
     .orderBy('d.next_attempt_at')

@@ -168,6 +168,8 @@ export class BullmqJobs implements JobRuntime {
       const now = this.deps.clock.now();
       const mine = this.deps.sentinel.channelIds().filter((id) => shardOf(id, this.deps.shards) === shard);
       const due = mine.filter((id) => Number(dueAt[id] ?? 0) <= now);
+      // Under the shard's lease nobody else decides for these channels: one read for the tick.
+      await this.deps.sentinel.prefetchStates(due);
       const next: Record<string, number> = {};
       let i = 0;
       const run = async (): Promise<void> => {
