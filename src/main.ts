@@ -15,6 +15,9 @@ import { Playback } from './app/playback/playback.js';
 import { SharedPlaylists } from './app/playback/shared-playlists.js';
 import { Readers } from './app/readers.js';
 import { Refresher } from './app/refresher.js';
+import { Recordings } from './app/recorder/recordings.js';
+import { FsRecordingFiles } from './adapters/recorder/fs-files.js';
+import { FfmpegRemuxer, findFfmpeg } from './adapters/recorder/ffmpeg-remuxer.js';
 import { builtInExtractors, extractorSelector, type ExtractorRule } from './adapters/extractors/registry.js';
 import { HmacTokenSealer, proxySecret } from './adapters/proxy/token-sealer.js';
 import { UndiciUpstream } from './adapters/proxy/undici-upstream.js';
@@ -186,6 +189,8 @@ export interface Onair {
   /** Who is reading which channel (viewers, recorders, keepalives); active channels are kept fresh. */
   readonly readers: Readers;
   readonly keepalives: Keepalives;
+  /** The recorder supervisor (README, "Recording"). */
+  readonly recordings: Recordings;
   /** Twitch EventSub push, when `twitch` is configured. */
   readonly twitchPush: TwitchPush | null;
   /** The admin token generated at this start (none configured, first start), else null. */
@@ -316,6 +321,40 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
   });
   catalog.onChannelDeleted((channelId) => keepalives.channelDeleted(channelId));
   await keepalives.start();
+  // Recording (README, "Recording"): segments and FLV come over their own connection pool, apart from viewers'.
+  const recorderUpstream = new UndiciUpstream({ userAgent: USER_AGENT, connectionsPerOrigin: 64, maxPlaylistBytes: 4 * 1_048_576 });
+  const ffmpeg = config.recordings.remux ? findFfmpeg() : null;
+  if (config.recordings.remux && ffmpeg === null) logger.warn('recordings.remux is on but ffmpeg is not installed: parts stay as recorded');
+  const recordings = new Recordings({
+    store,
+    keepalives: store,
+    channel: (id) => sentinel.channel(id),
+    channelIds: () => sentinel.channelIds(),
+    channelState: (id) => sentinel.state(id),
+    bus,
+    readers: playback.readers,
+    refresher: playback.refresher,
+    upstream: recorderUpstream,
+    files: new FsRecordingFiles(config.recordings.dir ?? join(config.dataDir, 'recordings')),
+    remuxer: ffmpeg === null ? null : new FfmpegRemuxer(ffmpeg),
+    leases: jobs.leases,
+    clock,
+    timers,
+    logger: logger.child({ component: 'recorder' }),
+    settings: {
+      minFreeBytes: config.recordings.minFreeSpace,
+      keep: { maxAgeMs: config.recordings.keep.maxAge ?? null, maxBytes: config.recordings.keep.maxSize ?? null },
+      remux: config.recordings.remux,
+      template: config.recordings.template,
+      quality: config.recordings.quality,
+      stallTargets: 4,
+      stallMs: 15_000,
+      segmentRetries: 3,
+      retryMs: 5_000,
+      retentionEveryMs: 3_600_000,
+    },
+  });
+  catalog.onChannelDeleted((channelId) => recordings.channelDeleted(channelId));
   const app = await buildHttpApp({
     catalog,
     store,
@@ -330,7 +369,7 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
     logger: logger.child({ component: 'http' }),
     heartbeatMs: 15_000,
     clock,
-  }, playback);
+  }, playback, recordings);
   const schedule = new Schedule({
     store,
     http,
@@ -360,6 +399,8 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
   }, 1_000);
   flushTimer.unref();
   await jobs.start();
+  // The api role serves recordings but records nothing: workers (or the one process) do.
+  if (role !== 'api') await recordings.start();
   twitchPush?.start();
   schedule.start();
   logger.info({ channels: sentinel.channelIds().length, url, role }, 'onair started');
@@ -376,6 +417,7 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
     twitchPush,
     readers: playback.readers,
     keepalives,
+    recordings,
     generatedAdminToken,
     url,
     stop() {
@@ -385,6 +427,8 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
         twitchPush?.stop();
         await app.close();
         keepalives.stop();
+        await recordings.stop();
+        await recorderUpstream.close();
         await playback.stop();
         await jobs.stop();
         await sentinel.flush();

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { compileTemplate } from '../core/messages/template.js';
+import { templateProblem } from '../core/recording/naming.js';
+import { qualityProblem } from '../core/recording/quality.js';
 import { EVENT_KINDS, type Channel, type EventKind } from '../core/model.js';
 import { parseDuration } from '../core/time.js';
 import type { Notifier, OptionIssue, Target } from '../ports/notifier.js';
@@ -77,6 +79,24 @@ export function subscriptionWishes(subscription: Subscription | undefined): Subs
   return wishesSchema.parse(subscription?.options ?? {});
 }
 
+/** A recording file name template (`{channel}/{date}/{time}-{title}.ts`), checked at load. */
+export const recordingTemplateSchema = z.string({ error: 'must be a string' }).superRefine((template, ctx) => {
+  const problem = templateProblem(template);
+  if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/** `best`, `worst`, a height like `720p`, or a stream label. */
+export const recordingQualitySchema = z.string({ error: 'must be a string' }).superRefine((quality, ctx) => {
+  const problem = qualityProblem(quality);
+  if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/** A channel's `record`: `true` (the `recordings:` defaults) or its own quality and template. */
+export const recordSchema = z.union([
+  z.boolean({ error: 'must be true, false or { quality, template }' }),
+  z.strictObject({ quality: recordingQualitySchema.optional(), template: recordingTemplateSchema.optional() }),
+]);
+
 export const channelSchema = z.strictObject({
   id: idSchema,
   platform: z.string({ error: 'is required' }).min(1),
@@ -86,6 +106,8 @@ export const channelSchema = z.strictObject({
   notify: z.array(subscriptionSchema).default([]),
   /** Shared secret for push webhooks from the platform (Owncast). */
   webhookSecret: z.string().min(8).optional(),
+  /** Record while live (README, "Recording"). */
+  record: recordSchema.optional(),
 });
 export type ChannelInput = z.output<typeof channelSchema>;
 
@@ -134,6 +156,7 @@ export function toChannel(
   if (issues.length > 0) return { ok: false, issues };
   const options: Record<string, unknown> = {};
   if (input.webhookSecret !== undefined) options['webhookSecret'] = input.webhookSecret;
+  if (input.record !== undefined && input.record !== false) options['record'] = input.record;
   return {
     ok: true,
     channel: {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { authConfigSchema } from '../app/auth.js';
-import { channelSchema, durationSchema, idSchema, targetSchema } from '../app/inputs.js';
+import { channelSchema, durationSchema, idSchema, recordingQualitySchema, recordingTemplateSchema, targetSchema } from '../app/inputs.js';
+import { DEFAULT_TEMPLATE, parseSize } from '../core/recording/naming.js';
 
 const port = z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535);
 const positiveInt = z.coerce.number({ error: 'must be a number' }).int().positive();
@@ -9,6 +10,16 @@ const baseUrl = (protocol: RegExp, fallback: string) =>
     .url({ protocol, error: 'must be an absolute URL' })
     .default(fallback)
     .transform((url) => url.replace(/\/+$/, ''));
+
+/** A size (`2GB`, `500MiB`, a number of bytes) as bytes; units are powers of 1024. */
+const sizeSchema = z.union([z.number().int().nonnegative(), z.string()]).transform((value, ctx) => {
+  const bytes = typeof value === 'number' ? value : parseSize(value);
+  if (bytes === undefined) {
+    ctx.addIssue({ code: 'custom', message: `"${String(value)}" is not a size like 500MB or 2GB` });
+    return z.NEVER;
+  }
+  return bytes;
+});
 
 /** The config file (a contract: extend it, never rename). Defaults make an empty file valid. */
 export const configSchema = z.strictObject({
@@ -98,6 +109,22 @@ export const configSchema = z.strictObject({
         .refine((rule) => (rule.use === 'plugin') === (rule.module !== undefined), { message: '`module` is required with `use: plugin`, and only then', path: ['module'] }),
     )
     .default([]),
+  /** Recording what is live (README, "Recording"). */
+  recordings: z
+    .strictObject({
+      /** Where parts are written; default `<dataDir>/recordings`. */
+      dir: z.string().min(1).optional(),
+      /** Below this much free space no part starts (and recording stops when the disk is full). */
+      minFreeSpace: sizeSchema.default(1024 ** 3),
+      /** Retention: finished parts older than `maxAge`, or the oldest beyond `maxSize` in total, are deleted. */
+      keep: z.strictObject({ maxAge: durationSchema.optional(), maxSize: sizeSchema.optional() }).prefault({}),
+      /** Remux each finished part to MP4 (faststart) with a thumbnail, when ffmpeg is installed. */
+      remux: z.boolean().default(false),
+      /** Defaults for `record: true`. */
+      template: recordingTemplateSchema.default(DEFAULT_TEMPLATE),
+      quality: recordingQualitySchema.default('best'),
+    })
+    .prefault({}),
   log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') }).prefault({}),
   targets: z.array(targetSchema).default([]),
   channels: z.array(channelSchema).default([]),
@@ -149,6 +176,8 @@ export const ENV_PATHS: readonly (readonly string[])[] = [
   ['delivery', 'backoffMax'],
   ['refresh', 'interval'],
   ['refresh', 'closeAfter'],
+  ['recordings', 'dir'],
+  ['recordings', 'minFreeSpace'],
   ['auth', 'adminToken'],
   ['log', 'level'],
   ['twitch', 'clientId'],

@@ -7,6 +7,8 @@ import { eventRoutes } from './routes/events.routes.js';
 import { hookRoutes } from './routes/hooks.routes.js';
 import { playbackRoutes, type PlaybackHttpDeps } from './routes/playback.routes.js';
 import { proxyRoutes } from './routes/proxy.routes.js';
+import { recordingRoutes } from './routes/recordings.routes.js';
+import type { Recordings } from '../app/recorder/recordings.js';
 import { streamsRoutes } from './routes/streams.routes.js';
 import { keepaliveRoutes } from './routes/keepalives.routes.js';
 import { sessionRoutes } from './routes/session.routes.js';
@@ -23,7 +25,7 @@ declare module 'fastify' {
 }
 
 /** Builds the HTTP app without listening, so tests can inject requests in process. */
-export async function buildHttpApp(deps: HttpDeps & AccessDeps, playback?: PlaybackHttpDeps): Promise<FastifyInstance> {
+export async function buildHttpApp(deps: HttpDeps & AccessDeps, playback?: PlaybackHttpDeps, recordings?: Recordings): Promise<FastifyInstance> {
   const app = Fastify({
     ...(deps.logger === false ? { logger: false } : { loggerInstance: deps.logger }),
     logController: new LogController({ disableRequestLogging: true }),
@@ -51,5 +53,6 @@ export async function buildHttpApp(deps: HttpDeps & AccessDeps, playback?: Playb
   await app.register(tokenRoutes(deps), { prefix: '/api/v1' });
   await app.register(sessionRoutes(deps), { prefix: '/api/v1' });
   await app.register(keepaliveRoutes(deps), { prefix: '/api/v1' });
+  if (recordings) await app.register(recordingRoutes(recordings), { prefix: '/api/v1' });
   return app;
 }

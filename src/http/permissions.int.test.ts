@@ -8,7 +8,7 @@ const MANAGER = 'manager-token-123';
 const LAN = 'lan-only-token-123';
 
 type Who = 'anonymous' | 'reader' | 'keeper' | 'manager' | 'admin';
-type Needs = 'public' | 'any' | 'read' | 'keepalive' | 'manage' | 'admin';
+type Needs = 'public' | 'any' | 'read' | 'keepalive' | 'record' | 'manage' | 'admin';
 
 const TOKENS: Record<Exclude<Who, 'anonymous'>, string> = { reader: READER, keeper: KEEPER, manager: MANAGER, admin: ADMIN_TOKEN };
 
@@ -18,6 +18,7 @@ const PASSES: Record<Needs, readonly Who[]> = {
   any: ['reader', 'keeper', 'manager', 'admin'],
   read: ['reader', 'manager', 'admin'],
   keepalive: ['keeper', 'admin'],
+  record: ['admin'],
   manage: ['manager', 'admin'],
   admin: ['admin'],
 };
@@ -71,6 +72,12 @@ const MATRIX: Readonly<Record<string, Needs>> = {
   'GET /api/v1/keepalives': 'any',
   'GET /api/v1/keepalives/:id': 'any',
   'DELETE /api/v1/keepalives/:id': 'any',
+  'GET /api/v1/recordings': 'read',
+  'GET /api/v1/recordings/:id': 'read',
+  'GET /api/v1/recordings/:id/file': 'read',
+  'DELETE /api/v1/recordings/:id': 'record',
+  'POST /api/v1/channels/:id/recording': 'record',
+  'DELETE /api/v1/channels/:id/recording': 'record',
 };
 
 const config = {

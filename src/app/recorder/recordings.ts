@@ -109,6 +109,7 @@ export class Recordings {
   private readonly retries = new Map<string, Cancel>();
   private unsubscribe: (() => void) | null = null;
   private retentionTimer: Cancel | null = null;
+  private sweepTimer: Cancel | null = null;
   private closing = false;
 
   constructor(options: RecordingsOptions) {
@@ -136,6 +137,22 @@ export class Recordings {
     });
     for (const id of this.o.channelIds()) this.evaluate(id);
     this.scheduleRetention(0);
+    this.scheduleSweep();
+  }
+
+  /**
+   * A channel's `record` option can change through the API without a bus message, and a lost
+   * lease or a full disk must be looked at again: re-decide the channels that could record.
+   */
+  private scheduleSweep(): void {
+    this.sweepTimer = this.o.timers.after(30_000, () => {
+      if (this.closing) return;
+      for (const id of this.o.channelIds()) {
+        const candidate = this.o.channel(id)?.options['record'] !== undefined || this.keepaliveWishes.has(id) || this.manual.has(id) || this.runs.has(id);
+        if (candidate) this.evaluate(id);
+      }
+      this.scheduleSweep();
+    });
   }
 
   /** Ends every run (parts finish as `shutdown`) and waits for remuxes. */
@@ -143,11 +160,19 @@ export class Recordings {
     this.closing = true;
     this.unsubscribe?.();
     this.retentionTimer?.();
+    this.sweepTimer?.();
     for (const cancel of this.retries.values()) cancel();
     this.retries.clear();
     await Promise.all([...this.runs.keys()].map((id) => this.end(id, 'shutdown')));
     await Promise.all([...this.queues.values()]);
     for (const session of this.sessions.values()) await session.writer.settled();
+  }
+
+  /** A channel was deleted: its recording ends (its parts stay until retention or a user removes them). */
+  async channelDeleted(channelId: string): Promise<void> {
+    this.manual.delete(channelId);
+    this.keepaliveWishes.delete(channelId);
+    await this.evaluateNow(channelId);
   }
 
   /** Whether a channel is being recorded now. */
