@@ -77,6 +77,7 @@ describe('web app in Chromium', () => {
     onair = await startWebOnair(dir, {
       poll: { interval: '1s', timeout: '3s' },
       channels: CAMS.map((id, i) => ({ id, platform: 'hls', url: `${origin!.url}/${id}/stream.m3u8`, name: `Camera ${i + 1}` })),
+      recordings: { remux: true },
       targets: [{ id: 'ops', type: 'webhook', url: `${hook.url}/hook`, secret: 'e2e-webhook-secret' }],
       schedules: [{ url: `${calendar.url}/f1.ics`, channel: 'cam0' }],
     });
@@ -212,8 +213,34 @@ describe('web app in Chromium', () => {
     await shot('channel');
     await page.getByRole('link', { name: 'Recordings' }).click();
     await page.getByRole('heading', { name: 'Recordings' }).waitFor();
-    await shot('recordings');
   }, 30_000);
+
+  it('lists, plays and downloads a recording', async () => {
+    const auth = { authorization: `Bearer ${WEB_TOKEN}` };
+    expect((await fetch(`${base}/api/v1/channels/cam1/recording`, { method: 'POST', headers: auth })).status).toBe(202);
+    await page.waitForTimeout(4_000);
+    expect((await fetch(`${base}/api/v1/channels/cam1/recording`, { method: 'DELETE', headers: auth })).status).toBe(204);
+    const item = page.locator('[data-recording]').first();
+    // The finished part is remuxed to MP4 (recordings.remux), which the browser can play.
+    await expect
+      .poll(
+        async () => {
+          await page.goto(`${base}/recordings?channel=cam1`);
+          await page.getByRole('heading', { name: 'Recordings' }).waitFor();
+          return (await item.count()) > 0 ? await item.textContent() : '';
+        },
+        { timeout: 30_000, interval: 1_000 },
+      )
+      .toMatch(/mp4/);
+    const href = await item.getByRole('link', { name: /Download/ }).getAttribute('href');
+    const file = await page.request.get(`${base}${href!}`);
+    expect(file.status()).toBe(200);
+    expect((await file.body()).length).toBeGreaterThan(10_000);
+    await item.getByRole('button', { name: /Play/ }).click();
+    const video = item.locator('video');
+    await expect.poll(() => video.evaluate((v) => (v as unknown as Media).currentTime), { timeout: 10_000 }).toBeGreaterThan(0.5);
+    await shot('recordings');
+  }, 60_000);
 
   it('fits a phone-width screen without horizontal scrolling', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
