@@ -1,6 +1,6 @@
 import { matchSource } from '../core/match/match.js';
 import type { Channel } from '../core/model.js';
-import { redactUrl } from '../core/redact.js';
+import { redactStreamUrl } from '../core/tokens/redact-path.js';
 import type { Instant } from '../core/time.js';
 import { parseExpiry, refreshAt } from '../core/tokens/expiry.js';
 import type { Cancel, Clock, Timers } from '../ports/clock.js';
@@ -173,7 +173,7 @@ export class Refresher {
       entry.failures = 0;
       delay = streams.expiresAt === null ? this.options.intervalMs : refreshAt(streams.expiresAt, now) - now;
       this.options.logger.info(
-        { channel: channelId, why, generation: streams.generation, url: redactUrl(streams.master ?? streams.sources[0]!.url), expiresAt: streams.expiresAt },
+        { channel: channelId, why, generation: streams.generation, url: redactStreamUrl(streams.master ?? streams.sources[0]!.url), expiresAt: streams.expiresAt },
         'stream URLs resolved',
       );
     } else {
