@@ -72,6 +72,8 @@ export class BullmqJobs implements JobRuntime {
   private readonly workers: Worker[] = [];
   private readonly dueConnection: RedisConnection;
   private reloadTimer: Cancel | null = null;
+  /** Shard of each channel id seen: every tick filters all channels, so hash each id once. */
+  private readonly shardCache = new Map<string, number>();
   private stopped = false;
 
   constructor(deps: BullmqJobsDeps) {
@@ -166,7 +168,7 @@ export class BullmqJobs implements JobRuntime {
       const key = `${this.deps.prefix}:due:${shard}`;
       const dueAt = await client.hgetall(key);
       const now = this.deps.clock.now();
-      const mine = this.deps.sentinel.channelIds().filter((id) => shardOf(id, this.deps.shards) === shard);
+      const mine = this.deps.sentinel.channelIds().filter((id) => this.shardOf(id) === shard);
       const due = mine.filter((id) => Number(dueAt[id] ?? 0) <= now);
       // Under the shard's lease nobody else decides for these channels: one read for the tick.
       await this.deps.sentinel.prefetchStates(due);
@@ -182,12 +184,21 @@ export class BullmqJobs implements JobRuntime {
       await Promise.all(Array.from({ length: Math.min(this.deps.probeConcurrency, due.length) }, run));
       // Written only while still the holder: a lost lease means another worker owns the shard now.
       if (Object.keys(next).length > 0 && !lease.signal.aborted) await client.hset(key, next);
-      const gone = Object.keys(dueAt).filter((id) => shardOf(id, this.deps.shards) !== shard || this.deps.sentinel.channel(id) === undefined);
+      const gone = Object.keys(dueAt).filter((id) => this.shardOf(id) !== shard || this.deps.sentinel.channel(id) === undefined);
       if (gone.length > 0) await client.hdel(key, ...gone);
       return `probed ${Object.keys(next).length}`;
     } finally {
       await lease.release();
     }
+  }
+
+  private shardOf(channelId: string): number {
+    let shard = this.shardCache.get(channelId);
+    if (shard === undefined) {
+      shard = shardOf(channelId, this.deps.shards);
+      this.shardCache.set(channelId, shard);
+    }
+    return shard;
   }
 
   /** The poll loop's rule: the channel's interval, doubled per failure up to the cap, ±10 % jitter. */
