@@ -121,13 +121,16 @@ export async function makeResolutionChangeFlv(dir: string, secondsEach: number):
 
 /**
  * Serves `file` as live HTTP-FLV at `/live.flv`: each client gets its own `ffmpeg -re -c copy -f
- * flv` of the file (ffmpeg's `-listen 1` serves a single client, and a probe would take it).
+ * flv` of the file (ffmpeg's `-listen 1` serves a single client, and a probe would take it);
+ * once one client has had all of it, the stream is over (404).
  * Every ffmpeg is stopped by its PID when its client leaves or the server closes.
  */
 export async function startFlvSource(file: string): Promise<Running & { readonly children: Set<ChildProcess> }> {
   const children = new Set<ChildProcess>();
+  // Once a client got the whole file, the publisher is gone: 404 from then on, like a media server.
+  let ended = false;
   const running = await listen((req, res) => {
-    if (!(req.url ?? '').startsWith('/live.flv')) {
+    if (ended || !(req.url ?? '').startsWith('/live.flv')) {
       res.writeHead(404).end();
       return;
     }
@@ -139,7 +142,8 @@ export async function startFlvSource(file: string): Promise<Running & { readonly
       if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
     };
     res.on('close', stop);
-    child.on('exit', () => {
+    child.on('exit', (code) => {
+      if (code === 0) ended = true;
       children.delete(child);
       res.end();
     });
