@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { stringify } from 'yaml';
-import { FlvDemuxer, flvHeader, writeTag } from '../../src/core/flv/tags.js';
+import { FlvDemuxer, flvHeader, writeTag, type FlvTag } from '../../src/core/flv/tags.js';
 import { loadOnairConfig, startOnair, type Onair } from '../../src/main.js';
 import { listen, type Running } from '../fake-servers/listen.js';
 import { SECRET } from './hls-peers.js';
@@ -105,15 +105,19 @@ export async function makeResolutionChangeFlv(dir: string, secondsEach: number):
     return readFileSync(out);
   };
   const parts = [await encode('a.flv', '640x360', 0), await encode('b.flv', '320x240', secondsEach)];
+  const isHeader = (t: FlvTag) => t.info.kind === 'script' || (t.info.kind !== 'other' && t.info.config);
+  const tagLists = parts.map((bytes) => new FlvDemuxer().push(bytes).flatMap((e) => (e.kind === 'tag' ? [e.tag] : [])));
   const chunks: Uint8Array[] = [flvHeader({ audio: true, video: true })];
-  for (const bytes of parts) {
-    const tags = new FlvDemuxer().push(bytes).flatMap((e) => (e.kind === 'tag' ? [e.tag] : []));
-    const firstMedia = tags.find((t) => t.type !== 18 && !(t.info.kind !== 'other' && t.info.kind !== 'script' && t.info.config))?.timestamp ?? 0;
+  tagLists.forEach((tags, i) => {
+    const firstMedia = tags.find((t) => !isHeader(t))?.timestamp ?? 0;
+    // A publisher that reconnects sends nothing of the old session after the new one starts:
+    // drop the AAC tail (and any frame) that would overlap the next part's first timestamp.
+    const next = tagLists[i + 1]?.find((t) => !isHeader(t))?.timestamp ?? Number.POSITIVE_INFINITY;
     for (const tag of tags) {
-      const header = tag.info.kind === 'script' || (tag.info.kind !== 'other' && tag.info.config);
-      chunks.push(writeTag(tag.flags, header ? firstMedia : tag.timestamp, tag.data));
+      if (isHeader(tag)) chunks.push(writeTag(tag.flags, firstMedia, tag.data));
+      else if (tag.timestamp < next) chunks.push(writeTag(tag.flags, tag.timestamp, tag.data));
     }
-  }
+  });
   const joined = join(dir, 'joined.flv');
   writeFileSync(joined, Buffer.concat(chunks));
   return joined;

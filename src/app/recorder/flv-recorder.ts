@@ -4,7 +4,7 @@ import type { Instant } from '../../core/time.js';
 import type { StreamsResult } from '../refresher.js';
 import { pickSource } from './hls-recorder.js';
 import type { RecorderContext, RunEnd } from './run.js';
-import { sleep } from './run.js';
+import { discard, sleep } from './run.js';
 
 const REFUSED = new Set([403, 410]);
 
@@ -30,7 +30,7 @@ export async function recordFlv(ctx: RecorderContext): Promise<RunEnd> {
       const watchdog = new AbortController();
       const res = await ctx.upstream.open(source.url, { signal: AbortSignal.any([signal, watchdog.signal]) });
       if (res.ok && REFUSED.has(res.status)) {
-        res.body.destroy();
+        discard(res.body);
         refusedGeneration = streams.streams.generation;
         ctx.logger.info({ channel: ctx.channelId, status: res.status }, 'FLV stream refused: re-resolving');
         await sleep(ctx.timers, 500, signal);
@@ -54,7 +54,7 @@ export async function recordFlv(ctx: RecorderContext): Promise<RunEnd> {
             for (const event of demuxer.push(chunk)) {
               if (event.kind === 'invalid') {
                 ctx.logger.warn({ channel: ctx.channelId, reason: event.reason }, 'not an FLV stream');
-                res.body.destroy();
+                discard(res.body);
                 return 'failed';
               }
               if (event.kind === 'resync') writer.noteGap({ reason: 'failed', error: `skipped ${event.skipped} damaged bytes` });
@@ -63,7 +63,7 @@ export async function recordFlv(ctx: RecorderContext): Promise<RunEnd> {
                 else if (action.kind === 'open') {
                   const opened = await writer.open('flv', action.bytes, { video: action.video, audio: action.audio });
                   if (!opened.ok) {
-                    res.body.destroy();
+                    discard(res.body);
                     if (opened.reason === 'diskFull') return 'diskFull';
                     ctx.logger.error({ channel: ctx.channelId, error: opened.error }, 'could not open a recording part');
                     return 'failed';
@@ -71,7 +71,7 @@ export async function recordFlv(ctx: RecorderContext): Promise<RunEnd> {
                 } else if (writer.isOpen) {
                   const written = await writer.write(action.bytes);
                   if (!written.ok) {
-                    res.body.destroy();
+                    discard(res.body);
                     return written.reason === 'diskFull' ? 'diskFull' : 'failed';
                   }
                 }
@@ -87,7 +87,7 @@ export async function recordFlv(ctx: RecorderContext): Promise<RunEnd> {
         if (writer.isOpen) await writer.close('reconnect');
         writer.noteGap({ reason: 'reconnect' });
       } else if (res.ok) {
-        res.body.destroy();
+        discard(res.body);
       }
     }
     if (clock.now() - lastProgress > ctx.stallMs) {

@@ -6,7 +6,7 @@ import type { Instant } from '../../core/time.js';
 import type { StreamSource } from '../../ports/extractor.js';
 import type { StreamsResult } from '../refresher.js';
 import type { RecorderContext, RunEnd } from './run.js';
-import { readAll, sleep } from './run.js';
+import { discard, readAll, sleep } from './run.js';
 
 const REFUSED = new Set([403, 410]);
 /** Longest a segment download may take, in target durations (and never less than 10 s). */
@@ -224,11 +224,11 @@ async function fetchBytes(ctx: RecorderContext, url: string, range: string | nul
   const res = await ctx.upstream.open(url, { range: range === null ? undefined : `bytes=${range}`, signal });
   if (!res.ok) return { kind: 'failed', error: res.reason, retryable: true };
   if (REFUSED.has(res.status)) {
-    res.body.destroy();
+    discard(res.body);
     return { kind: 'refused', status: res.status };
   }
   if (res.status !== 200 && res.status !== 206) {
-    res.body.destroy();
+    discard(res.body);
     // A segment that is gone (404) stays gone; a 5xx may pass.
     return { kind: 'failed', error: `segment answered HTTP ${res.status}`, retryable: res.status >= 500 || res.status === 429 };
   }

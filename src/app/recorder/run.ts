@@ -62,7 +62,7 @@ export async function readAll(body: Readable, maxBytes: number): Promise<{ ok: t
     for await (const chunk of body as AsyncIterable<Buffer>) {
       size += chunk.length;
       if (size > maxBytes) {
-        body.destroy();
+        discard(body);
         return { ok: false, error: `body larger than ${maxBytes} bytes` };
       }
       chunks.push(chunk);
@@ -71,4 +71,10 @@ export async function readAll(body: Readable, maxBytes: number): Promise<{ ok: t
     return { ok: false, error: `download failed (${(error as { code?: string }).code ?? (error instanceof Error ? error.name : 'unknown')})` };
   }
   return { ok: true, bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) };
+}
+
+/** Drops a body we will not read; undici reports the abort as an error, which is expected here. */
+export function discard(body: Readable): void {
+  body.on('error', () => undefined);
+  body.destroy();
 }

@@ -66,16 +66,16 @@ export class FlvPlatform implements PlatformAdapter {
         read += chunk.length;
         for (const event of demuxer.push(chunk)) {
           if (event.kind === 'invalid') {
-            res.body.destroy();
+            discard(res.body);
             return failed('the URL does not answer with an FLV stream', false);
           }
           if (event.kind === 'tag') {
-            res.body.destroy();
+            discard(res.body);
             return { kind: 'live', title: null, startedAt: null, tags: [], viewers: null, thumbnail: null, name: null };
           }
         }
         if (read > PROBE_BYTES) {
-          res.body.destroy();
+          discard(res.body);
           return failed(`no FLV tag in the first ${PROBE_BYTES} bytes`, false);
         }
       }
@@ -99,4 +99,10 @@ export class FlvExtractor implements Extractor {
   resolve(channel: Channel): Promise<ResolveResult> {
     return Promise.resolve({ ok: true, sources: [{ url: channel.url, quality: 'best' }] });
   }
+}
+
+/** Drops a live body we stop reading; undici reports the abort as an error, which is expected here. */
+function discard(body: NodeJS.ReadableStream & { destroy(): void }): void {
+  body.on('error', () => undefined);
+  body.destroy();
 }
