@@ -26,7 +26,11 @@ function serve(config: string): ChildProcess {
 
 function kill(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
   if (!child || child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => {
+      resolve();
+    });
+  });
   process.kill(child.pid, signal);
   return exited;
 }
