@@ -17,7 +17,7 @@ export interface ServeProcess {
   readonly pid: number;
   /** `http://127.0.0.1:port`, from its "onair started" log line. */
   readonly url: string;
-  /** Every log line so far (pino JSON on stdout, anything else on stderr). */
+  /** The last log lines (pino JSON on stdout, anything else on stderr); it must log at `info` or below. */
   readonly lines: string[];
   /** Resolves with the exit code (or signal name) once the process ended. */
   readonly exited: Promise<number | string>;
@@ -35,6 +35,8 @@ export async function startServe(config: string, env: Readonly<Record<string, st
     partial = parts.pop() ?? '';
     for (const line of parts) {
       lines.push(line);
+      // Long runs (the soak) log a line per delivery: keep the tail only.
+      if (lines.length > 2_000) lines.splice(0, 1_000);
       if (started.url === null && line.includes('"onair started"')) started.url = (JSON.parse(line) as { url: string }).url;
     }
   };
