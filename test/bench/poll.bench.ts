@@ -1,38 +1,55 @@
 /**
- * `npm run bench:poll` — the real poll loop, decision and SQLite store checking N fake Owncast
- * channels on loopback, against a bare HTTP client loop on the same fake in the same run.
- * Usage: npm run bench:poll -- [channels=100000] [seconds=20]. Prints figures, then one JSON line.
+ * `npm run bench:poll` — the real `onair serve` process (poll loop, decision, SQLite store)
+ * checking N fake Owncast channels on loopback, against a bare HTTP client loop on the same fake
+ * in the same run. Usage: npm run bench:poll -- [channels=100000] [seconds=20].
+ * Prints figures, then one JSON line. The fake runs in its own process, and so does onair.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { Agent, request } from 'undici';
 import { stringify } from 'yaml';
 import { openSqliteStore } from '../../src/adapters/store/sqlite/sqlite-store.js';
-import { loadOnairConfig, startOnair } from '../../src/main.js';
 
 const channels = Number(process.argv[2] ?? 100_000);
 const seconds = Number(process.argv[3] ?? 20);
 const concurrency = 64;
 const warmupMs = 5_000;
+const root = join(import.meta.dirname, '../..');
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
 
-async function startFarm(): Promise<{ url: string; stop: () => void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'owncast-farm.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      const match = /PORT (\d+)/.exec(chunk.toString());
-      if (match) resolve(Number(match[1]));
+function waitForLine(child: ChildProcess, pattern: RegExp): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const match = pattern.exec(seen);
+      if (match) resolve(match);
     });
     child.once('exit', (code) => {
-      reject(new Error(`farm exited ${code}`));
+      reject(new Error(`process exited ${code}`));
     });
   });
-  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** CPU seconds (user + system) and peak RSS of a process, from /proc. */
+function procStats(pid: number): { cpuSec: number; peakRssMB: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return { cpuSec: ticks / 100, peakRssMB: Math.round(Number(hwm?.[1] ?? 0) / 1024) };
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -44,10 +61,9 @@ async function baseline(farm: string): Promise<{ perSec: number; p99Ms: number; 
   const agent = new Agent({ connections: concurrency, keepAliveTimeout: 30_000 });
   const latencies: number[] = [];
   let n = 0;
-  let measuring = false;
-  const end = Date.now() + warmupMs + seconds * 1000;
-  const measureFrom = Date.now() + warmupMs;
   let cpuAtStart: NodeJS.CpuUsage | null = null;
+  const measureFrom = Date.now() + warmupMs;
+  const end = measureFrom + seconds * 1000;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (Date.now() < end) {
@@ -55,11 +71,10 @@ async function baseline(farm: string): Promise<{ perSec: number; p99Ms: number; 
         const t0 = performance.now();
         const res = await request(`${farm}/c/${i}/api/status`, { dispatcher: agent });
         JSON.parse(await res.body.text());
-        if (!measuring && Date.now() >= measureFrom) {
-          measuring = true;
-          cpuAtStart = process.cpuUsage();
+        if (Date.now() >= measureFrom) {
+          cpuAtStart ??= process.cpuUsage();
+          latencies.push(performance.now() - t0);
         }
-        if (measuring) latencies.push(performance.now() - t0);
       }
     }),
   );
@@ -69,12 +84,11 @@ async function baseline(farm: string): Promise<{ perSec: number; p99Ms: number; 
   return { perSec: latencies.length / seconds, p99Ms: percentile(latencies, 0.99), cpuUsPerCheck: (cpu.user + cpu.system) / latencies.length };
 }
 
-/** p-quantile of a Prometheus histogram delta, interpolated within the bucket (as histogram_quantile does). */
+/** The p-quantile of a Prometheus histogram's growth between two scrapes, interpolated within its bucket (as histogram_quantile does). */
 function histogramQuantile(before: Map<number, number>, after: Map<number, number>, p: number): number {
   const bounds = [...after.keys()].sort((a, b) => a - b);
   const counts = bounds.map((b) => (after.get(b) ?? 0) - (before.get(b) ?? 0));
-  const total = counts[counts.length - 1] ?? 0;
-  const rank = p * total;
+  const rank = p * (counts[counts.length - 1] ?? 0);
   let lower = 0;
   for (let i = 0; i < bounds.length; i++) {
     const upper = bounds[i]!;
@@ -89,96 +103,103 @@ function histogramQuantile(before: Map<number, number>, after: Map<number, numbe
   return NaN;
 }
 
+interface Scrape {
+  probes: number;
+  buckets: Map<number, number>;
+  at: number;
+}
+
+async function scrape(url: string): Promise<Scrape> {
+  const res = await request(`${url}/metrics`, { headers: { authorization: 'Bearer bench-token-123' } });
+  const body = await res.body.text();
+  let probes = 0;
+  for (const m of body.matchAll(/^onair_probes_total\{[^}]*\} (\d+)/gm)) probes += Number(m[1]);
+  const buckets = new Map<number, number>();
+  for (const m of body.matchAll(/^onair_probe_duration_seconds_bucket\{le="([^"]+)",platform="owncast"\} (\d+)/gm)) {
+    buckets.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
+  }
+  return { probes, buckets, at: performance.now() };
+}
+
 async function main(): Promise<void> {
-  const farm = await startFarm();
+  const children: ChildProcess[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'onair-bench-'));
   try {
-    console.log(`bench:poll — ${channels} fake Owncast channels, ${seconds}s measured after ${warmupMs / 1000}s warm-up, concurrency ${concurrency}`);
-    const base = await baseline(farm.url);
-    console.log(`baseline (bare undici loop): ${Math.round(base.perSec)} checks/s, p99 ${base.p99Ms.toFixed(2)} ms, ${base.cpuUsPerCheck.toFixed(0)} µs CPU per check`);
+    const farmProcess = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'owncast-farm.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(farmProcess);
+    const farm = `http://127.0.0.1:${(await waitForLine(farmProcess, /PORT (\d+)/))[1]}`;
+    console.log(`bench:poll — ${channels} fake Owncast channels (1 % flapping), ${seconds}s measured after ${warmupMs / 1000}s warm-up, concurrency ${concurrency}`);
 
-    // The channels go in through the store, as API-created channels would, so the peak RSS is
-    // onair's own and not a 100k-entry YAML document's.
-    const setupStart = performance.now();
+    const base = await baseline(farm);
+    console.log(`baseline (bare undici loop):  ${Math.round(base.perSec)} checks/s, p99 ${base.p99Ms.toFixed(1)} ms, ${base.cpuUsPerCheck.toFixed(0)} µs CPU per check`);
+
+    // Channels go in through the store, as API-created channels would.
+    const seedStart = performance.now();
     const seed = await openSqliteStore(join(dir, 'data', 'onair.db'));
     await seed.putChannels(
       Array.from({ length: channels }, (_, i) => ({
-        channel: { id: `c${i}`, platform: 'owncast', url: `${farm.url}/c/${i}`, name: null, intervalMs: null, options: {} },
+        channel: { id: `c${i}`, platform: 'owncast', url: `${farm}/c/${i}`, name: null, intervalMs: null, options: {} },
         subscriptions: [],
       })),
       'api',
       Date.now(),
     );
     await seed.close();
-    const seededMs = performance.now() - setupStart;
-    const file = join(dir, 'onair.yaml');
+    const seededSec = (performance.now() - seedStart) / 1000;
+
+    const port = await freePort();
+    const config = join(dir, 'onair.yaml');
     writeFileSync(
-      file,
+      config,
       stringify({
+        server: { host: '127.0.0.1', port },
         dataDir: join(dir, 'data'),
-        auth: { adminToken: 'bench-token' },
+        auth: { adminToken: 'bench-token-123' },
+        // An interval far below what can be served keeps every channel due: the loop runs flat out.
         poll: { interval: '1s', concurrency, timeout: '10s' },
         policy: { reconnectGrace: '0s' },
+        log: { level: 'info' },
       }),
     );
-    const startedAt = performance.now();
-    const loaded = loadOnairConfig(file, {});
-    const onair = await startOnair({ loaded, logger: pino({ level: 'warn' }), listen: false });
-    const setupMs = performance.now() - startedAt;
-    console.log(`${channels} channels stored in ${(seededMs / 1000).toFixed(1)} s; onair started on them in ${(setupMs / 1000).toFixed(1)} s`);
+    const started = performance.now();
+    const onair = spawn(process.execPath, [join(root, 'bin/onair.js'), 'serve', '--config', config], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(onair);
+    await waitForLine(onair, /"msg":"onair started"/);
+    const startupSec = (performance.now() - started) / 1000;
+    const url = `http://127.0.0.1:${port}`;
+    console.log(`${channels} channels stored in ${seededSec.toFixed(1)} s; onair serve started on them in ${startupSec.toFixed(1)} s`);
 
-    let peakRss = process.memoryUsage().rss;
-    const sampler = setInterval(() => {
-      peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    }, 250);
-    const metricsText = async () => onair.http.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer bench-token' } });
-    const probesTotal = async () => {
-      const body = (await metricsText()).body;
-      let sum = 0;
-      for (const match of body.matchAll(/^onair_probes_total\{[^}]*\} (\d+)/gm)) sum += Number(match[1]);
-      return sum;
-    };
-    const histogram = async () => {
-      const body = (await metricsText()).body;
-      const map = new Map<number, number>();
-      for (const match of body.matchAll(/^onair_probe_duration_seconds_bucket\{le="([^"]+)",platform="owncast"\} (\d+)/gm)) {
-        map.set(match[1] === '+Inf' ? Infinity : Number(match[1]), Number(match[2]));
-      }
-      return map;
-    };
     await sleep(warmupMs);
-    const events = async () => (await onair.store.listEvents({ limit: 100_000 })).length;
-    const [c0, h0, e0] = [await probesTotal(), await histogram(), await events()];
-    const t0 = performance.now();
-    const cpu0 = process.cpuUsage();
+    const s0 = await scrape(url);
+    const cpu0 = procStats(onair.pid!).cpuSec;
     await sleep(seconds * 1000);
-    const cpu = process.cpuUsage(cpu0);
-    const [c1, h1, e1] = [await probesTotal(), await histogram(), await events()];
-    const elapsed = (performance.now() - t0) / 1000;
-    clearInterval(sampler);
-    const perSec = (c1 - c0) / elapsed;
-    const cpuUsPerCheck = (cpu.user + cpu.system) / (c1 - c0);
-    const p99 = histogramQuantile(h0, h1, 0.99);
-    console.log(`onair (poll loop + decide + SQLite): ${Math.round(perSec)} checks/s, p99 ${p99.toFixed(2)} ms (histogram-interpolated), ${cpuUsPerCheck.toFixed(0)} µs CPU per check, ${e1 - e0} events recorded`);
-    console.log(`ratio ${(perSec / base.perSec).toFixed(2)}, peak RSS ${mb(peakRss)} MB`);
-    await onair.stop();
+    const s1 = await scrape(url);
+    const { cpuSec, peakRssMB } = procStats(onair.pid!);
+    const checks = s1.probes - s0.probes;
+    const perSec = checks / ((s1.at - s0.at) / 1000);
+    const cpuUsPerCheck = ((cpuSec - cpu0) * 1e6) / checks;
+    const p99 = histogramQuantile(s0.buckets, s1.buckets, 0.99);
+    const ratio = perSec / base.perSec;
+    console.log(`onair serve (loop + decide + SQLite): ${Math.round(perSec)} checks/s, p99 ${p99.toFixed(1)} ms (from its histogram), ${cpuUsPerCheck.toFixed(0)} µs CPU per check`);
+    console.log(`ratio ${ratio.toFixed(2)}; onair peak RSS ${peakRssMB} MB`);
     console.log(
       JSON.stringify({
         bench: 'poll',
         channels,
         checksPerSec: Math.round(perSec),
         baselinePerSec: Math.round(base.perSec),
-        ratio: Number((perSec / base.perSec).toFixed(3)),
-        rssMB: mb(peakRss),
-        p99Ms: Number(p99.toFixed(2)),
-        baselineP99Ms: Number(base.p99Ms.toFixed(2)),
+        ratio: Number(ratio.toFixed(3)),
+        rssMB: peakRssMB,
+        p99Ms: Number(p99.toFixed(1)),
+        baselineP99Ms: Number(base.p99Ms.toFixed(1)),
         cpuUsPerCheck: Math.round(cpuUsPerCheck),
         baselineCpuUsPerCheck: Math.round(base.cpuUsPerCheck),
-        startupSec: Number((setupMs / 1000).toFixed(1)),
+        startupSec: Number(startupSec.toFixed(1)),
       }),
     );
   } finally {
-    farm.stop();
+    for (const child of children) child.kill('SIGTERM');
+    await sleep(500);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,4 +1,4 @@
-import { Agent, request } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
 import type { HttpClient, HttpFailure, HttpRequest, HttpResponse } from '../../ports/http-client.js';
 import { redactUrl } from '../../core/redact.js';
 
@@ -26,27 +26,13 @@ export class UndiciHttpClient implements HttpClient {
 
   async request(url: string, options: HttpRequest): Promise<HttpResponse | HttpFailure> {
     if (options.signal?.aborted) return fail('aborted', `aborted: ${redactUrl(url)}`);
-    // One controller and one timer per request, both released at the end: AbortSignal.any and
-    // AbortSignal.timeout keep dependents and timers alive and slow a busy poll loop to a crawl.
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, options.timeoutMs);
-    const onAbort = () => {
-      controller.abort();
-    };
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      return await this.exchange(url, options, controller.signal, () => timedOut);
-    } finally {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-    }
+    // The deadline is kept with undici's own header and body timers plus one timer per body read:
+    // an AbortController per request (or AbortSignal.any/timeout) costs more than the rest of a
+    // probe's bookkeeping on a busy poll loop.
+    return this.exchange(url, options, performance.now() + options.timeoutMs);
   }
 
-  private async exchange(url: string, options: HttpRequest, signal: AbortSignal, timedOut: () => boolean): Promise<HttpResponse | HttpFailure> {
+  private async exchange(url: string, options: HttpRequest, deadline: number): Promise<HttpResponse | HttpFailure> {
     const seen = new Set<string>();
     let current = url;
     let method = options.method ?? 'GET';
@@ -62,15 +48,17 @@ export class UndiciHttpClient implements HttpClient {
         return fail('badUrl', `unsupported scheme ${parsed.protocol}`);
       }
       seen.add(parsed.href);
+      const remaining = Math.floor(deadline - performance.now());
+      if (remaining <= 0) return fail('timeout', `timed out after ${options.timeoutMs}ms: ${redactUrl(parsed.href)}`);
       try {
         const res = await request(parsed, {
           method,
           headers: { 'user-agent': this.userAgent, ...options.headers },
           body: requestBody ?? null,
-          signal,
+          signal: options.signal ?? null,
           dispatcher: this.agent,
-          headersTimeout: options.timeoutMs,
-          bodyTimeout: options.timeoutMs,
+          headersTimeout: remaining,
+          bodyTimeout: remaining,
         });
         if (REDIRECTS.has(res.statusCode) && typeof res.headers.location === 'string') {
           await res.body.dump();
@@ -84,20 +72,17 @@ export class UndiciHttpClient implements HttpClient {
           }
           continue;
         }
-        const declared = Number(res.headers['content-length']);
-        let body: Buffer;
-        if (Number.isFinite(declared) && res.headers['content-length'] !== undefined) {
-          // The usual case: the length is known, so the cap is checked before reading anything.
-          if (declared > options.maxBytes) {
-            res.body.destroy();
-            return fail('tooLarge', `response from ${redactUrl(parsed.href)} exceeds ${options.maxBytes} bytes`);
-          }
-          body = Buffer.from(await res.body.arrayBuffer());
-        } else {
-          const read = await readCapped(res.body as AsyncIterable<Buffer> & { destroy(): void }, options.maxBytes);
-          if (read === null) return fail('tooLarge', `response from ${redactUrl(parsed.href)} exceeds ${options.maxBytes} bytes`);
-          body = read;
+        // A body that trickles in must still end at the deadline (bodyTimeout only bounds each gap).
+        const timer = setTimeout(() => {
+          res.body.destroy(new DeadlineError());
+        }, Math.max(1, deadline - performance.now()));
+        let body: Buffer | null;
+        try {
+          body = await readBody(res, options.maxBytes);
+        } finally {
+          clearTimeout(timer);
         }
+        if (body === null) return fail('tooLarge', `response from ${redactUrl(parsed.href)} exceeds ${options.maxBytes} bytes`);
         return {
           ok: true,
           status: res.statusCode,
@@ -106,9 +91,11 @@ export class UndiciHttpClient implements HttpClient {
           url: parsed.href,
         };
       } catch (error) {
-        if (timedOut()) return fail('timeout', `timed out after ${options.timeoutMs}ms: ${redactUrl(parsed.href)}`);
-        if (signal.aborted) return fail('aborted', `aborted: ${redactUrl(parsed.href)}`);
         const code = (error as { code?: string }).code ?? (error as Error).name;
+        if (error instanceof DeadlineError || TIMEOUT_CODES.has(code) || performance.now() >= deadline) {
+          return fail('timeout', `timed out after ${options.timeoutMs}ms: ${redactUrl(parsed.href)}`);
+        }
+        if (options.signal?.aborted) return fail('aborted', `aborted: ${redactUrl(parsed.href)}`);
         return fail('network', `${code} from ${redactUrl(parsed.href)}`);
       }
     }
@@ -117,6 +104,25 @@ export class UndiciHttpClient implements HttpClient {
   close(): Promise<void> {
     return this.agent.close();
   }
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+class DeadlineError extends Error {
+  override readonly name = 'DeadlineError';
+}
+
+/** The body, or null when it is larger than `max`; a declared length is checked before reading. */
+async function readBody(res: Dispatcher.ResponseData, max: number): Promise<Buffer | null> {
+  const declared = res.headers['content-length'];
+  if (typeof declared === 'string' && Number.isFinite(Number(declared))) {
+    if (Number(declared) > max) {
+      res.body.destroy();
+      return null;
+    }
+    return Buffer.from(await res.body.arrayBuffer());
+  }
+  return readCapped(res.body as AsyncIterable<Buffer> & { destroy(): void }, max);
 }
 
 /** Reads a body of unknown length, giving up (null) as soon as it passes `max` bytes. */
