@@ -203,6 +203,45 @@ export function openApiDocument(): object {
         get: { summary: 'Active streams: original and current URL (redacted), readers, refresh count, last refresh, last error', responses: { '200': ok('Active streams') } },
       },
       ...accessPaths(),
+      ...recordingPaths(),
+    },
+  };
+}
+
+const recording = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', description: '`<session>.<part>`' },
+    channel: { type: 'string' },
+    session: { type: 'string', description: 'Shared by the parts of one live session' },
+    part: { type: 'integer' },
+    startedAt: { type: 'string', format: 'date-time' },
+    endedAt: { type: ['string', 'null'], format: 'date-time' },
+    bytes: { type: 'integer' },
+    status: { enum: ['recording', 'done', 'failed'] },
+    endReason: { type: ['string', 'null'], description: '`offline`, `stopped`, `stalled`, `diskFull`, `discontinuity`, `videoConfig`, `crash`, `shutdown`, …' },
+    container: { enum: ['ts', 'mp4', 'flv'] },
+    file: { type: 'string', description: 'Path relative to recordings.dir' },
+  },
+};
+
+/** Recordings (README, "Recording"). */
+function recordingPaths(): Record<string, object> {
+  const channelQuery = { name: 'channel', in: 'query', required: false, schema: { type: 'string' } };
+  return {
+    '/api/v1/recordings': {
+      get: { summary: 'Recording parts of the channels the caller may read, oldest first', parameters: [channelQuery], responses: { '200': ok('Parts', { type: 'array', items: recording }), ...errors } },
+    },
+    '/api/v1/recordings/{id}': {
+      get: { summary: 'A part with its sidecar (titles with offsets, parts of the session, gaps)', parameters: [idParam], responses: { '200': ok('Part', { ...recording, properties: { ...recording.properties, sidecar: { type: ['object', 'null'] } } }), ...errors } },
+      delete: { summary: 'Delete a finished part, its sidecar and thumbnail (record permission)', parameters: [idParam], responses: { '204': ok('Deleted'), '409': ok('Still being written', ref('Error')), ...errors } },
+    },
+    '/api/v1/recordings/{id}/file': {
+      get: { summary: 'The part file; supports Range requests (206, 416)', parameters: [idParam], responses: { '200': ok('The file'), '206': ok('A range of it'), '416': ok('Range not satisfiable'), ...errors } },
+    },
+    '/api/v1/channels/{id}/recording': {
+      post: { summary: 'Record the channel now, until stopped or its live session ends (record permission)', parameters: [idParam], responses: { '202': ok('Recording', { type: 'object', properties: { channel: { type: 'string' }, session: { type: 'string' }, recording: { const: true } } }), '409': ok('Cannot record now (disk space, another process records it)', ref('Error')), ...errors } },
+      delete: { summary: 'Stop recording for the rest of this live session (record permission)', parameters: [idParam], responses: { '204': ok('Stopped'), ...errors } },
     },
   };
 }
