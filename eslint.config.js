@@ -8,7 +8,7 @@ const layer = (patterns) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'data', 'web', 'coverage', 'test-artifacts', 'bin'] },
+  { ignores: ['node_modules', 'dist', 'data', 'web', 'coverage', 'test-artifacts', 'bin', 'examples'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

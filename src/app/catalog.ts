@@ -130,7 +130,7 @@ function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | 
 /** What makes a stored channel equal to a configured one. */
 function fingerprint(channel: Channel, subscriptions: readonly Subscription[], source: string): string {
   const { id, platform, url, name, intervalMs, options } = channel;
-  const subs = subscriptions.map((s) => [s.targetId, s.events, s.options]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+  const subs = [...subscriptions].sort((a, b) => a.targetId.localeCompare(b.targetId)).map((s) => [s.targetId, s.events, s.options]);
   return JSON.stringify([id, platform, url, name, intervalMs, options, subs, source]);
 }
 

@@ -144,7 +144,7 @@ describe('REST API', () => {
     while (!text.includes('event: state')) {
       const { value, done } = await reader.read();
       if (done) break;
-      text += new TextDecoder().decode(value);
+      text += new TextDecoder().decode(value as Uint8Array);
     }
     controller.abort();
     expect(text).toMatch(/event: event\ndata: \{"id":"[^"]+","event":"title","channel":\{"id":"alice"/);

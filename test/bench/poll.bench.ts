@@ -61,7 +61,7 @@ async function baseline(farm: string): Promise<{ perSec: number; p99Ms: number; 
   const agent = new Agent({ connections: concurrency, keepAliveTimeout: 30_000 });
   const latencies: number[] = [];
   let n = 0;
-  let cpuAtStart: NodeJS.CpuUsage | null = null;
+  const measured: { cpuAtStart?: NodeJS.CpuUsage } = {};
   const measureFrom = Date.now() + warmupMs;
   const end = measureFrom + seconds * 1000;
   await Promise.all(
@@ -72,13 +72,13 @@ async function baseline(farm: string): Promise<{ perSec: number; p99Ms: number; 
         const res = await request(`${farm}/c/${i}/api/status`, { dispatcher: agent });
         JSON.parse(await res.body.text());
         if (Date.now() >= measureFrom) {
-          cpuAtStart ??= process.cpuUsage();
+          measured.cpuAtStart ??= process.cpuUsage();
           latencies.push(performance.now() - t0);
         }
       }
     }),
   );
-  const cpu = process.cpuUsage(cpuAtStart ?? undefined);
+  const cpu = process.cpuUsage(measured.cpuAtStart);
   await agent.close();
   latencies.sort((a, b) => a - b);
   return { perSec: latencies.length / seconds, p99Ms: percentile(latencies, 0.99), cpuUsPerCheck: (cpu.user + cpu.system) / latencies.length };
