@@ -1,6 +1,7 @@
 import type { PushStatus } from '../app/poll-loop.js';
 import { channelStatus, type ChannelState, type Policy } from '../core/model.js';
 import { redactUrl } from '../core/redact.js';
+import { redactStreamUrl } from '../core/tokens/redact-path.js';
 import { formatDuration } from '../core/time.js';
 import type { Notifier } from '../ports/notifier.js';
 import type { Delivery, StoredChannel, StoredEvent, StoredTarget, Subscription } from '../ports/store.js';
@@ -9,6 +10,17 @@ import type { Delivery, StoredChannel, StoredEvent, StoredTarget, Subscription }
 
 const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
 const MASK = 'REDACTED';
+
+/** Platforms whose channel URL is itself a stream URL, where CDNs put tokens in the path too. */
+const STREAM_URL_PLATFORMS = new Set(['hls', 'flv']);
+
+/**
+ * A channel URL safe to show: secrets in user info and the query always go; for stream URLs,
+ * token-looking path segments go too (a site URL like a Twitch login is left readable).
+ */
+function channelUrl(platform: string, url: string): string {
+  return STREAM_URL_PLATFORMS.has(platform) ? redactStreamUrl(url) : redactUrl(url);
+}
 
 export function channelView(
   channel: StoredChannel,
@@ -20,7 +32,7 @@ export function channelView(
   return {
     id: channel.id,
     platform: channel.platform,
-    url: redactUrl(channel.url),
+    url: channelUrl(channel.platform, channel.url),
     name: channel.name ?? state.platformName,
     interval: channel.intervalMs === null ? null : formatDuration(channel.intervalMs),
     notify: subscriptions.map((s) => ({ ...s.options, target: s.targetId, events: s.events })),
@@ -56,7 +68,7 @@ export function eventView(e: StoredEvent) {
   return {
     id: e.id,
     event: e.kind,
-    channel: { ...e.channel, url: redactUrl(e.channel.url) },
+    channel: { ...e.channel, url: channelUrl(e.channel.platform, e.channel.url) },
     title: e.title,
     tags: e.tags,
     startedAt: iso(e.startedAt),

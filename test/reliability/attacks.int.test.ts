@@ -305,10 +305,9 @@ describe('attacks', () => {
     expect(lines.some((l) => l.includes('ECONNREFUSED'))).toBe(true);
   });
 
-  // Known gap, reported in docs/RELIABILITY.md: channel and event views redact a channel URL's
-  // query and user info (redactUrl) but not a token in its path, so any reader of the API sees
-  // e.g. nginx secure_link's `/t/<md5>/…`. `it.fails` turns red once it is fixed: then make it `it`.
-  it.fails('KNOWN GAP: a CDN token in the path of a channel URL shows in API answers', async () => {
+  // Channel and event views redact a stream channel URL's query, user info and token-looking path
+  // segments (e.g. nginx secure_link's `/t/<md5>/…`), so no reader of the API sees the token.
+  it('keeps a CDN token in the path of a stream channel URL out of API answers', async () => {
     for (const path of ['/api/v1/channels', '/api/v1/events?limit=1000']) expect((await request('GET', path)).body).not.toContain(SECRETS.cdnPath);
   });
 });

@@ -278,8 +278,11 @@ export class Recordings {
   private wish(channel: Channel): { wish: Wish; session: string } | null {
     const id = channel.id;
     const manual = this.manual.get(id);
-    const parsed = recordOption.safeParse(channel.options['record']);
-    const own = parsed.success ? parsed.data : null;
+    // Most channels do not record: skip the parse, whose failure path builds an error every time
+    // (this runs on every state change of every channel).
+    const raw = channel.options['record'];
+    const parsed = raw === undefined ? null : recordOption.safeParse(raw);
+    const own = parsed?.success ? parsed.data : null;
     const wish: Wish = {
       quality: (own !== null && own !== true ? own.quality : undefined) ?? this.o.settings.quality,
       template: (own !== null && own !== true ? own.template : undefined) ?? this.o.settings.template,
