@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { UndiciHttpClient } from '../adapters/http-client/undici-http-client.js';
 import { sendTestNotification } from '../app/delivery-worker.js';
 import { systemClock } from '../adapters/time/system-time.js';
-import { ConfigError } from '../config/load.js';
+import { ConfigError, type LoadedConfig } from '../config/load.js';
 import { USER_AGENT, createLogger, createRegistries, loadOnairConfig, roleProblem, startOnair } from '../main.js';
 import type { Role } from '../ports/jobs.js';
 
@@ -66,20 +66,22 @@ function registriesForCli(env: Env) {
   return { http, registries: createRegistries(http, { timeoutMs, maxBytes: 1_048_576, deliveryTimeoutMs: timeoutMs }, systemClock) };
 }
 
-const load = loadOnairConfig;
+/** The validated config, or exit code 1 after printing every problem. */
+function load(file: string | undefined, env: Env): LoadedConfig | 1 {
+  try {
+    return loadOnairConfig(file, env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    return 1;
+  }
+}
 
 async function configCheck(file: string | undefined, env: Env): Promise<number> {
-  try {
-    const loaded = load(file, env);
-    console.log(`configuration OK (${loaded.source}): ${loaded.channels.length} channels, ${loaded.targets.length} targets`);
-    return 0;
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      return 1;
-    }
-    throw error;
-  }
+  const loaded = load(file, env);
+  if (loaded === 1) return 1;
+  console.log(`configuration OK (${loaded.source}): ${loaded.channels.length} channels, ${loaded.targets.length} targets`);
+  return 0;
 }
 
 async function notifyTest(targetId: string | undefined, file: string | undefined, env: Env): Promise<number> {
@@ -87,16 +89,8 @@ async function notifyTest(targetId: string | undefined, file: string | undefined
     console.error(`usage: onair notify test <target> [--config FILE]\n\n${USAGE}`);
     return 2;
   }
-  let loaded;
-  try {
-    loaded = load(file, env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      return 1;
-    }
-    throw error;
-  }
+  const loaded = load(file, env);
+  if (loaded === 1) return 1;
   const target = loaded.targets.find((t) => t.id === targetId);
   if (!target) {
     console.error(`no target "${targetId}" in ${loaded.source} (targets: ${loaded.targets.map((t) => t.id).join(', ') || 'none'})`);
@@ -154,16 +148,8 @@ async function serve(file: string | undefined, env: Env, roleArg = 'all'): Promi
     console.error(`--role must be one of ${ROLES.join(', ')}, not "${roleArg}"`);
     return 2;
   }
-  let loaded;
-  try {
-    loaded = load(file, env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      return 1;
-    }
-    throw error;
-  }
+  const loaded = load(file, env);
+  if (loaded === 1) return 1;
   const problem = roleProblem(loaded.config, role);
   if (problem !== null) {
     console.error(problem);

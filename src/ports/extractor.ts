@@ -1,17 +1,13 @@
+import type { MatchableSource } from '../core/match/match.js';
 import type { Channel } from '../core/model.js';
 import type { Instant } from '../core/time.js';
 
-/** One playable stream of a channel, as an extractor found it. */
-export interface StreamSource {
-  /** Absolute http(s) URL of a playlist (HLS media or multivariant playlist). May carry a token. */
-  readonly url: string;
-  /** A short label the extractor gives it (`720p`, `best`, `source`, an HLS `NAME`). */
-  readonly quality: string;
-  readonly title?: string | undefined;
-  readonly width?: number | undefined;
-  readonly height?: number | undefined;
-  /** Bits per second. */
-  readonly bandwidth?: number | undefined;
+/**
+ * One playable stream of a channel, as an extractor found it: `url` is an absolute http(s) URL of
+ * a playlist (it may carry a token); `quality` a short label (`720p`, `best`, an HLS `NAME`);
+ * `bandwidth` in bits per second.
+ */
+export interface StreamSource extends MatchableSource {
   /** When the URL's token stops working, if the extractor knows; otherwise onair reads it from the URL. */
   readonly expiresAt?: Instant | undefined;
 }
