@@ -97,7 +97,7 @@ describe.skipIf(!peersInstalled)('a recording killed with SIGKILL', () => {
         return [];
       }
     };
-    await waitFor(async () => (await list()).some((p) => p.part === 2 && p.bytes > 500_000), 40_000, 'the second part');
+    await waitFor(async () => (await list()).some((p) => p.part === 2 && p.bytes > 1_000_000), 40_000, 'the second part');
     const parts = await list();
     await kill(onair, 'SIGTERM');
     expect(parts.map((p) => [p.part, p.status, p.endReason])).toStrictEqual([
@@ -111,7 +111,8 @@ describe.skipIf(!peersInstalled)('a recording killed with SIGKILL', () => {
     expect(statSync(first!).size).toBe(killedSize);
     const second = files.find((f) => f !== first)!;
     expect(second).toMatch(/-part2\.ts$/);
-    expect(await duration(second)).toBeGreaterThan(2);
+    // A megabyte is at least two one-second segments of the test source.
+    expect(await duration(second)).toBeGreaterThanOrEqual(2);
     expect(await decodeErrors(second)).toBe('');
     const sidecars = filesIn(recordings, '.json').sort();
     expect(sidecars).toHaveLength(2);
