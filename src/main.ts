@@ -393,7 +393,7 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
     await app.ready();
   }
   const flushTimer = setInterval(() => {
-    sentinel.flush().catch((err: unknown) => {
+    sentinel.flush(false).catch((err: unknown) => {
       logger.error({ err }, 'could not flush channel states');
     });
   }, 1_000);

@@ -62,8 +62,8 @@ export class PollLoop {
 
   constructor(deps: PollLoopDeps) {
     this.deps = deps;
-    // Every probe in flight listens for the stop: up to `concurrency` listeners is expected.
-    setMaxListeners(deps.concurrency + 16, this.stopping.signal);
+    // Every request in flight listens for the stop (a probe may make several): not a leak.
+    setMaxListeners(0, this.stopping.signal);
   }
 
   start(): void {

@@ -7,6 +7,9 @@ import type { Logger } from '../ports/logger.js';
 import type { StateTouch, Store, StoredEvent, Subscription } from '../ports/store.js';
 import { subscriptionWishes } from './inputs.js';
 
+/** How often probe bookkeeping alone is written (changed states are written every flush). */
+const BOOKKEEPING_EVERY_MS = 30_000;
+
 export interface SentinelDeps {
   readonly store: Store;
   readonly clock: Clock;
@@ -32,7 +35,11 @@ export class Sentinel {
   private readonly channels = new Map<string, Channel>();
   private readonly subscriptions = new Map<string, readonly Subscription[]>();
   private readonly states = new Map<string, ChannelState>();
-  private readonly touched = new Map<string, ChannelState>();
+  /** Channels whose state changed in more than bookkeeping and is not written yet. */
+  private readonly dirty = new Set<string>();
+  /** Channels whose last check time and counters are not written yet (written less often). */
+  private readonly touched = new Set<string>();
+  private lastBookkeepingAt = 0;
   /** States read ahead for the next decision of each channel (`prefetchStates`). */
   private readonly prefetched = new Map<string, ChannelState>();
   /** One decision per channel at a time, so a push and a poll cannot interleave. */
@@ -96,6 +103,7 @@ export class Sentinel {
     this.channels.delete(id);
     this.subscriptions.delete(id);
     this.states.delete(id);
+    this.dirty.delete(id);
     this.touched.delete(id);
   }
 
@@ -134,7 +142,7 @@ export class Sentinel {
     const material = prev === INITIAL_STATE || isMaterialChange(prev, state, this.deps.policy.unreachableAfter);
     if (events.length === 0 && !(material && this.deps.readThrough === true)) {
       this.states.set(channelId, state);
-      this.touched.set(channelId, state);
+      (material ? this.dirty : this.touched).add(channelId);
       if (material) this.deps.bus.publish({ type: 'state', channelId, status: channelStatus(state, this.deps.policy), title: state.title });
       return;
     }
@@ -148,6 +156,7 @@ export class Sentinel {
     // Only after the commit: a crash before it must leave memory and disk agreeing.
     if (!this.channels.has(channelId)) return;
     this.states.set(channelId, state);
+    this.dirty.delete(channelId);
     this.touched.delete(channelId);
     const log = this.deps.logger.child({ channel: channelId });
     for (const e of stored) {
@@ -159,26 +168,43 @@ export class Sentinel {
   }
 
   /** Writes, in one batch, the states of channels whose probes announced nothing. */
-  flush(): Promise<void> {
+  /**
+   * Writes what is due: changed states at every call, and the probe bookkeeping (last check time,
+   * failure counters) of the rest at most every `BOOKKEEPING_EVERY_MS`, so a channel probed often
+   * is written once for many probes. `all` writes everything (shutdown).
+   */
+  flush(all = true): Promise<void> {
     // One batch at a time, so an older batch can never land after a newer one.
-    this.flushing ??= this.writeTouched().finally(() => {
+    this.flushing ??= this.writeStates(all).finally(() => {
       this.flushing = null;
     });
     return this.flushing;
   }
 
-  private async writeTouched(): Promise<void> {
-    if (this.touched.size === 0) return;
-    const batch: StateTouch[] = [...this.touched].map(([channelId, state]) => ({ channelId, state }));
-    this.touched.clear();
+  private async writeStates(all: boolean): Promise<void> {
+    const now = this.deps.clock.now();
+    const withBookkeeping = all || now - this.lastBookkeepingAt >= BOOKKEEPING_EVERY_MS;
+    const ids = withBookkeeping ? [...this.dirty, ...this.touched] : [...this.dirty];
+    if (withBookkeeping) {
+      this.touched.clear();
+      this.lastBookkeepingAt = now;
+    }
+    this.dirty.clear();
+    const batch: StateTouch[] = [];
+    for (const channelId of ids) {
+      const state = this.states.get(channelId);
+      if (state) batch.push({ channelId, state });
+    }
+    if (batch.length === 0) return;
     try {
       await this.deps.store.touch(batch);
     } catch (error) {
-      // Keep them for the next batch unless a newer state arrived meanwhile.
-      for (const t of batch) if (!this.touched.has(t.channelId) && this.channels.has(t.channelId)) this.touched.set(t.channelId, t.state);
+      // Try again with the next batch (the state written then is the newest one anyway).
+      for (const t of batch) if (this.channels.has(t.channelId)) this.dirty.add(t.channelId);
       throw error;
     }
   }
+
 
 }
 

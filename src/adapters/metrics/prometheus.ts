@@ -12,6 +12,7 @@ export class PrometheusMetrics implements Metrics {
   private readonly probes: Counter<'platform' | 'result'>;
   private readonly probeSeconds: Histogram<'platform'>;
   private readonly deliveries: Counter<'type' | 'result'>;
+  private readonly probeChildren = new Map<string, { count: Counter.Internal; seconds: Histogram.Internal<'platform'> }>();
 
   constructor(sources: PrometheusSources) {
     const registers = [this.registry];
@@ -46,8 +47,15 @@ export class PrometheusMetrics implements Metrics {
   }
 
   probe(platform: string, result: 'live' | 'offline' | 'failed', durationMs: number): void {
-    this.probes.inc({ platform, result });
-    this.probeSeconds.observe({ platform }, durationMs / 1000);
+    // Label-bound children, found once: hashing the labels on every probe shows in a 100k-channel profile.
+    const key = `${platform}\u0000${result}`;
+    let child = this.probeChildren.get(key);
+    if (!child) {
+      child = { count: this.probes.labels(platform, result), seconds: this.probeSeconds.labels(platform) };
+      this.probeChildren.set(key, child);
+    }
+    child.count.inc();
+    child.seconds.observe(durationMs / 1000);
   }
 
   delivery(type: string, result: 'sent' | 'retry' | 'failed'): void {
