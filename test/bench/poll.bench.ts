@@ -162,7 +162,7 @@ async function main(): Promise<void> {
       }),
     );
     const started = performance.now();
-    const onair = spawn(process.execPath, [join(root, 'bin/onair.js'), 'serve', '--config', config], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const onair = spawn(process.execPath, [...(process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean), join(root, 'bin/onair.js'), 'serve', '--config', config], { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(onair);
     await waitForLine(onair, /"msg":"onair started"/);
     const startupSec = (performance.now() - started) / 1000;
