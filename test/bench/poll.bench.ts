@@ -1,7 +1,8 @@
 /**
  * `npm run bench:poll` — the real `onair serve` process (poll loop, decision, SQLite store)
  * checking N fake Owncast channels on loopback, against a bare HTTP client loop on the same fake
- * in the same run. Usage: npm run bench:poll -- [channels=100000] [seconds=20].
+ * in the same run. Usage: npm run bench:poll -- [channels=100000] [seconds=20]; BENCH_NODE_FLAGS
+ * passes V8 flags to onair (`--max-old-space-size=160` trades CPU for a lower peak RSS).
  * Prints figures, then one JSON line. The fake runs in its own process, and so does onair.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
