@@ -97,13 +97,13 @@ export class DeliveryWorker {
     });
   }
 
-  /** Sends everything due now, batch after batch, until nothing is due. */
   /** Looks for due deliveries now and resolves once nothing due is left (tests, shutdown). */
   async settle(): Promise<void> {
     this.nudge();
     while (this.running) await this.running;
   }
 
+  /** Sends everything due now, batch after batch, until nothing is due. */
   private async drain(): Promise<void> {
     for (;;) {
       if (this.stopping.signal.aborted) return;
