@@ -1,42 +1,63 @@
 /**
  * `npm run bench:proxy`: segment throughput and added latency through onair's HLS proxy versus
- * nginx serving the same files directly, with 1 and 100 concurrent viewers, and peak RSS.
+ * nginx serving the same files directly, with 1 and 100 concurrent viewers, and onair's peak RSS.
  * nginx (secure_link tokens, like a CDN) is the origin for the proxy; `/plain/` is the baseline.
- * The proxy and the load generator share this process (and the machine's cores) with nginx.
- * Last line: {"bench":"proxy","throughputRatio":…,"p99AddedMs":…,"rssMB":…}.
+ * Three processes: nginx, the real `onair serve` (built `dist/`, a plugin extractor signing nginx
+ * URLs), and this one, the load generator. CPU and memory of onair come from `/proc/<pid>`.
+ * BENCH_NODE_FLAGS passes V8/Node flags to onair (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`);
+ * BENCH_PHASE_MS sets each phase's length.
+ * Last line: {"bench":"proxy","throughputRatio":…,"p99AddedMs":…,"rssMB":…, …}.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
-import { startNginx, startOnairProxy, stopNginx } from '../e2e/hls-peers.js';
+import { stringify } from 'yaml';
+import { freePort, SECRET, startNginx, stopNginx } from '../e2e/hls-peers.js';
 
 const SEGMENTS = 6;
 const SEGMENT_BYTES = 512 * 1024; // one second at about 4 Mbit/s
 const PHASE_MS = Number(process.env['BENCH_PHASE_MS'] ?? 6_000);
 const CONCURRENCY = [1, 100];
+const ADMIN = 'bench-token-123';
+const root = join(import.meta.dirname, '../..');
 
 interface Phase {
   readonly bytesPerSec: number;
   readonly p50: number;
   readonly p99: number;
   readonly requests: number;
-  readonly rssMB: number;
+  /** onair's CPU (user + system) per request, µs; NaN for the direct phase. */
+  readonly cpuUsPerRequest: number;
+  /** onair's largest resident set sampled during the phase. */
+  readonly peakRssMB: number;
 }
 
 const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
-const rssMB = () => Math.round(process.memoryUsage().rss / 1_048_576);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function load(urls: readonly string[], concurrency: number, agent: Agent): Promise<Phase> {
+/** CPU seconds (user + system), current and peak RSS of a process, from /proc. */
+function procStats(pid: number): { cpuSec: number; rssMB: number; peakRssMB: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+  return { cpuSec: ticks / 100, rssMB: Math.round(kb('VmRSS') / 1024), peakRssMB: Math.round(kb('VmHWM') / 1024) };
+}
+
+async function load(urls: readonly string[], concurrency: number, agent: Agent, onair: number | null): Promise<Phase> {
   const latencies: number[] = [];
   let bytes = 0;
-  let peakRss = rssMB();
-  const end = performance.now() + PHASE_MS;
-  const start = performance.now();
+  let peakRss = onair === null ? 0 : procStats(onair).rssMB;
+  const cpu0 = onair === null ? 0 : procStats(onair).cpuSec;
   const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, rssMB());
+    if (onair !== null) peakRss = Math.max(peakRss, procStats(onair).rssMB);
   }, 100);
+  const start = performance.now();
+  const end = start + PHASE_MS;
   await Promise.all(
     Array.from({ length: concurrency }, async (_, worker) => {
       for (let i = worker; performance.now() < end; i++) {
@@ -50,8 +71,61 @@ async function load(urls: readonly string[], concurrency: number, agent: Agent):
   );
   clearInterval(sampler);
   const seconds = (performance.now() - start) / 1000;
+  const cpuUsPerRequest = onair === null ? NaN : ((procStats(onair).cpuSec - cpu0) * 1e6) / latencies.length;
+  if (onair !== null) peakRss = Math.max(peakRss, procStats(onair).rssMB);
   latencies.sort((a, b) => a - b);
-  return { bytesPerSec: bytes / seconds, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), requests: latencies.length, rssMB: peakRss };
+  return { bytesPerSec: bytes / seconds, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), requests: latencies.length, cpuUsPerRequest, peakRssMB: peakRss };
+}
+
+/** The real `onair serve` with one channel whose plugin extractor signs fresh nginx URLs. */
+async function startOnair(dir: string, nginxOrigin: string): Promise<{ url: string; child: ChildProcess }> {
+  const plugin = join(dir, 'sign-plugin.mjs');
+  writeFileSync(
+    plugin,
+    `import { createHash } from 'node:crypto';
+export async function resolve() {
+  const expires = Math.floor(Date.now() / 1000) + 3600;
+  const md5 = createHash('md5').update(expires + '/live ${SECRET}').digest('base64url');
+  return [{ url: '${nginxOrigin}/t/' + md5 + '/' + expires + '/live/index.m3u8', quality: 'best', expiresAt: expires * 1000 }];
+}
+`,
+  );
+  const port = await freePort();
+  const config = join(dir, 'onair.yaml');
+  writeFileSync(
+    config,
+    stringify({
+      server: { host: '127.0.0.1', port },
+      dataDir: join(dir, 'data'),
+      auth: { adminToken: ADMIN },
+      poll: { interval: '1h' },
+      extractors: [{ use: 'plugin', module: plugin }],
+      channels: [{ id: 'cam', platform: 'hls', url: `${nginxOrigin}/plain/live/index.m3u8` }],
+      log: { level: 'warn' },
+    }),
+  );
+  const flags = (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...flags, join(root, 'bin/onair.js'), 'serve', '--config', config], { stdio: ['ignore', 'pipe', 'inherit'], cwd: dir });
+  // log level warn hides "onair started": wait for /healthz instead.
+  const url = `http://127.0.0.1:${port}`;
+  const exited = new Promise<never>((_, reject) => {
+    child.once('exit', (code) => {
+      reject(new Error(`onair exited ${code}`));
+    });
+  });
+  exited.catch(() => undefined);
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const res = await Promise.race([request(`${url}/healthz`), exited]);
+      await res.body.dump();
+      break;
+    } catch (error) {
+      if (Date.now() > deadline || child.exitCode !== null) throw error;
+      await sleep(100);
+    }
+  }
+  return { url, child };
 }
 
 async function main(): Promise<void> {
@@ -64,47 +138,67 @@ async function main(): Promise<void> {
   }
   writeFileSync(join(dir, 'live', 'index.m3u8'), `${lines.join('\n')}\n`);
   const nginx = await startNginx(dir, dir);
-  const onair = await startOnairProxy(dir, nginx.origin, 3_600);
+  let onair: ChildProcess | undefined;
   const agent = new Agent({ connections: 128, pipelining: 1 });
   try {
-    const playback = (await (await fetch(`${onair.url}/api/v1/channels/cam/playback`)).json()) as { variants: { url: string }[] };
+    const started = await startOnair(dir, nginx.origin);
+    onair = started.child;
+    const pid = onair.pid!;
+    const pb = await request(`${started.url}/api/v1/channels/cam/playback`, { headers: { authorization: `Bearer ${ADMIN}` } });
+    if (pb.statusCode !== 200) throw new Error(`playback: HTTP ${pb.statusCode} ${await pb.body.text()}`);
+    const playback = (await pb.body.json()) as { variants: { url: string }[] };
     const variantUrl = playback.variants[0]!.url;
-    const playlist = await (await fetch(variantUrl)).text();
+    const playlist = await (await request(variantUrl)).body.text();
     const proxied = playlist
       .split('\n')
       .filter((l) => l !== '' && !l.startsWith('#'))
       .map((l) => new URL(l, variantUrl).href);
     const direct = Array.from({ length: SEGMENTS }, (_, i) => `${nginx.origin}/plain/live/seg_${i}.ts`);
     if (proxied.length !== SEGMENTS) throw new Error(`expected ${SEGMENTS} proxied segments, got ${proxied.length}`);
+    console.log(`bench:proxy — ${SEGMENTS} × ${SEGMENT_BYTES / 1024} KiB segments, ${PHASE_MS / 1000} s per phase; onair pid ${pid} (own process), nginx (own process), load generator here`);
 
     const rows: { concurrency: number; direct: Phase; proxy: Phase }[] = [];
-    await load(direct, 4, agent); // warm-up: sockets, JIT
-    await load(proxied, 4, agent);
+    await load(direct, 4, agent, null); // warm-up: sockets, JIT
+    await load(proxied, 4, agent, pid);
+    const idleRss = procStats(pid).rssMB;
     for (const concurrency of CONCURRENCY) {
-      const d = await load(direct, concurrency, agent);
-      const p = await load(proxied, concurrency, agent);
+      const d = await load(direct, concurrency, agent, null);
+      const p = await load(proxied, concurrency, agent, pid);
       rows.push({ concurrency, direct: d, proxy: p });
       console.log(
         `${String(concurrency).padStart(3)} viewers | direct ${(d.bytesPerSec / 1_048_576).toFixed(0)} MiB/s p50 ${d.p50.toFixed(2)} ms p99 ${d.p99.toFixed(2)} ms` +
           ` | proxy ${(p.bytesPerSec / 1_048_576).toFixed(0)} MiB/s p50 ${p.p50.toFixed(2)} ms p99 ${p.p99.toFixed(2)} ms | ratio ${(p.bytesPerSec / d.bytesPerSec).toFixed(2)}` +
-          ` | p99 added ${(p.p99 - d.p99).toFixed(2)} ms | peak RSS ${p.rssMB} MB`,
+          ` | p99 added ${(p.p99 - d.p99).toFixed(2)} ms | onair ${p.cpuUsPerRequest.toFixed(0)} µs CPU/segment, RSS peak ${p.peakRssMB} MB`,
       );
     }
     const throughputRatio = Math.min(...rows.map((r) => r.proxy.bytesPerSec / r.direct.bytesPerSec));
     const single = rows.find((r) => r.concurrency === 1)!;
+    const many = rows.find((r) => r.concurrency === 100)!;
     const p99AddedMs = single.proxy.p99 - single.direct.p99;
-    const peak = Math.round(process.resourceUsage().maxRSS / 1024);
+    const peak = procStats(pid).peakRssMB;
+    console.log(`onair RSS after warm-up ${idleRss} MB; peak (VmHWM) ${peak} MB`);
     console.log(
       JSON.stringify({
         bench: 'proxy',
         throughputRatio: Number(throughputRatio.toFixed(3)),
         p99AddedMs: Number(p99AddedMs.toFixed(2)),
         rssMB: peak,
+        ratio1: Number((single.proxy.bytesPerSec / single.direct.bytesPerSec).toFixed(3)),
+        ratio100: Number((many.proxy.bytesPerSec / many.direct.bytesPerSec).toFixed(3)),
+        p99Added100Ms: Number((many.proxy.p99 - many.direct.p99).toFixed(2)),
+        rss1MB: single.proxy.peakRssMB,
+        rss100MB: many.proxy.peakRssMB,
+        cpuUsPerSegment1: Math.round(single.proxy.cpuUsPerRequest),
+        cpuUsPerSegment100: Math.round(many.proxy.cpuUsPerRequest),
       }),
     );
   } finally {
     await agent.close();
-    await onair.stop();
+    if (onair && onair.exitCode === null) {
+      const exited = new Promise((resolve) => onair!.once('exit', resolve));
+      onair.kill('SIGTERM');
+      await Promise.race([exited, sleep(5_000)]);
+    }
     stopNginx(nginx.pidFile);
     rmSync(dir, { recursive: true, force: true });
   }
