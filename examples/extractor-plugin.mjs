@@ -17,7 +17,9 @@
 //   every `refresh.interval`).
 // onair calls resolve() again before the URL expires and whenever the origin answers 403/410,
 // so return a freshly signed URL every time. Throw (or reject) to report a failure; the message
-// is shown in GET /api/v1/streams/active with any URL in it redacted.
+// is shown in GET /api/v1/streams/active with any URL in it redacted. Return `null` (or `[]`) when
+// the channel is not live: for channels of `platform: plugin` that is how onair learns "offline"
+// (a throw is a failed check, never offline).
 //
 // This example signs nginx secure_link URLs with the token in the path
 // (see docs: TEST-PEERS.md, "nginx with expiring tokens"):

@@ -77,8 +77,12 @@ export function createRegistries(
   config: { timeoutMs: number; maxBytes: number; deliveryTimeoutMs: number },
   clock: Clock,
   twitch: TwitchApi | null = null,
+  extractorRules: readonly ExtractorRule[] = [],
 ): Registries {
-  const platformList = builtInPlatforms({ http, timeoutMs: config.timeoutMs, maxBytes: config.maxBytes }, twitch);
+  const platformHttp = { http, timeoutMs: config.timeoutMs, maxBytes: config.maxBytes };
+  // `streamlink` and `plugin` channels are live while their extractor finds a stream.
+  const extractorFor = extractorSelector(builtInExtractors(platformHttp), extractorRules);
+  const platformList = builtInPlatforms(platformHttp, twitch, extractorFor);
   const notifierList = builtInNotifiers({ http, timeoutMs: config.deliveryTimeoutMs, now: () => clock.now() });
   return {
     platforms: new Map(platformList.map((p) => [p.id, p])),
@@ -210,7 +214,13 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
   const http = new UndiciHttpClient({ connectionsPerOrigin: Math.max(config.poll.concurrency, 16), userAgent: USER_AGENT });
   const twitchSettings: TwitchSettings | null = config.twitch ?? null;
   const twitchApi = twitchSettings ? new TwitchApi({ http, clock, timeoutMs: config.poll.timeout, maxBytes: config.poll.maxBytes, settings: twitchSettings }) : null;
-  const registries = createRegistries(http, { timeoutMs: config.poll.timeout, maxBytes: config.poll.maxBytes, deliveryTimeoutMs: config.delivery.timeout }, clock, twitchApi);
+  const registries = createRegistries(
+    http,
+    { timeoutMs: config.poll.timeout, maxBytes: config.poll.maxBytes, deliveryTimeoutMs: config.delivery.timeout },
+    clock,
+    twitchApi,
+    config.extractors,
+  );
   const role = options.role ?? 'all';
   const problem = roleProblem(config, role);
   if (problem !== null) throw new Error(problem);

@@ -30,6 +30,11 @@ export type ResolveResult =
       readonly reason: string;
       /** Trying again later may help (timeout, 5xx) — as opposed to "no such channel". */
       readonly retryable: boolean;
+      /**
+       * The channel is simply not live now (as opposed to an error). Only this counts as offline
+       * for the platforms whose liveness is "the extractor finds a stream" (streamlink, plugin).
+       */
+      readonly offline?: boolean;
     };
 
 /**

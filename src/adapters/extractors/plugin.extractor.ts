@@ -60,6 +60,10 @@ export class PluginExtractor implements Extractor {
     } catch (error) {
       return { ok: false, reason: `plugin ${this.modulePath} failed: ${redactText(error instanceof Error ? error.message : String(error))}`, retryable: true };
     }
+    // `null` or no sources: the channel is not live now (the contract of the `plugin` platform).
+    if (output === null || (Array.isArray(output) && output.length === 0)) {
+      return { ok: false, reason: 'not live', retryable: false, offline: true };
+    }
     const parsed = outputSchema.safeParse(output);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];

@@ -68,7 +68,11 @@ export class StreamlinkExtractor implements Extractor {
 function toResult(parsed: z.ZodSafeParseResult<z.output<typeof streamlinkWire>>): ResolveResult {
   if (!parsed.success) return { ok: false, reason: 'streamlink printed unexpected JSON', retryable: false };
   const { streams, metadata, error } = parsed.data;
-  if (error !== undefined) return { ok: false, reason: `streamlink: ${redactText(error)}`, retryable: true };
+  if (error !== undefined) {
+    // What streamlink says when the site answers but nothing is streaming: offline, not an error.
+    const offline = /no playable streams/i.test(error);
+    return { ok: false, reason: `streamlink: ${redactText(error)}`, retryable: !offline, ...(offline ? { offline } : {}) };
+  }
   const title = metadata?.title ?? undefined;
   const hls = Object.entries(streams ?? {}).filter(([, s]) => s.type === 'hls');
   const named = hls.filter(([name]) => name !== 'best' && name !== 'worst');
