@@ -5,7 +5,8 @@
  * Three processes: nginx, the real `onair serve` (built `dist/`, a plugin extractor signing nginx
  * URLs), and this one, the load generator. CPU and memory of onair come from `/proc/<pid>`.
  * BENCH_NODE_FLAGS passes V8/Node flags to onair (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`);
- * BENCH_PHASE_MS sets each phase's length.
+ * BENCH_PHASE_MS sets each phase's length. A bare node:http + undici proxy (`bare-proxy.ts`, own
+ * process) runs in the same phases as the floor any Node proxy starts from.
  * Last line: {"bench":"proxy","throughputRatio":…,"p99AddedMs":…,"rssMB":…, …}.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -35,8 +36,23 @@ interface Phase {
   readonly peakRssMB: number;
 }
 
-const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
+const percentile = (sorted: readonly number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function waitForPort(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const match = /PORT (\d+)/.exec(seen);
+      if (match) resolve(Number(match[1]));
+    });
+    child.once('exit', (code) => {
+      reject(new Error(`process exited ${code}`));
+    });
+  });
+}
 
 /** CPU seconds (user + system), current and peak RSS of a process, from /proc. */
 function procStats(pid: number): { cpuSec: number; rssMB: number; peakRssMB: number } {
@@ -45,10 +61,19 @@ function procStats(pid: number): { cpuSec: number; rssMB: number; peakRssMB: num
   const ticks = Number(fields[11]) + Number(fields[12]);
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
-  return { cpuSec: ticks / 100, rssMB: Math.round(kb('VmRSS') / 1024), peakRssMB: Math.round(kb('VmHWM') / 1024) };
+  return {
+    cpuSec: ticks / 100,
+    rssMB: Math.round(kb('VmRSS') / 1024),
+    peakRssMB: Math.round(kb('VmHWM') / 1024),
+  };
 }
 
-async function load(urls: readonly string[], concurrency: number, agent: Agent, onair: number | null): Promise<Phase> {
+async function load(
+  urls: readonly string[],
+  concurrency: number,
+  agent: Agent,
+  onair: number | null,
+): Promise<Phase> {
   const latencies: number[] = [];
   let bytes = 0;
   let peakRss = onair === null ? 0 : procStats(onair).rssMB;
@@ -71,14 +96,25 @@ async function load(urls: readonly string[], concurrency: number, agent: Agent, 
   );
   clearInterval(sampler);
   const seconds = (performance.now() - start) / 1000;
-  const cpuUsPerRequest = onair === null ? NaN : ((procStats(onair).cpuSec - cpu0) * 1e6) / latencies.length;
+  const cpuUsPerRequest =
+    onair === null ? NaN : ((procStats(onair).cpuSec - cpu0) * 1e6) / latencies.length;
   if (onair !== null) peakRss = Math.max(peakRss, procStats(onair).rssMB);
   latencies.sort((a, b) => a - b);
-  return { bytesPerSec: bytes / seconds, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), requests: latencies.length, cpuUsPerRequest, peakRssMB: peakRss };
+  return {
+    bytesPerSec: bytes / seconds,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    requests: latencies.length,
+    cpuUsPerRequest,
+    peakRssMB: peakRss,
+  };
 }
 
 /** The real `onair serve` with one channel whose plugin extractor signs fresh nginx URLs. */
-async function startOnair(dir: string, nginxOrigin: string): Promise<{ url: string; child: ChildProcess }> {
+async function startOnair(
+  dir: string,
+  nginxOrigin: string,
+): Promise<{ url: string; child: ChildProcess }> {
   const plugin = join(dir, 'sign-plugin.mjs');
   writeFileSync(
     plugin,
@@ -105,7 +141,11 @@ export async function resolve() {
     }),
   );
   const flags = (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...flags, join(root, 'bin/onair.js'), 'serve', '--config', config], { stdio: ['ignore', 'pipe', 'inherit'], cwd: dir });
+  const child = spawn(
+    process.execPath,
+    [...flags, join(root, 'bin/onair.js'), 'serve', '--config', config],
+    { stdio: ['ignore', 'pipe', 'inherit'], cwd: dir },
+  );
   // log level warn hides "onair started": wait for /healthz instead.
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise<never>((_, reject) => {
@@ -131,7 +171,12 @@ export async function resolve() {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'onair-bench-proxy-'));
   mkdirSync(join(dir, 'live'), { recursive: true });
-  const lines = ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-TARGETDURATION:1', '#EXT-X-MEDIA-SEQUENCE:0'];
+  const lines = [
+    '#EXTM3U',
+    '#EXT-X-VERSION:3',
+    '#EXT-X-TARGETDURATION:1',
+    '#EXT-X-MEDIA-SEQUENCE:0',
+  ];
   for (let i = 0; i < SEGMENTS; i++) {
     writeFileSync(join(dir, 'live', `seg_${i}.ts`), randomBytes(SEGMENT_BYTES));
     lines.push('#EXTINF:1.0,', `seg_${i}.ts`);
@@ -139,13 +184,17 @@ async function main(): Promise<void> {
   writeFileSync(join(dir, 'live', 'index.m3u8'), `${lines.join('\n')}\n`);
   const nginx = await startNginx(dir, dir);
   let onair: ChildProcess | undefined;
+  let bare: ChildProcess | undefined;
   const agent = new Agent({ connections: 128, pipelining: 1 });
   try {
     const started = await startOnair(dir, nginx.origin);
     onair = started.child;
     const pid = onair.pid!;
-    const pb = await request(`${started.url}/api/v1/channels/cam/playback`, { headers: { authorization: `Bearer ${ADMIN}` } });
-    if (pb.statusCode !== 200) throw new Error(`playback: HTTP ${pb.statusCode} ${await pb.body.text()}`);
+    const pb = await request(`${started.url}/api/v1/channels/cam/playback`, {
+      headers: { authorization: `Bearer ${ADMIN}` },
+    });
+    if (pb.statusCode !== 200)
+      throw new Error(`playback: HTTP ${pb.statusCode} ${await pb.body.text()}`);
     const playback = (await pb.body.json()) as { variants: { url: string }[] };
     const variantUrl = playback.variants[0]!.url;
     const playlist = await (await request(variantUrl)).body.text();
@@ -153,25 +202,45 @@ async function main(): Promise<void> {
       .split('\n')
       .filter((l) => l !== '' && !l.startsWith('#'))
       .map((l) => new URL(l, variantUrl).href);
-    const direct = Array.from({ length: SEGMENTS }, (_, i) => `${nginx.origin}/plain/live/seg_${i}.ts`);
-    if (proxied.length !== SEGMENTS) throw new Error(`expected ${SEGMENTS} proxied segments, got ${proxied.length}`);
-    console.log(`bench:proxy — ${SEGMENTS} × ${SEGMENT_BYTES / 1024} KiB segments, ${PHASE_MS / 1000} s per phase; onair pid ${pid} (own process), nginx (own process), load generator here`);
+    const direct = Array.from(
+      { length: SEGMENTS },
+      (_, i) => `${nginx.origin}/plain/live/seg_${i}.ts`,
+    );
+    if (proxied.length !== SEGMENTS)
+      throw new Error(`expected ${SEGMENTS} proxied segments, got ${proxied.length}`);
+    console.log(
+      `bench:proxy — ${SEGMENTS} × ${SEGMENT_BYTES / 1024} KiB segments, ${PHASE_MS / 1000} s per phase; onair pid ${pid} (own process), nginx (own process), load generator here`,
+    );
 
-    const rows: { concurrency: number; direct: Phase; proxy: Phase }[] = [];
+    // The floor: a bare node:http + undici + pipeline proxy (no tokens, no framework), own process.
+    bare = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(import.meta.dirname, 'bare-proxy.ts'), nginx.origin],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const bareOrigin = `http://127.0.0.1:${await waitForPort(bare)}`;
+    const bareUrls = Array.from({ length: SEGMENTS }, (_, i) => `${bareOrigin}/live/seg_${i}.ts`);
+
+    const rows: { concurrency: number; direct: Phase; proxy: Phase; bare: Phase }[] = [];
     await load(direct, 4, agent, null); // warm-up: sockets, JIT
     await load(proxied, 4, agent, pid);
+    await load(bareUrls, 4, agent, bare.pid!);
     const idleRss = procStats(pid).rssMB;
     for (const concurrency of CONCURRENCY) {
       const d = await load(direct, concurrency, agent, null);
       const p = await load(proxied, concurrency, agent, pid);
-      rows.push({ concurrency, direct: d, proxy: p });
+      const b = await load(bareUrls, concurrency, agent, bare.pid!);
+      rows.push({ concurrency, direct: d, proxy: p, bare: b });
       console.log(
         `${String(concurrency).padStart(3)} viewers | direct ${(d.bytesPerSec / 1_048_576).toFixed(0)} MiB/s p50 ${d.p50.toFixed(2)} ms p99 ${d.p99.toFixed(2)} ms` +
           ` | proxy ${(p.bytesPerSec / 1_048_576).toFixed(0)} MiB/s p50 ${p.p50.toFixed(2)} ms p99 ${p.p99.toFixed(2)} ms | ratio ${(p.bytesPerSec / d.bytesPerSec).toFixed(2)}` +
-          ` | p99 added ${(p.p99 - d.p99).toFixed(2)} ms | onair ${p.cpuUsPerRequest.toFixed(0)} µs CPU/segment, RSS peak ${p.peakRssMB} MB`,
+          ` | p99 added ${(p.p99 - d.p99).toFixed(2)} ms | onair ${p.cpuUsPerRequest.toFixed(0)} µs CPU/segment, RSS peak ${p.peakRssMB} MB` +
+          ` | bare proxy ${(b.bytesPerSec / 1_048_576).toFixed(0)} MiB/s (ratio ${(b.bytesPerSec / d.bytesPerSec).toFixed(2)}) p99 ${b.p99.toFixed(2)} ms ${b.cpuUsPerRequest.toFixed(0)} µs CPU/segment`,
       );
     }
-    const throughputRatio = Math.min(...rows.map((r) => r.proxy.bytesPerSec / r.direct.bytesPerSec));
+    const throughputRatio = Math.min(
+      ...rows.map((r) => r.proxy.bytesPerSec / r.direct.bytesPerSec),
+    );
     const single = rows.find((r) => r.concurrency === 1)!;
     const many = rows.find((r) => r.concurrency === 100)!;
     const p99AddedMs = single.proxy.p99 - single.direct.p99;
@@ -190,6 +259,10 @@ async function main(): Promise<void> {
         rss100MB: many.proxy.peakRssMB,
         cpuUsPerSegment1: Math.round(single.proxy.cpuUsPerRequest),
         cpuUsPerSegment100: Math.round(many.proxy.cpuUsPerRequest),
+        bareRatio1: Number((single.bare.bytesPerSec / single.direct.bytesPerSec).toFixed(3)),
+        bareRatio100: Number((many.bare.bytesPerSec / many.direct.bytesPerSec).toFixed(3)),
+        bareP99Added1Ms: Number((single.bare.p99 - single.direct.p99).toFixed(2)),
+        bareCpuUsPerSegment100: Math.round(many.bare.cpuUsPerRequest),
       }),
     );
   } finally {
@@ -199,6 +272,7 @@ async function main(): Promise<void> {
       onair.kill('SIGTERM');
       await Promise.race([exited, sleep(5_000)]);
     }
+    bare?.kill('SIGTERM');
     stopNginx(nginx.pidFile);
     rmSync(dir, { recursive: true, force: true });
   }
