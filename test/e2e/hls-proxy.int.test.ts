@@ -258,5 +258,21 @@ describe('HLS proxy (in process, fake origin)', () => {
       expect(res.json<{ error: { message: string } }>().error.message).toBe('proxy URL expired');
       expect(origin.hits).toEqual([]);
     });
+
+    it('a token for a channel deleted since (at most the 1 s existence cache later)', async () => {
+      const { segmentPath } = await firstSegment();
+      const channel = channels.get('cam')!;
+      channels.delete('cam');
+      try {
+        time.set(time.now() + 1_001);
+        origin.hits = [];
+        const res = await get(segmentPath);
+        expect(res.statusCode).toBe(403);
+        expect(res.json<{ error: { message: string } }>().error.message).toBe('proxy URL for an unknown channel');
+        expect(origin.hits).toEqual([]);
+      } finally {
+        channels.set('cam', channel);
+      }
+    });
   });
 });

@@ -11,7 +11,7 @@ export interface UndiciUpstreamOptions {
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 /** Response headers a player needs, passed through from the origin. */
-const PASS_HEADERS = ['content-type', 'content-length', 'content-range', 'accept-ranges', 'last-modified', 'etag', 'cache-control'];
+const PASS_HEADERS = ['content-type', 'content-length', 'content-range', 'accept-ranges', 'last-modified', 'etag', 'cache-control'] as const;
 
 /**
  * The proxy's undici client. Playlists are read whole (capped); bytes are returned as the
@@ -21,14 +21,17 @@ const PASS_HEADERS = ['content-type', 'content-length', 'content-range', 'accept
 export class UndiciUpstream implements Upstream {
   private readonly agent: Agent;
   private readonly options: UndiciUpstreamOptions;
+  /** Request headers without a range: one object for every request. */
+  private readonly headers: Readonly<Record<string, string>>;
 
   constructor(options: UndiciUpstreamOptions) {
     this.options = options;
+    this.headers = { 'user-agent': options.userAgent };
     this.agent = new Agent({ connections: options.connectionsPerOrigin, keepAliveTimeout: 30_000, pipelining: 1 });
   }
 
   async text(url: string, signal: AbortSignal): Promise<UpstreamText> {
-    const res = await this.follow(url, {}, signal);
+    const res = await this.follow(url, undefined, signal);
     if (!res.ok) return res;
     const chunks: Buffer[] = [];
     let size = 0;
@@ -47,8 +50,8 @@ export class UndiciUpstream implements Upstream {
     return { ok: true, status: res.data.statusCode, url: res.url, body: Buffer.concat(chunks).toString('utf8') };
   }
 
-  async open(url: string, options: { readonly range?: string | undefined; readonly signal: AbortSignal }): Promise<UpstreamBytes> {
-    const res = await this.follow(url, options.range !== undefined ? { range: options.range } : {}, options.signal);
+  async open(url: string, options: { readonly range?: string | undefined; readonly signal?: AbortSignal | undefined }): Promise<UpstreamBytes> {
+    const res = await this.follow(url, options.range, options.signal);
     if (!res.ok) return res;
     const headers: Record<string, string> = {};
     for (const name of PASS_HEADERS) {
@@ -64,10 +67,11 @@ export class UndiciUpstream implements Upstream {
 
   private async follow(
     url: string,
-    headers: Record<string, string>,
-    signal: AbortSignal,
+    range: string | undefined,
+    signal: AbortSignal | undefined,
   ): Promise<{ ok: true; url: string; data: Dispatcher.ResponseData } | { ok: false; reason: string }> {
     let current = url;
+    const headers = range === undefined ? this.headers : { ...this.headers, range };
     for (let hop = 0; hop <= 5; hop++) {
       let parsed: URL;
       try {
@@ -80,7 +84,7 @@ export class UndiciUpstream implements Upstream {
       try {
         data = await request(parsed, {
           method: 'GET',
-          headers: { 'user-agent': this.options.userAgent, ...headers },
+          headers,
           signal,
           dispatcher: this.agent,
           headersTimeout: 15_000,
@@ -102,7 +106,7 @@ export class UndiciUpstream implements Upstream {
 }
 
 /** A reason without the URL (it may carry a token). */
-function failure(error: unknown, signal: AbortSignal): string {
-  if (signal.aborted) return 'upstream timed out or was aborted';
+function failure(error: unknown, signal: AbortSignal | undefined): string {
+  if (signal?.aborted === true) return 'upstream timed out or was aborted';
   return `upstream network error (${(error as { code?: string }).code ?? (error instanceof Error ? error.name : 'unknown')})`;
 }

@@ -25,6 +25,12 @@ export interface PlaybackOptions {
   readonly playlistTokenMs: number;
   /** Lifetime of a segment URL: reissued with every playlist reload. */
   readonly segmentTokenMs: number;
+  /**
+   * How long a channel found to exist is taken to exist without asking the store again (default
+   * 1 s): the proxy serves hundreds of segment requests a second, each of which would otherwise
+   * be a store query. A deleted channel's proxy URLs are refused at most this long after.
+   */
+  readonly existsCacheMs?: number;
 }
 
 export interface PlaybackVariant {
@@ -59,9 +65,13 @@ const SAFE_EXTENSIONS = new Set(['ts', 'm4s', 'mp4', 'm4a', 'm4v', 'aac', 'mp3',
  */
 export class Playback {
   private readonly o: PlaybackOptions;
+  /** Channel id → until when it is known to exist (positive answers only: ids come from sealed tokens). */
+  private readonly known = new Map<string, number>();
+  private readonly existsCacheMs: number;
 
   constructor(options: PlaybackOptions) {
     this.o = options;
+    this.existsCacheMs = options.existsCacheMs ?? 1_000;
   }
 
   /** Starts a playback session: the caller becomes a viewer reader; returns proxy paths. */
@@ -99,11 +109,24 @@ export class Playback {
     if (!parsed.success) return { kind: 'error', status: 403, message: 'invalid proxy URL' };
     const tok = parsed.data;
     if (tok.e <= this.o.clock.now()) return { kind: 'error', status: 403, message: 'proxy URL expired' };
-    if (!(await this.o.channelExists(tok.c))) return { kind: 'error', status: 403, message: 'proxy URL for an unknown channel' };
+    if (!(await this.exists(tok.c))) return { kind: 'error', status: 403, message: 'proxy URL for an unknown channel' };
     this.o.readers.acquire(tok.c, 'viewer', tok.v);
     const current = await this.o.refresher.current(tok.c);
     if (!current.ok) return { kind: 'error', status: 502, message: 'stream unavailable' };
     return tok.pl ? this.playlist(tok, current.streams, directives) : this.bytes(tok, current.streams, range);
+  }
+
+  /** `channelExists`, with positive answers reused for `existsCacheMs`. */
+  private async exists(channelId: string): Promise<boolean> {
+    const now = this.o.clock.now();
+    const until = this.known.get(channelId);
+    if (until !== undefined && until > now) return true;
+    if (!(await this.o.channelExists(channelId))) {
+      this.known.delete(channelId);
+      return false;
+    }
+    this.known.set(channelId, now + this.existsCacheMs);
+    return true;
   }
 
   private async playlist(tok: ProxyToken, streams: Streams, directives: readonly (readonly [string, string])[]): Promise<ProxyReply> {
@@ -139,7 +162,7 @@ export class Playback {
     // refusal makes it worth finding the segment again in a freshly resolved playlist.
     const url = await this.locate(tok.l, streams, false);
     if (url === null) return { kind: 'error', status: 404, message: 'not found' };
-    let res = await this.o.upstream.open(url, { range, signal: AbortSignal.timeout(30_000) });
+    let res = await this.o.upstream.open(url, { range });
     if (res.ok && REFUSED.has(res.status)) {
       discard(res.body);
       const refreshed = await this.o.refresher.refreshAfterRefusal(tok.c, tok.g);
@@ -147,7 +170,7 @@ export class Playback {
       const again = await this.locate(tok.l, refreshed.streams, true);
       if (again === null) return { kind: 'error', status: 404, message: 'not found' };
       this.o.logger.debug({ channel: tok.c, ident: tok.l.t === 'child' ? tok.l.i : tok.l.t }, 'refetching a refused segment with a fresh token');
-      res = await this.o.upstream.open(again, { range, signal: AbortSignal.timeout(30_000) });
+      res = await this.o.upstream.open(again, { range });
     }
     if (!res.ok) return { kind: 'error', status: 502, message: 'upstream unreachable' };
     return { kind: 'bytes', status: res.status, headers: res.headers, body: res.body };

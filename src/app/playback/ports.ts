@@ -17,8 +17,12 @@ export type UpstreamBytes =
 export interface Upstream {
   /** GET a playlist, following redirects; `url` of the answer is the final URL. */
   text(url: string, signal: AbortSignal): Promise<UpstreamText>;
-  /** GET bytes, following redirects, forwarding a `Range` header when given. */
-  open(url: string, options: { readonly range?: string | undefined; readonly signal: AbortSignal }): Promise<UpstreamBytes>;
+  /**
+   * GET bytes, following redirects, forwarding a `Range` header when given. Without a signal the
+   * adapter's own header and idle-body timeouts bound the request (the proxy's segment path:
+   * no timer per request; a player that goes away destroys the body, which aborts it).
+   */
+  open(url: string, options: { readonly range?: string | undefined; readonly signal?: AbortSignal | undefined }): Promise<UpstreamBytes>;
 }
 
 /**
