@@ -33,6 +33,10 @@ export interface ClusterOptions {
   readonly lease?: string;
   readonly shards?: number;
   readonly logLevel?: 'info' | 'warn';
+  /** Whole channel entries added after the fake Owncast ones (e.g. an `hls` channel with `record: true`). */
+  readonly extraChannels?: readonly Record<string, unknown>[];
+  /** `recordings:` of the config; every process shares `dataDir`, so one recordings directory. */
+  readonly recordings?: Record<string, unknown>;
 }
 
 /** Everything a cluster test or benchmark runs against: fake platform, receiver, database, processes. */
@@ -78,13 +82,17 @@ export class Cluster {
       policy: { reconnectGrace: '0s', notifyCooldown: '0s' },
       auth: { adminToken: 'failover-admin-token' },
       log: { level: options.logLevel ?? 'info' },
+      ...(options.recordings ? { recordings: options.recordings } : {}),
       targets: [{ id: 'hook', type: 'webhook', url: cluster.receiver.url }],
-      channels: Array.from({ length: options.channels }, (_, i) => ({
-        id: `c${i}`,
-        platform: 'owncast',
-        url: `${cluster.fake.url}/c/${i}`,
-        notify: [{ target: 'hook', events: ['live', 'title', 'offline'] }],
-      })),
+      channels: [
+        ...Array.from({ length: options.channels }, (_, i) => ({
+          id: `c${i}`,
+          platform: 'owncast',
+          url: `${cluster.fake.url}/c/${i}`,
+          notify: [{ target: 'hook', events: ['live', 'title', 'offline'] }],
+        })),
+        ...(options.extraChannels ?? []),
+      ],
     };
     cluster.configFile = join(cluster.dir, 'onair.yaml');
     writeFileSync(cluster.configFile, stringify(config));

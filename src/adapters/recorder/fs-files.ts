@@ -97,7 +97,9 @@ export class FsRecordingFiles implements RecordingFiles {
     if (full === null) return undefined;
     try {
       const s = await stat(full);
-      return s.isFile() ? { bytes: s.size, modifiedAt: s.mtimeMs } : undefined;
+      // Whole milliseconds: an Instant is an integer, and PostgreSQL's bigint refuses `mtimeMs`'s
+      // fraction (settling a crashed part's `endedAt` failed on PostgreSQL).
+      return s.isFile() ? { bytes: s.size, modifiedAt: Math.floor(s.mtimeMs) } : undefined;
     } catch {
       return undefined;
     }

@@ -342,6 +342,16 @@ export class Recordings {
       this.retryLater(channel.id, LEASE_MS);
       return;
     }
+    // Holding the channel's lease with no run of our own, any part of it still `recording` was
+    // left by a holder that died (a worker killed in a cluster): its lease expired, which is how
+    // we got it. `recoverInterrupted` only runs at start, so without this a part handed over to
+    // another worker would stay `recording` for good. Settle it like a crash before part N+1.
+    try {
+      for (const orphan of await this.o.store.listRecordings({ channelId: channel.id, status: 'recording' })) await this.settleInterrupted(orphan);
+    } catch (err) {
+      // Not worth keeping the channel unrecorded for: the new part goes ahead.
+      this.o.logger.error({ channel: channel.id, err }, 'could not settle an interrupted part');
+    }
     let session = this.sessions.get(channel.id);
     if (session?.key !== key) {
       session = { key, writer: this.writer(channel, key, wish), resume: await this.resumeOf(key) };
@@ -458,22 +468,36 @@ export class Recordings {
   /** Parts left `recording` by a crash: the file is valid up to where it stopped; mark them done. */
   private async recoverInterrupted(): Promise<void> {
     for (const recording of await this.o.store.listRecordings({ status: 'recording' })) {
-      const stat = await this.o.files.stat(recording.path);
-      const endedAt = stat?.modifiedAt ?? recording.startedAt;
-      const bytes = stat?.bytes ?? 0;
-      await this.o.store.updateRecording(recording.id, { status: stat ? 'done' : 'failed', endedAt, bytes, endReason: 'crash' });
-      const text = await this.o.files.readText(sidecarPath(recording.path));
-      if (text !== undefined) {
-        try {
-          const sidecar = JSON.parse(text) as Sidecar;
-          const fixed: Sidecar = { ...sidecar, status: stat ? 'done' : 'failed', endReason: 'crash', endedAt: new Date(endedAt).toISOString(), bytes };
-          await this.o.files.writeText(sidecarPath(recording.path), JSON.stringify(fixed, null, 2));
-        } catch {
-          // An unreadable sidecar stays as it is; the row is what the API lists.
-        }
+      // In a cluster another live worker may be writing this part now (it holds the channel's
+      // lease): leave it. Parts of a dead holder are settled by whoever takes its lease (`begin`).
+      // (Redis away: the same, whoever takes the lease later settles it.)
+      const lease = await this.o.leases.tryAcquire(`record:${recording.channelId}`, LEASE_MS).catch(() => null);
+      if (!lease) continue;
+      try {
+        await this.settleInterrupted(recording);
+      } finally {
+        await lease.release();
       }
-      this.o.logger.warn({ channel: recording.channelId, recording: recording.id, bytes }, 'recording part interrupted by a crash');
     }
+  }
+
+  /** Marks a part a crash left `recording` as done (or failed when its file is gone), row and sidecar. */
+  private async settleInterrupted(recording: StoredRecording): Promise<void> {
+    const stat = await this.o.files.stat(recording.path);
+    const endedAt = stat?.modifiedAt ?? recording.startedAt;
+    const bytes = stat?.bytes ?? 0;
+    await this.o.store.updateRecording(recording.id, { status: stat ? 'done' : 'failed', endedAt, bytes, endReason: 'crash' });
+    const text = await this.o.files.readText(sidecarPath(recording.path));
+    if (text !== undefined) {
+      try {
+        const sidecar = JSON.parse(text) as Sidecar;
+        const fixed: Sidecar = { ...sidecar, status: stat ? 'done' : 'failed', endReason: 'crash', endedAt: new Date(endedAt).toISOString(), bytes };
+        await this.o.files.writeText(sidecarPath(recording.path), JSON.stringify(fixed, null, 2));
+      } catch {
+        // An unreadable sidecar stays as it is; the row is what the API lists.
+      }
+    }
+    this.o.logger.warn({ channel: recording.channelId, recording: recording.id, bytes }, 'recording part interrupted by a crash');
   }
 
   private scheduleRetention(ms: number): void {
