@@ -6,13 +6,14 @@
  * Prints figures, then one JSON line. The fake runs in its own process, and so does onair.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { stringify } from 'yaml';
+import { procStats } from './proc-stats.js';
 import { openSqliteStore } from '../../src/adapters/store/sqlite/sqlite-store.js';
+import { freePort } from '../e2e/hls-peers.js';
 
 const channels = Number(process.argv[2] ?? 100_000);
 const seconds = Number(process.argv[3] ?? 20);
@@ -34,23 +35,6 @@ function waitForLine(child: ChildProcess, pattern: RegExp): Promise<RegExpExecAr
       reject(new Error(`process exited ${code}`));
     });
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** CPU seconds (user + system) and peak RSS of a process, from /proc. */
-function procStats(pid: number): { cpuSec: number; peakRssMB: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return { cpuSec: ticks / 100, peakRssMB: Math.round(Number(hwm?.[1] ?? 0) / 1024) };
 }
 
 function percentile(sorted: readonly number[], p: number): number {

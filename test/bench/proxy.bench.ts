@@ -11,11 +11,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { stringify } from 'yaml';
+import { procStats } from './proc-stats.js';
 import { freePort, SECRET, startNginx, stopNginx } from '../e2e/hls-peers.js';
 
 const SEGMENTS = 6;
@@ -52,20 +53,6 @@ function waitForPort(child: ChildProcess): Promise<number> {
       reject(new Error(`process exited ${code}`));
     });
   });
-}
-
-/** CPU seconds (user + system), current and peak RSS of a process, from /proc. */
-function procStats(pid: number): { cpuSec: number; rssMB: number; peakRssMB: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
-  return {
-    cpuSec: ticks / 100,
-    rssMB: Math.round(kb('VmRSS') / 1024),
-    peakRssMB: Math.round(kb('VmHWM') / 1024),
-  };
 }
 
 async function load(
