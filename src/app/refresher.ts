@@ -17,7 +17,8 @@ export interface Streams {
   readonly resolvedAt: Instant;
 }
 
-export type StreamsResult = { readonly ok: true; readonly streams: Streams } | { readonly ok: false; readonly reason: string };
+/** A failure says whether trying again may help (an origin error) or the stream is not there (not live, no such stream). */
+export type StreamsResult = { readonly ok: true; readonly streams: Streams } | { readonly ok: false; readonly reason: string; readonly retryable: boolean };
 
 /** What `GET /api/v1/streams/active` shows of a channel (URLs are the caller's to redact). */
 export interface StreamStatus {
@@ -159,7 +160,7 @@ export class Refresher {
     entry.abort = abort;
     const result = await this.resolve(channelId, AbortSignal.any([abort.signal, AbortSignal.timeout(this.options.timeoutMs)]));
     if (abort.signal.aborted || (tracked && this.entries.get(channelId) !== entry)) {
-      return result.ok ? result : { ok: false, reason: result.reason };
+      return result;
     }
     entry.abort = null;
     const now = this.options.clock.now();
@@ -195,21 +196,21 @@ export class Refresher {
     return { ok: true, streams: entry.current! };
   }
 
-  private async resolve(channelId: string, signal: AbortSignal): Promise<{ ok: true; streams: Streams } | { ok: false; reason: string }> {
+  private async resolve(channelId: string, signal: AbortSignal): Promise<StreamsResult> {
     const channel = await this.options.channel(channelId);
-    if (!channel) return { ok: false, reason: `no channel "${channelId}"` };
+    if (!channel) return { ok: false, reason: `no channel "${channelId}"`, retryable: false };
     const extractor = this.options.extractorFor(channel);
-    if (typeof extractor === 'string') return { ok: false, reason: extractor };
+    if (typeof extractor === 'string') return { ok: false, reason: extractor, retryable: false };
     let result;
     try {
       result = await extractor.resolve(channel, signal);
     } catch (error) {
       // Extractors return failures as values; a throw is a bug, but one channel must not take the loop down.
       this.options.logger.error({ channel: channelId, err: error }, 'extractor threw');
-      return { ok: false, reason: `extractor ${extractor.id} failed unexpectedly` };
+      return { ok: false, reason: `extractor ${extractor.id} failed unexpectedly`, retryable: true };
     }
-    if (!result.ok) return { ok: false, reason: result.reason };
-    if (result.sources.length === 0) return { ok: false, reason: `extractor ${extractor.id} found no stream` };
+    if (!result.ok) return { ok: false, reason: result.reason, retryable: result.retryable };
+    if (result.sources.length === 0) return { ok: false, reason: `extractor ${extractor.id} found no stream`, retryable: false };
     const now = this.options.clock.now();
     const sources = result.sources.map((s) => (s.expiresAt !== undefined ? s : { ...s, expiresAt: parseExpiry(s.url, now)?.at }));
     const expiries = sources.map((s) => s.expiresAt).filter((t): t is number => t !== undefined);

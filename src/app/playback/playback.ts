@@ -82,7 +82,8 @@ export class Playback {
     const current = await this.o.refresher.current(channelId);
     if (!current.ok) {
       this.o.readers.release(channelId, 'viewer', viewer);
-      return { ok: false, status: 502, reason: current.reason };
+      // Nothing to play (not live, no such stream) is the caller's 404; an origin error is a 502.
+      return { ok: false, status: current.retryable ? 502 : 404, reason: current.reason };
     }
     const streams = current.streams;
     const base = { c: channelId, v: viewer, g: streams.generation };

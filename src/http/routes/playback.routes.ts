@@ -20,7 +20,7 @@ export function playbackRoutes(deps: PlaybackHttpDeps): FastifyPluginAsync {
       const started = await deps.playback.start(id);
       if (!started.ok) {
         if (started.status === 404) throw new AppError('notFound', started.reason);
-        // The origin or the extractor failed: a gateway error, with the (URL-free) reason.
+        // The origin or the extractor failed (timeout, 5xx): a gateway error, with the (URL-free) reason.
         return reply.status(502).send({ error: { code: 'upstream', message: started.reason, issues: [] } });
       }
       const origin = `${request.protocol}://${request.host}`;
