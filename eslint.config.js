@@ -4,15 +4,36 @@ import tseslint from 'typescript-eslint';
 
 /** The dependency rule of ARCHITECTURE.md: core ← ports ← app ← {adapters, http} ← main. */
 const layer = (patterns) => ({
-  'no-restricted-imports': ['error', { patterns: patterns.map((group) => ({ group, message: 'Breaks the dependency rule (ARCHITECTURE.md).' })) }],
+  'no-restricted-imports': [
+    'error',
+    {
+      patterns: patterns.map((group) => ({
+        group,
+        message: 'Breaks the dependency rule (ARCHITECTURE.md).',
+      })),
+    },
+  ],
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'data', 'web', 'coverage', 'test-artifacts', 'bin', 'examples'] },
+  {
+    ignores: [
+      'node_modules',
+      'dist',
+      'data',
+      'web',
+      'coverage',
+      'test-artifacts',
+      'bin',
+      'examples',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
-    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
@@ -21,23 +42,45 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
       // Fastify plugins and handlers are async by contract even when they do not await.
       '@typescript-eslint/require-await': 'off',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
     },
   },
   {
     files: ['src/core/**/*.ts'],
     rules: {
-      ...layer([['**/ports/**', '**/app/**', '**/adapters/**', '**/http/**', '**/config/**', '**/cli/**']]),
-      'no-restricted-globals': ['error', 'fetch', 'setTimeout', 'setInterval', 'setImmediate', 'process', 'performance'],
+      ...layer([
+        ['**/ports/**', '**/app/**', '**/adapters/**', '**/http/**', '**/config/**', '**/cli/**'],
+      ]),
+      'no-restricted-globals': [
+        'error',
+        'fetch',
+        'setTimeout',
+        'setInterval',
+        'setImmediate',
+        'process',
+        'performance',
+      ],
       'no-restricted-properties': [
         'error',
         { object: 'Date', property: 'now', message: 'core is pure: take `now` as an argument.' },
         { object: 'Math', property: 'random', message: 'core is pure: no randomness.' },
       ],
-      'no-restricted-syntax': ['error', { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'core is pure: take `now` as an argument.' }],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message: 'core is pure: take `now` as an argument.',
+        },
+      ],
     },
   },
-  { files: ['src/ports/**/*.ts'], rules: layer([['**/app/**', '**/adapters/**', '**/http/**', '**/cli/**']]) },
+  {
+    files: ['src/ports/**/*.ts'],
+    rules: layer([['**/app/**', '**/adapters/**', '**/http/**', '**/cli/**']]),
+  },
   { files: ['src/app/**/*.ts'], rules: layer([['**/adapters/**', '**/http/**', '**/cli/**']]) },
   { files: ['src/adapters/**/*.ts', 'src/http/**/*.ts'], rules: layer([['**/cli/**']]) },
   { files: ['src/adapters/**/*.ts'], rules: layer([['**/http/**', '**/cli/**']]) },

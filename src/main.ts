@@ -18,7 +18,11 @@ import { Refresher } from './app/refresher.js';
 import { Recordings } from './app/recorder/recordings.js';
 import { FsRecordingFiles } from './adapters/recorder/fs-files.js';
 import { FfmpegRemuxer, findFfmpeg } from './adapters/recorder/ffmpeg-remuxer.js';
-import { builtInExtractors, extractorSelector, type ExtractorRule } from './adapters/extractors/registry.js';
+import {
+  builtInExtractors,
+  extractorSelector,
+  type ExtractorRule,
+} from './adapters/extractors/registry.js';
 import { HmacTokenSealer, proxySecret } from './adapters/proxy/token-sealer.js';
 import { UndiciUpstream } from './adapters/proxy/undici-upstream.js';
 import { MemoryBus } from './adapters/bus/memory-bus.js';
@@ -83,7 +87,11 @@ export function createRegistries(
   // `streamlink` and `plugin` channels are live while their extractor finds a stream.
   const extractorFor = extractorSelector(builtInExtractors(platformHttp), extractorRules);
   const platformList = builtInPlatforms(platformHttp, twitch, extractorFor);
-  const notifierList = builtInNotifiers({ http, timeoutMs: config.deliveryTimeoutMs, now: () => clock.now() });
+  const notifierList = builtInNotifiers({
+    http,
+    timeoutMs: config.deliveryTimeoutMs,
+    now: () => clock.now(),
+  });
   return {
     platforms: new Map(platformList.map((p) => [p.id, p])),
     notifiers: new Map(notifierList.map((n) => [n.type, n])),
@@ -91,10 +99,21 @@ export function createRegistries(
 }
 
 /** Loads and validates a config against the built-in registries (throws ConfigError). */
-export function loadOnairConfig(file: string | undefined, env: Readonly<Record<string, string | undefined>>): LoadedConfig {
+export function loadOnairConfig(
+  file: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): LoadedConfig {
   const http = new UndiciHttpClient({ connectionsPerOrigin: 1, userAgent: USER_AGENT });
   try {
-    return loadConfig({ file, env, registries: createRegistries(http, { timeoutMs: 1, maxBytes: 1, deliveryTimeoutMs: 1 }, systemClock) });
+    return loadConfig({
+      file,
+      env,
+      registries: createRegistries(
+        http,
+        { timeoutMs: 1, maxBytes: 1, deliveryTimeoutMs: 1 },
+        systemClock,
+      ),
+    });
   } finally {
     void http.close();
   }
@@ -115,7 +134,10 @@ export async function createPlayback(deps: {
 }): Promise<PlaybackHttpDeps & { stop(): Promise<void> }> {
   const { config, store, clock, timers } = deps;
   const logger = deps.logger.child({ component: 'playback' });
-  const extractorFor = extractorSelector(builtInExtractors({ http: deps.http, timeoutMs: config.poll.timeout, maxBytes: 4 * 1_048_576 }), config.extractors);
+  const extractorFor = extractorSelector(
+    builtInExtractors({ http: deps.http, timeoutMs: config.poll.timeout, maxBytes: 4 * 1_048_576 }),
+    config.extractors,
+  );
   const refresher = new Refresher({
     clock,
     timers,
@@ -132,10 +154,18 @@ export async function createPlayback(deps: {
     closeAfterMs: config.refresh.closeAfter,
     // hls.js reloads a live playlist every target duration; half a minute of silence means it stopped.
     viewerIdleMs: 30_000,
-    onActive: (id) => { refresher.activate(id); },
-    onInactive: (id) => { refresher.deactivate(id); },
+    onActive: (id) => {
+      refresher.activate(id);
+    },
+    onInactive: (id) => {
+      refresher.deactivate(id);
+    },
   });
-  const upstream = new UndiciUpstream({ userAgent: USER_AGENT, connectionsPerOrigin: 128, maxPlaylistBytes: 4 * 1_048_576 });
+  const upstream = new UndiciUpstream({
+    userAgent: USER_AGENT,
+    connectionsPerOrigin: 128,
+    maxPlaylistBytes: 4 * 1_048_576,
+  });
   const playback = new Playback({
     clock,
     logger,
@@ -143,7 +173,13 @@ export async function createPlayback(deps: {
     refresher,
     sealer: new HmacTokenSealer(await proxySecret(store)),
     upstream,
-    playlists: new SharedPlaylists({ upstream, clock, fraction: 0.5, multivariantMs: 5_000, timeoutMs: 15_000 }),
+    playlists: new SharedPlaylists({
+      upstream,
+      clock,
+      fraction: 0.5,
+      multivariantMs: 5_000,
+      timeoutMs: 15_000,
+    }),
     channelExists: async (id) => (await store.getChannel(id)) !== undefined,
     newViewerId: () => randomUUID(),
     basePath: '/api/v1/proxy',
@@ -175,9 +211,14 @@ export interface OnairOptions {
 }
 
 /** Why this config cannot run in this role, or null. Roles other than `all` share work, so need both servers. */
-export function roleProblem(config: Pick<LoadedConfig['config'], 'store' | 'jobs'>, role: Role): string | null {
-  if (config.jobs.redis !== undefined && config.store.url === undefined) return 'jobs.redis needs store.url: workers share a PostgreSQL store, not a SQLite file';
-  if (role !== 'all' && (config.jobs.redis === undefined || config.store.url === undefined)) return `--role ${role} needs store.url (PostgreSQL) and jobs.redis (Redis)`;
+export function roleProblem(
+  config: Pick<LoadedConfig['config'], 'store' | 'jobs'>,
+  role: Role,
+): string | null {
+  if (config.jobs.redis !== undefined && config.store.url === undefined)
+    return 'jobs.redis needs store.url: workers share a PostgreSQL store, not a SQLite file';
+  if (role !== 'all' && (config.jobs.redis === undefined || config.store.url === undefined))
+    return `--role ${role} needs store.url (PostgreSQL) and jobs.redis (Redis)`;
   return null;
 }
 
@@ -211,12 +252,27 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
   const timers = options.timers ?? systemTimers;
   const random = options.random ?? Math.random;
   const logger = options.logger;
-  const http = new UndiciHttpClient({ connectionsPerOrigin: Math.max(config.poll.concurrency, 16), userAgent: USER_AGENT });
+  const http = new UndiciHttpClient({
+    connectionsPerOrigin: Math.max(config.poll.concurrency, 16),
+    userAgent: USER_AGENT,
+  });
   const twitchSettings: TwitchSettings | null = config.twitch ?? null;
-  const twitchApi = twitchSettings ? new TwitchApi({ http, clock, timeoutMs: config.poll.timeout, maxBytes: config.poll.maxBytes, settings: twitchSettings }) : null;
+  const twitchApi = twitchSettings
+    ? new TwitchApi({
+        http,
+        clock,
+        timeoutMs: config.poll.timeout,
+        maxBytes: config.poll.maxBytes,
+        settings: twitchSettings,
+      })
+    : null;
   const registries = createRegistries(
     http,
-    { timeoutMs: config.poll.timeout, maxBytes: config.poll.maxBytes, deliveryTimeoutMs: config.delivery.timeout },
+    {
+      timeoutMs: config.poll.timeout,
+      maxBytes: config.poll.maxBytes,
+      deliveryTimeoutMs: config.delivery.timeout,
+    },
     clock,
     twitchApi,
     config.extractors,
@@ -236,8 +292,21 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
     notifyCooldownMs: config.policy.notifyCooldown,
     unreachableAfter: config.policy.unreachableAfter,
   };
-  const sentinel: Sentinel = new Sentinel({ store, clock, bus, logger, policy, readThrough: cluster, onDeliveriesQueued: () => { jobs.deliveriesQueued(); } });
-  const metrics = new PrometheusMetrics({ channelsByStatus: () => sentinel.statusCounts(), outbox: () => store.countDeliveries() });
+  const sentinel: Sentinel = new Sentinel({
+    store,
+    clock,
+    bus,
+    logger,
+    policy,
+    readThrough: cluster,
+    onDeliveriesQueued: () => {
+      jobs.deliveriesQueued();
+    },
+  });
+  const metrics = new PrometheusMetrics({
+    channelsByStatus: () => sentinel.statusCounts(),
+    outbox: () => store.countDeliveries(),
+  });
   const delivery: DeliveryWorker = new DeliveryWorker({
     store,
     notifiers: registries.notifiers,
@@ -289,7 +358,10 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
           shards: config.jobs.shards,
           tickMs: config.jobs.tick,
           leaseMs: config.jobs.lease,
-          probeConcurrency: Math.max(1, Math.ceil(config.poll.concurrency / config.jobs.shardConcurrency)),
+          probeConcurrency: Math.max(
+            1,
+            Math.ceil(config.poll.concurrency / config.jobs.shardConcurrency),
+          ),
           shardConcurrency: config.jobs.shardConcurrency,
           defaultIntervalMs: config.poll.interval,
           maxBackoffMs: config.poll.maxBackoff,
@@ -301,7 +373,12 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
           sentinel,
           poll,
           api: new TwitchPushHelix(twitchApi, new TwitchPlatform(twitchApi)),
-          eventsub: new EventSubWebSocketConnector({ url: twitchSettings.eventsubUrl, clock, timers, logger: logger.child({ component: 'eventsub' }) }),
+          eventsub: new EventSubWebSocketConnector({
+            url: twitchSettings.eventsubUrl,
+            clock,
+            timers,
+            logger: logger.child({ component: 'eventsub' }),
+          }),
           timers,
           logger: logger.child({ component: 'twitch-push' }),
           maxTotalCost: 10,
@@ -313,7 +390,12 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
   const catalog = new Catalog({ store, sentinel, poll, clock, registries });
   const auth = new Auth({ store, clock, sessionTtlMs: config.auth.sessionTtl });
   const generatedAdminToken = await auth.init(config.auth);
-  const limiter = new FailureLimiter({ clock, maxFailures: config.auth.failedAuth.maxFailures, windowMs: config.auth.failedAuth.window, maxTracked: 10_000 });
+  const limiter = new FailureLimiter({
+    clock,
+    maxFailures: config.auth.failedAuth.maxFailures,
+    windowMs: config.auth.failedAuth.window,
+    maxTracked: 10_000,
+  });
   // Workers follow what the api processes wrote; several processes syncing one file would race.
   if (role !== 'worker') await catalog.syncConfig(options.loaded.targets, options.loaded.channels);
   await sentinel.load();
@@ -332,9 +414,14 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
   catalog.onChannelDeleted((channelId) => keepalives.channelDeleted(channelId));
   await keepalives.start();
   // Recording (README, "Recording"): segments and FLV come over their own connection pool, apart from viewers'.
-  const recorderUpstream = new UndiciUpstream({ userAgent: USER_AGENT, connectionsPerOrigin: 64, maxPlaylistBytes: 4 * 1_048_576 });
+  const recorderUpstream = new UndiciUpstream({
+    userAgent: USER_AGENT,
+    connectionsPerOrigin: 64,
+    maxPlaylistBytes: 4 * 1_048_576,
+  });
   const ffmpeg = config.recordings.remux ? findFfmpeg() : null;
-  if (config.recordings.remux && ffmpeg === null) logger.warn('recordings.remux is on but ffmpeg is not installed: parts stay as recorded');
+  if (config.recordings.remux && ffmpeg === null)
+    logger.warn('recordings.remux is on but ffmpeg is not installed: parts stay as recorded');
   const recordings = new Recordings({
     store,
     keepalives: store,
@@ -353,7 +440,10 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
     logger: logger.child({ component: 'recorder' }),
     settings: {
       minFreeBytes: config.recordings.minFreeSpace,
-      keep: { maxAgeMs: config.recordings.keep.maxAge ?? null, maxBytes: config.recordings.keep.maxSize ?? null },
+      keep: {
+        maxAgeMs: config.recordings.keep.maxAge ?? null,
+        maxBytes: config.recordings.keep.maxSize ?? null,
+      },
       remux: config.recordings.remux,
       template: config.recordings.template,
       quality: config.recordings.quality,
@@ -365,21 +455,28 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
     },
   });
   catalog.onChannelDeleted((channelId) => recordings.channelDeleted(channelId));
-  const app = await buildHttpApp({
-    catalog,
-    store,
-    sentinel,
-    poll,
-    auth,
-    limiter,
-    keepalives,
-    bus,
-    notifiers: registries.notifiers,
-    metrics: { contentType: metrics.registry.contentType, text: () => metrics.registry.metrics() },
-    logger: logger.child({ component: 'http' }),
-    heartbeatMs: 15_000,
-    clock,
-  }, playback, recordings);
+  const app = await buildHttpApp(
+    {
+      catalog,
+      store,
+      sentinel,
+      poll,
+      auth,
+      limiter,
+      keepalives,
+      bus,
+      notifiers: registries.notifiers,
+      metrics: {
+        contentType: metrics.registry.contentType,
+        text: () => metrics.registry.metrics(),
+      },
+      logger: logger.child({ component: 'http' }),
+      heartbeatMs: 15_000,
+      clock,
+    },
+    playback,
+    recordings,
+  );
   const schedule = new Schedule({
     store,
     http,
@@ -395,7 +492,13 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
   const webRoot = fileURLToPath(new URL('../dist/web/', import.meta.url));
   const hasWeb = existsSync(join(webRoot, 'index.html'));
   if (!hasWeb) logger.warn({ webRoot }, 'web app not built: serving the API only');
-  await registerWebApp(app, { schedule, clock, platforms: registries.platforms, checkTimeoutMs: 15_000, webRoot: hasWeb ? webRoot : null });
+  await registerWebApp(app, {
+    schedule,
+    clock,
+    platforms: registries.platforms,
+    checkTimeoutMs: 15_000,
+    webRoot: hasWeb ? webRoot : null,
+  });
   let url: string | null = null;
   if (options.listen !== false && role !== 'worker') {
     url = await app.listen({ host: config.server.host, port: config.server.port });

@@ -3,7 +3,12 @@ import { FailureLimiter } from './auth-rate-limit.js';
 
 describe('FailureLimiter', () => {
   const make = (now: { t: number }, maxTracked = 100) =>
-    new FailureLimiter({ clock: { now: () => now.t }, maxFailures: 3, windowMs: 60_000, maxTracked });
+    new FailureLimiter({
+      clock: { now: () => now.t },
+      maxFailures: 3,
+      windowMs: 60_000,
+      maxTracked,
+    });
 
   it('blocks an address after maxFailures in a window, until the window ends', () => {
     const now = { t: 1_000 };

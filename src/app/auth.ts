@@ -5,7 +5,14 @@ import type { Clock } from '../ports/clock.js';
 import type { AuthStore, Permission, Store, StoredToken } from '../ports/store.js';
 import { AppError } from './errors.js';
 import { durationSchema, idSchema, zodIssues } from './inputs.js';
-import { ADMIN_USER, IpAllowList, ipRangeSchema, isAdmin, userNameSchema, userPermissionsSchema } from './permissions.js';
+import {
+  ADMIN_USER,
+  IpAllowList,
+  ipRangeSchema,
+  isAdmin,
+  userNameSchema,
+  userPermissionsSchema,
+} from './permissions.js';
 
 /** Who is calling. */
 export interface Principal {
@@ -24,12 +31,18 @@ export const configUserSchema = z
     /** `sha256:` and the SHA-256 of the token in hex or base64 (as mediamtx writes it). */
     tokenHash: z
       .string()
-      .regex(/^sha256:(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, 'must be "sha256:" and the SHA-256 of the token in hex or base64')
+      .regex(
+        /^sha256:(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/,
+        'must be "sha256:" and the SHA-256 of the token in hex or base64',
+      )
       .optional(),
     permissions: userPermissionsSchema,
     allowedIps: z.array(ipRangeSchema).default([]),
   })
-  .refine((user) => user.token === undefined || user.tokenHash === undefined, { message: 'give token or tokenHash, not both', path: ['tokenHash'] });
+  .refine((user) => user.token === undefined || user.tokenHash === undefined, {
+    message: 'give token or tokenHash, not both',
+    path: ['tokenHash'],
+  });
 export type ConfigUser = z.output<typeof configUserSchema>;
 
 const positiveInt = z.coerce.number({ error: 'must be a number' }).int().positive();
@@ -42,18 +55,35 @@ export const authConfigSchema = z
     /** How long a web session lasts after `POST /api/v1/session`. */
     sessionTtl: durationSchema.prefault('7d'),
     /** Failed authentications per client address before it is refused (429) until the window ends. */
-    failedAuth: z.strictObject({ maxFailures: positiveInt.default(10), window: durationSchema.prefault('15m') }).prefault({}),
+    failedAuth: z
+      .strictObject({
+        maxFailures: positiveInt.default(10),
+        window: durationSchema.prefault('15m'),
+      })
+      .prefault({}),
   })
   .superRefine((auth, ctx) => {
     const names = new Set<string>();
-    const hashes = new Set<string>(auth.adminToken === undefined ? [] : [hashToken(auth.adminToken).toString('hex')]);
+    const hashes = new Set<string>(
+      auth.adminToken === undefined ? [] : [hashToken(auth.adminToken).toString('hex')],
+    );
     auth.users.forEach((user, i) => {
-      if (names.has(user.name)) ctx.addIssue({ code: 'custom', path: ['users', i, 'name'], message: `duplicate user "${user.name}"` });
+      if (names.has(user.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['users', i, 'name'],
+          message: `duplicate user "${user.name}"`,
+        });
       names.add(user.name);
       const hash = configuredHash(user);
       if (hash === null) return;
       const key = hash.toString('hex');
-      if (hashes.has(key)) ctx.addIssue({ code: 'custom', path: ['users', i, 'token'], message: 'the same token is given to another user' });
+      if (hashes.has(key))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['users', i, 'token'],
+          message: 'the same token is given to another user',
+        });
       hashes.add(key);
     });
   });
@@ -139,7 +169,14 @@ export class Auth {
    * start and only its hash stored; it is returned (to be shown once), else null.
    */
   async init(config: Pick<AuthConfig, 'adminToken' | 'users'>): Promise<string | null> {
-    const admin: ResolvedUser = { name: ADMIN_USER, permissions: ADMIN_PERMISSIONS, allowedIps: [], source: 'config', createdAt: null, ips: new IpAllowList([]) };
+    const admin: ResolvedUser = {
+      name: ADMIN_USER,
+      permissions: ADMIN_PERMISSIONS,
+      allowedIps: [],
+      source: 'config',
+      createdAt: null,
+      ips: new IpAllowList([]),
+    };
     this.configUsers = new Map([[ADMIN_USER, admin]]);
     this.credentials = [];
     for (const user of config.users) {
@@ -180,13 +217,15 @@ export class Auth {
     let configured: ResolvedUser | null = null;
     // Every configured hash is compared, so timing does not tell which (if any) matched.
     for (const credential of this.credentials) {
-      if (timingSafeEqual(hash, credential.hash) && configured === null) configured = credential.user;
+      if (timingSafeEqual(hash, credential.hash) && configured === null)
+        configured = credential.user;
     }
     if (configured !== null) return principalOf(configured, ip, null);
     const id = API_TOKEN.exec(token)?.[1];
     if (id === undefined) return null;
     const stored = await this.options.store.getToken(id);
-    if (!stored || !timingSafeEqual(hash, Buffer.from(stored.hash, 'hex')) || this.expired(stored)) return null;
+    if (!stored || !timingSafeEqual(hash, Buffer.from(stored.hash, 'hex')) || this.expired(stored))
+      return null;
     const user = await this.resolveUser(stored.userName);
     return user && principalOf(user, ip, stored.id);
   }
@@ -205,7 +244,10 @@ export class Auth {
   }
 
   /** Opens a web session for whoever `token` belongs to; returns the cookie value (shown once) or null. */
-  async openSession(token: string, ip: string): Promise<{ value: string; expiresAt: Instant; ttlMs: number; principal: Principal } | null> {
+  async openSession(
+    token: string,
+    ip: string,
+  ): Promise<{ value: string; expiresAt: Instant; ttlMs: number; principal: Principal } | null> {
     const principal = await this.authenticate(token, ip);
     if (!principal) return null;
     const now = this.options.clock.now();
@@ -228,7 +270,10 @@ export class Auth {
 
   async listUsers(): Promise<UserInfo[]> {
     const api = (await this.options.store.listUsers()).filter((u) => !this.configUsers.has(u.name));
-    const all: UserInfo[] = [...[...this.configUsers.values()].map(info), ...api.map((u) => ({ ...u, source: 'api' as const }))];
+    const all: UserInfo[] = [
+      ...[...this.configUsers.values()].map(info),
+      ...api.map((u) => ({ ...u, source: 'api' as const })),
+    ];
     return all.sort((a, b) => a.name.localeCompare(b.name));
   }
 
@@ -240,34 +285,54 @@ export class Auth {
 
   async createUser(body: unknown): Promise<UserInfo> {
     const input = parse(userInputSchema, body);
-    if (this.configUsers.has(input.name)) throw new AppError('conflict', `user "${input.name}" is defined in the config file`);
+    if (this.configUsers.has(input.name))
+      throw new AppError('conflict', `user "${input.name}" is defined in the config file`);
     const user = { ...input, createdAt: this.options.clock.now() };
-    if (!(await this.options.store.insertUser(user))) throw new AppError('conflict', `user "${input.name}" already exists`);
+    if (!(await this.options.store.insertUser(user)))
+      throw new AppError('conflict', `user "${input.name}" already exists`);
     return { ...user, source: 'api' };
   }
 
   async updateUser(name: string, body: unknown): Promise<UserInfo> {
     const change = parse(userChangeSchema, body);
-    if (this.configUsers.has(name)) throw new AppError('conflict', `user "${name}" is defined in the config file; change it there`);
+    if (this.configUsers.has(name))
+      throw new AppError(
+        'conflict',
+        `user "${name}" is defined in the config file; change it there`,
+      );
     const existing = await this.options.store.getUser(name);
     if (!existing) throw new AppError('notFound', `no user "${name}"`);
-    const next = { permissions: change.permissions ?? existing.permissions, allowedIps: change.allowedIps ?? existing.allowedIps };
-    if (!(await this.options.store.updateUser(name, next))) throw new AppError('notFound', `no user "${name}"`);
+    const next = {
+      permissions: change.permissions ?? existing.permissions,
+      allowedIps: change.allowedIps ?? existing.allowedIps,
+    };
+    if (!(await this.options.store.updateUser(name, next)))
+      throw new AppError('notFound', `no user "${name}"`);
     return { ...existing, ...next, source: 'api' };
   }
 
   /** Deletes an API user with its tokens and sessions; its keepalives stay until removed or expired. */
   async deleteUser(name: string): Promise<void> {
-    if (this.configUsers.has(name)) throw new AppError('conflict', `user "${name}" is defined in the config file; remove it there`);
-    if (!(await this.options.store.deleteUser(name))) throw new AppError('notFound', `no user "${name}"`);
+    if (this.configUsers.has(name))
+      throw new AppError(
+        'conflict',
+        `user "${name}" is defined in the config file; remove it there`,
+      );
+    if (!(await this.options.store.deleteUser(name)))
+      throw new AppError('notFound', `no user "${name}"`);
   }
 
   /** Creates an API token; the returned `secret` is the only time the token is ever shown. */
-  async createToken(caller: Principal, body: unknown): Promise<{ token: StoredToken; secret: string }> {
+  async createToken(
+    caller: Principal,
+    body: unknown,
+  ): Promise<{ token: StoredToken; secret: string }> {
     const input = parse(tokenInputSchema, body);
     const userName = input.user ?? caller.name;
-    if (userName !== caller.name && !caller.admin) throw new AppError('forbidden', 'only an admin may create tokens for another user');
-    if (!(await this.resolveUser(userName))) throw new AppError('notFound', `no user "${userName}"`);
+    if (userName !== caller.name && !caller.admin)
+      throw new AppError('forbidden', 'only an admin may create tokens for another user');
+    if (!(await this.resolveUser(userName)))
+      throw new AppError('notFound', `no user "${userName}"`);
     const id = randomBytes(8).toString('hex');
     const secret = `onair_t_${id}_${randomBytes(32).toString('base64url')}`;
     const now = this.options.clock.now();
@@ -292,8 +357,10 @@ export class Auth {
   async revokeToken(caller: Principal, id: string): Promise<void> {
     const token = await this.options.store.getToken(id);
     if (!token) throw new AppError('notFound', `no token "${id}"`);
-    if (token.userName !== caller.name && !caller.admin) throw new AppError('forbidden', 'only the token’s user or an admin may revoke it');
-    if (!(await this.options.store.deleteToken(id))) throw new AppError('notFound', `no token "${id}"`);
+    if (token.userName !== caller.name && !caller.admin)
+      throw new AppError('forbidden', 'only the token’s user or an admin may revoke it');
+    if (!(await this.options.store.deleteToken(id)))
+      throw new AppError('notFound', `no token "${id}"`);
   }
 
   private expired(token: StoredToken): boolean {
@@ -311,11 +378,22 @@ export class Auth {
 
 function principalOf(user: ResolvedUser, ip: string, tokenId: string | null): Principal | null {
   if (!user.ips.allows(ip)) return null;
-  return { name: user.name, admin: isAdmin(user.permissions), permissions: user.permissions, tokenId };
+  return {
+    name: user.name,
+    admin: isAdmin(user.permissions),
+    permissions: user.permissions,
+    tokenId,
+  };
 }
 
 function info(user: ResolvedUser): UserInfo {
-  return { name: user.name, permissions: user.permissions, allowedIps: user.allowedIps, source: user.source, createdAt: user.createdAt };
+  return {
+    name: user.name,
+    permissions: user.permissions,
+    allowedIps: user.allowedIps,
+    source: user.source,
+    createdAt: user.createdAt,
+  };
 }
 
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {

@@ -1,8 +1,23 @@
-import { channelSchema, targetSchema, toChannel, toTarget, zodIssues, type ChannelInput, type Registries, type TargetInput } from './inputs.js';
+import {
+  channelSchema,
+  targetSchema,
+  toChannel,
+  toTarget,
+  zodIssues,
+  type ChannelInput,
+  type Registries,
+  type TargetInput,
+} from './inputs.js';
 import type { Channel } from '../core/model.js';
 import type { Clock } from '../ports/clock.js';
 import type { Target } from '../ports/notifier.js';
-import type { ChannelEntry, Store, StoredChannel, StoredTarget, Subscription } from '../ports/store.js';
+import type {
+  ChannelEntry,
+  Store,
+  StoredChannel,
+  StoredTarget,
+  Subscription,
+} from '../ports/store.js';
 import { AppError } from './errors.js';
 import type { PollLoop } from './poll-loop.js';
 import type { Sentinel } from './sentinel.js';
@@ -34,21 +49,30 @@ export class Catalog {
   async syncConfig(targets: readonly Target[], channels: readonly ChannelEntry[]): Promise<void> {
     const now = this.deps.clock.now();
     for (const target of targets) await this.deps.store.putTarget(target, 'config', now);
-    const [stored, storedSubs] = await Promise.all([this.deps.store.listChannels(), this.deps.store.listSubscriptions()]);
+    const [stored, storedSubs] = await Promise.all([
+      this.deps.store.listChannels(),
+      this.deps.store.listSubscriptions(),
+    ]);
     const inFile = new Set(channels.map((c) => c.channel.id));
     for (const existing of stored) {
-      if (existing.source === 'config' && !inFile.has(existing.id)) await this.deps.store.deleteChannel(existing.id);
+      if (existing.source === 'config' && !inFile.has(existing.id))
+        await this.deps.store.deleteChannel(existing.id);
     }
     const subsOf = new Map<string, Subscription[]>();
     for (const s of storedSubs) subsOf.set(s.channelId, [...(subsOf.get(s.channelId) ?? []), s]);
-    const before = new Map(stored.map((c) => [c.id, fingerprint(c, subsOf.get(c.id) ?? [], c.source)]));
-    const changed = channels.filter((e) => before.get(e.channel.id) !== fingerprint(e.channel, e.subscriptions, 'config'));
+    const before = new Map(
+      stored.map((c) => [c.id, fingerprint(c, subsOf.get(c.id) ?? [], c.source)]),
+    );
+    const changed = channels.filter(
+      (e) => before.get(e.channel.id) !== fingerprint(e.channel, e.subscriptions, 'config'),
+    );
     if (changed.length > 0) await this.deps.store.putChannels(changed, 'config', now);
   }
 
   async createChannel(body: unknown): Promise<StoredChannel> {
     const input = parse(channelSchema, body);
-    if (await this.deps.store.getChannel(input.id)) throw new AppError('conflict', `channel "${input.id}" already exists`);
+    if (await this.deps.store.getChannel(input.id))
+      throw new AppError('conflict', `channel "${input.id}" already exists`);
     return this.saveChannel(input, 'api');
   }
 
@@ -56,14 +80,20 @@ export class Catalog {
   async updateChannel(id: string, body: unknown): Promise<StoredChannel> {
     const existing = await this.deps.store.getChannel(id);
     if (!existing) throw new AppError('notFound', `no channel "${id}"`);
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw AppError.invalid([{ path: '', message: 'body must be a JSON object' }]);
-    const merged = { ...channelInputOf(existing, await this.deps.store.listSubscriptions(id)), ...body };
-    if ((merged as { id?: unknown }).id !== id) throw AppError.invalid([{ path: 'id', message: 'cannot be changed' }]);
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw AppError.invalid([{ path: '', message: 'body must be a JSON object' }]);
+    const merged = {
+      ...channelInputOf(existing, await this.deps.store.listSubscriptions(id)),
+      ...body,
+    };
+    if ((merged as { id?: unknown }).id !== id)
+      throw AppError.invalid([{ path: 'id', message: 'cannot be changed' }]);
     return this.saveChannel(parse(channelSchema, merged), existing.source);
   }
 
   async deleteChannel(id: string): Promise<void> {
-    if (!(await this.deps.store.deleteChannel(id))) throw new AppError('notFound', `no channel "${id}"`);
+    if (!(await this.deps.store.deleteChannel(id)))
+      throw new AppError('notFound', `no channel "${id}"`);
     this.deps.poll.unschedule(id);
     this.deps.sentinel.removeChannel(id);
     for (const listener of this.deletedListeners) await listener(id);
@@ -76,34 +106,47 @@ export class Catalog {
 
   async createTarget(body: unknown): Promise<StoredTarget> {
     const input = parse(targetSchema, body);
-    if (await this.deps.store.getTarget(input.id)) throw new AppError('conflict', `target "${input.id}" already exists`);
+    if (await this.deps.store.getTarget(input.id))
+      throw new AppError('conflict', `target "${input.id}" already exists`);
     return this.saveTarget(input, 'api');
   }
 
   async updateTarget(id: string, body: unknown): Promise<StoredTarget> {
     const existing = await this.deps.store.getTarget(id);
     if (!existing) throw new AppError('notFound', `no target "${id}"`);
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw AppError.invalid([{ path: '', message: 'body must be a JSON object' }]);
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw AppError.invalid([{ path: '', message: 'body must be a JSON object' }]);
     const merged = { id, type: existing.type, ...existing.options, ...body };
-    if ((merged as { id?: unknown }).id !== id) throw AppError.invalid([{ path: 'id', message: 'cannot be changed' }]);
+    if ((merged as { id?: unknown }).id !== id)
+      throw AppError.invalid([{ path: 'id', message: 'cannot be changed' }]);
     return this.saveTarget(parse(targetSchema, merged), existing.source);
   }
 
   async deleteTarget(id: string): Promise<void> {
     const result = await this.deps.store.deleteTarget(id);
     if (result === 'notFound') throw new AppError('notFound', `no target "${id}"`);
-    if (result === 'inUse') throw new AppError('conflict', `target "${id}" is still used by channel subscriptions`);
+    if (result === 'inUse')
+      throw new AppError('conflict', `target "${id}" is still used by channel subscriptions`);
   }
 
-  private async saveChannel(input: ChannelInput, source: StoredChannel['source']): Promise<StoredChannel> {
+  private async saveChannel(
+    input: ChannelInput,
+    source: StoredChannel['source'],
+  ): Promise<StoredChannel> {
     const result = toChannel(input, this.deps.registries);
     if (!result.ok) throw AppError.invalid(result.issues);
     const issues = [];
     for (const [i, s] of result.subscriptions.entries()) {
-      if (!(await this.deps.store.getTarget(s.targetId))) issues.push({ path: `notify.${i}`, message: `no target with id "${s.targetId}"` });
+      if (!(await this.deps.store.getTarget(s.targetId)))
+        issues.push({ path: `notify.${i}`, message: `no target with id "${s.targetId}"` });
     }
     if (issues.length > 0) throw AppError.invalid(issues);
-    await this.deps.store.putChannel(result.channel, result.subscriptions, source, this.deps.clock.now());
+    await this.deps.store.putChannel(
+      result.channel,
+      result.subscriptions,
+      source,
+      this.deps.clock.now(),
+    );
     this.deps.sentinel.setChannel(result.channel, result.subscriptions);
     this.deps.poll.schedule(result.channel.id);
     const saved = await this.deps.store.getChannel(result.channel.id);
@@ -111,7 +154,10 @@ export class Catalog {
     return saved;
   }
 
-  private async saveTarget(input: TargetInput, source: StoredTarget['source']): Promise<StoredTarget> {
+  private async saveTarget(
+    input: TargetInput,
+    source: StoredTarget['source'],
+  ): Promise<StoredTarget> {
     const result = toTarget(input, this.deps.registries);
     if (!result.ok) throw AppError.invalid(result.issues);
     await this.deps.store.putTarget(result.target, source, this.deps.clock.now());
@@ -121,21 +167,37 @@ export class Catalog {
   }
 }
 
-function parse<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: import('zod').ZodError } }, body: unknown): T {
+function parse<T>(
+  schema: {
+    safeParse(
+      v: unknown,
+    ): { success: true; data: T } | { success: false; error: import('zod').ZodError };
+  },
+  body: unknown,
+): T {
   const result = schema.safeParse(body);
   if (!result.success) throw AppError.invalid(zodIssues(result.error));
   return result.data;
 }
 
 /** What makes a stored channel equal to a configured one. */
-function fingerprint(channel: Channel, subscriptions: readonly Subscription[], source: string): string {
+function fingerprint(
+  channel: Channel,
+  subscriptions: readonly Subscription[],
+  source: string,
+): string {
   const { id, platform, url, name, intervalMs, options } = channel;
-  const subs = [...subscriptions].sort((a, b) => a.targetId.localeCompare(b.targetId)).map((s) => [s.targetId, s.events, s.options]);
+  const subs = [...subscriptions]
+    .sort((a, b) => a.targetId.localeCompare(b.targetId))
+    .map((s) => [s.targetId, s.events, s.options]);
   return JSON.stringify([id, platform, url, name, intervalMs, options, subs, source]);
 }
 
 /** A stored channel written back in its input form (for merging updates). */
-export function channelInputOf(channel: Channel, subscriptions: readonly Subscription[]): Record<string, unknown> {
+export function channelInputOf(
+  channel: Channel,
+  subscriptions: readonly Subscription[],
+): Record<string, unknown> {
   const input: Record<string, unknown> = {
     id: channel.id,
     platform: channel.platform,

@@ -110,7 +110,11 @@ export class DeliveryWorker {
       const due =
         this.deps.claimMs === undefined
           ? await this.deps.store.dueDeliveries(this.deps.clock.now(), this.deps.policy.concurrency)
-          : await this.deps.store.claimDueDeliveries(this.deps.clock.now(), this.deps.policy.concurrency, this.deps.claimMs);
+          : await this.deps.store.claimDueDeliveries(
+              this.deps.clock.now(),
+              this.deps.policy.concurrency,
+              this.deps.claimMs,
+            );
       if (due.length === 0) return;
       await Promise.all(due.map((d) => this.attempt(d)));
     }
@@ -128,7 +132,10 @@ export class DeliveryWorker {
     if (!this.started) return;
     const next = await this.deps.store.nextDeliveryAt();
     const now = this.deps.clock.now();
-    const wait = next === undefined ? this.deps.idlePollMs : Math.min(Math.max(0, next - now), this.deps.idlePollMs);
+    const wait =
+      next === undefined
+        ? this.deps.idlePollMs
+        : Math.min(Math.max(0, next - now), this.deps.idlePollMs);
     if (this.stopping.signal.aborted || this.running) return;
     this.timer?.();
     this.timer = this.deps.timers.after(wait, () => {
@@ -142,7 +149,12 @@ export class DeliveryWorker {
     const notifier = target && this.deps.notifiers.get(target.type);
     let result: SendResult;
     if (!target || !notifier) {
-      result = { ok: false, retryable: false, retryAfterMs: null, error: target ? `no notifier for ${target.type}` : 'target was deleted' };
+      result = {
+        ok: false,
+        retryable: false,
+        retryAfterMs: null,
+        error: target ? `no notifier for ${target.type}` : 'target was deleted',
+      };
     } else {
       const heldUntil = this.hold(target);
       if (heldUntil !== null) return this.defer(delivery, heldUntil);
@@ -161,18 +173,33 @@ export class DeliveryWorker {
           result = { ok: false, retryable: true, retryAfterMs: null, error: 'notifier error' };
         }
         const pause = result.ok ? (result.pauseMs ?? null) : result.retryAfterMs;
-        if (pause !== null && pause > 0) this.pausedUntil.set(target.id, this.deps.clock.now() + Math.min(pause, this.deps.policy.retryAfterMaxMs));
+        if (pause !== null && pause > 0)
+          this.pausedUntil.set(
+            target.id,
+            this.deps.clock.now() + Math.min(pause, this.deps.policy.retryAfterMaxMs),
+          );
       }
     }
     if (this.stopping.signal.aborted && !result.ok) return; // shutting down: leave it pending
     const now = this.deps.clock.now();
     const attempts = delivery.attempts + 1;
-    const log = this.deps.logger.child({ channel: delivery.channelId, target: delivery.targetId, event: event.kind, id: event.id });
+    const log = this.deps.logger.child({
+      channel: delivery.channelId,
+      target: delivery.targetId,
+      event: event.kind,
+      id: event.id,
+    });
     const type = target?.type ?? 'unknown';
     if (result.ok) {
       await this.deps.store.updateDelivery(
         delivery.seq,
-        { status: 'sent', attempts, nextAttemptAt: now, lastError: null, providerMessageId: result.messageId },
+        {
+          status: 'sent',
+          attempts,
+          nextAttemptAt: now,
+          lastError: null,
+          providerMessageId: result.messageId,
+        },
         now,
       );
       this.deps.metrics.delivery(type, 'sent');
@@ -181,15 +208,30 @@ export class DeliveryWorker {
       const next = now + this.backoff(attempts, result.retryAfterMs);
       await this.deps.store.updateDelivery(
         delivery.seq,
-        { status: 'pending', attempts, nextAttemptAt: next, lastError: result.error, providerMessageId: delivery.providerMessageId },
+        {
+          status: 'pending',
+          attempts,
+          nextAttemptAt: next,
+          lastError: result.error,
+          providerMessageId: delivery.providerMessageId,
+        },
         now,
       );
       this.deps.metrics.delivery(type, 'retry');
-      log.warn({ attempts, retryInMs: next - now, error: result.error }, 'delivery failed, will retry');
+      log.warn(
+        { attempts, retryInMs: next - now, error: result.error },
+        'delivery failed, will retry',
+      );
     } else {
       await this.deps.store.updateDelivery(
         delivery.seq,
-        { status: 'failed', attempts, nextAttemptAt: now, lastError: result.error, providerMessageId: delivery.providerMessageId },
+        {
+          status: 'failed',
+          attempts,
+          nextAttemptAt: now,
+          lastError: result.error,
+          providerMessageId: delivery.providerMessageId,
+        },
         now,
       );
       this.deps.metrics.delivery(type, 'failed');
@@ -199,7 +241,11 @@ export class DeliveryWorker {
       type: 'delivery',
       eventId: event.id,
       targetId: delivery.targetId,
-      status: result.ok ? 'sent' : result.retryable && attempts < this.deps.policy.maxAttempts ? 'pending' : 'failed',
+      status: result.ok
+        ? 'sent'
+        : result.retryable && attempts < this.deps.policy.maxAttempts
+          ? 'pending'
+          : 'failed',
       attempts,
       error: result.ok ? null : result.error,
     });
@@ -233,17 +279,26 @@ export class DeliveryWorker {
   private async defer(delivery: Delivery, until: Instant): Promise<void> {
     await this.deps.store.updateDelivery(
       delivery.seq,
-      { status: 'pending', attempts: delivery.attempts, nextAttemptAt: until, lastError: delivery.lastError, providerMessageId: delivery.providerMessageId },
+      {
+        status: 'pending',
+        attempts: delivery.attempts,
+        nextAttemptAt: until,
+        lastError: delivery.lastError,
+        providerMessageId: delivery.providerMessageId,
+      },
       this.deps.clock.now(),
     );
   }
 
   /** Post, or edit/retract the session's live message, per the subscription's `onOffline`. */
   private async plan(delivery: Delivery, event: StoredEvent, notifier: Notifier): Promise<Plan> {
-    const subscription = (await this.deps.store.listSubscriptions(delivery.channelId)).find((s) => s.targetId === delivery.targetId);
+    const subscription = (await this.deps.store.listSubscriptions(delivery.channelId)).find(
+      (s) => s.targetId === delivery.targetId,
+    );
     const wishes = subscriptionWishes(subscription);
     const templates = this.templates(wishes.template);
-    if (event.kind !== 'offline' || wishes.onOffline === 'none') return { kind: 'send', action: { kind: 'post' }, templates };
+    if (event.kind !== 'offline' || wishes.onOffline === 'none')
+      return { kind: 'send', action: { kind: 'post' }, templates };
     const wantsOfflinePost = subscription?.events.includes('offline') ?? false;
     const kind = wishes.onOffline === 'edit' ? 'edit' : 'retract';
     const messageId = notifier.supports[kind] ? await this.liveMessageId(delivery, event) : null;
@@ -251,7 +306,9 @@ export class DeliveryWorker {
     if (wantsOfflinePost) return { kind: 'send', action: { kind: 'post' }, templates };
     return {
       kind: 'skip',
-      reason: notifier.supports[kind] ? `no live message of this session to ${kind}` : `${notifier.type} targets cannot ${kind} a message`,
+      reason: notifier.supports[kind]
+        ? `no live message of this session to ${kind}`
+        : `${notifier.type} targets cannot ${kind} a message`,
     };
   }
 
@@ -259,7 +316,12 @@ export class DeliveryWorker {
   private async liveMessageId(delivery: Delivery, event: StoredEvent): Promise<string | null> {
     // Event ids are content-derived (core/decide): the session's live event id is known without a lookup.
     const liveId = contentId(event.channelId, 'live', event.startedAt ?? 0);
-    const [live] = await this.deps.store.listDeliveries({ eventId: liveId, targetId: delivery.targetId, status: 'sent', limit: 1 });
+    const [live] = await this.deps.store.listDeliveries({
+      eventId: liveId,
+      targetId: delivery.targetId,
+      status: 'sent',
+      limit: 1,
+    });
     return live?.providerMessageId ?? null;
   }
 
@@ -294,19 +356,38 @@ export class DeliveryWorker {
  * a made-up `live` notification whose id is unique per call, so idempotent providers (Matrix
  * txn ids, ntfy sequence ids) take each test as new. Answers the provider's outcome as it is.
  */
-export async function sendTestNotification(notifier: Notifier, target: Target, now: Instant, signal: AbortSignal): Promise<SendResult> {
+export async function sendTestNotification(
+  notifier: Notifier,
+  target: Target,
+  now: Instant,
+  signal: AbortSignal,
+): Promise<SendResult> {
   const notification: Notification = {
     id: `test-${now}`,
     event: 'live',
-    channel: { id: 'onair-test', platform: 'test', url: 'https://example.org/onair-test', name: 'onair test' },
+    channel: {
+      id: 'onair-test',
+      platform: 'test',
+      url: 'https://example.org/onair-test',
+      name: 'onair test',
+    },
     title: `Test message from onair to "${target.id}"`,
     tags: ['test'],
     startedAt: now,
     at: now,
   };
   try {
-    return await notifier.send(notification, target, { action: { kind: 'post' }, templates: {}, signal });
+    return await notifier.send(notification, target, {
+      action: { kind: 'post' },
+      templates: {},
+      signal,
+    });
   } catch {
-    return { ok: false, retryable: true, retryAfterMs: null, error: `${notifier.type} notifier error` };
+    return {
+      ok: false,
+      retryable: true,
+      retryAfterMs: null,
+      error: `${notifier.type} notifier error`,
+    };
   }
 }

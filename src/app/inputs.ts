@@ -12,17 +12,25 @@ import type { Subscription } from '../ports/store.js';
 
 export const idSchema = z
   .string({ error: 'must be a string' })
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be 1–64 letters, digits, `_`, `-` or `.`, starting with a letter or digit');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/,
+    'must be 1–64 letters, digits, `_`, `-` or `.`, starting with a letter or digit',
+  );
 
 /** A duration string (`200ms`, `5s`, `10m`, `1h`) as milliseconds. */
-export const durationSchema = z.string({ error: 'must be a duration string like 30s' }).transform((text, ctx) => {
-  const ms = parseDuration(text);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration like 200ms, 5s, 10m or 1h` });
-    return z.NEVER;
-  }
-  return ms;
-});
+export const durationSchema = z
+  .string({ error: 'must be a duration string like 30s' })
+  .transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${text}" is not a duration like 200ms, 5s, 10m or 1h`,
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });
 
 /** A per-target rate limit: at most `count` sends in any `perMs` window. */
 export interface RateLimit {
@@ -50,13 +58,20 @@ const templateSource = z.string({ error: 'must be a string' }).superRefine((sour
   const compiled = compileTemplate(source);
   if (!compiled.ok) ctx.addIssue({ code: 'custom', message: compiled.error });
 });
-const templatesSchema = z.strictObject({ live: templateSource.optional(), title: templateSource.optional(), offline: templateSource.optional() });
+const templatesSchema = z.strictObject({
+  live: templateSource.optional(),
+  title: templateSource.optional(),
+  offline: templateSource.optional(),
+});
 
 const subscriptionSchema = z.union([
   idSchema,
   z.strictObject({
     target: idSchema,
-    events: z.array(z.enum(EVENT_KINDS as [EventKind, ...EventKind[]])).min(1).optional(),
+    events: z
+      .array(z.enum(EVENT_KINDS as [EventKind, ...EventKind[]]))
+      .min(1)
+      .optional(),
     onOffline: z.enum(OFFLINE_ACTIONS).optional(),
     /** Per-event message text overriding the target kind's default. */
     template: templatesSchema.optional(),
@@ -71,7 +86,10 @@ export interface SubscriptionWishes {
 
 const wishesSchema = z.object({
   onOffline: z.enum(OFFLINE_ACTIONS).catch('none').default('none'),
-  template: z.partialRecord(z.enum(EVENT_KINDS as [EventKind, ...EventKind[]]), z.string()).catch({}).default({}),
+  template: z
+    .partialRecord(z.enum(EVENT_KINDS as [EventKind, ...EventKind[]]), z.string())
+    .catch({})
+    .default({}),
 });
 
 /** Reads the wishes of a stored subscription (none when there is no subscription any more). */
@@ -80,21 +98,28 @@ export function subscriptionWishes(subscription: Subscription | undefined): Subs
 }
 
 /** A recording file name template (`{channel}/{date}/{time}-{title}.ts`), checked at load. */
-export const recordingTemplateSchema = z.string({ error: 'must be a string' }).superRefine((template, ctx) => {
-  const problem = templateProblem(template);
-  if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
-});
+export const recordingTemplateSchema = z
+  .string({ error: 'must be a string' })
+  .superRefine((template, ctx) => {
+    const problem = templateProblem(template);
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 /** `best`, `worst`, a height like `720p`, or a stream label. */
-export const recordingQualitySchema = z.string({ error: 'must be a string' }).superRefine((quality, ctx) => {
-  const problem = qualityProblem(quality);
-  if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
-});
+export const recordingQualitySchema = z
+  .string({ error: 'must be a string' })
+  .superRefine((quality, ctx) => {
+    const problem = qualityProblem(quality);
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 /** A channel's `record`: `true` (the `recordings:` defaults) or its own quality and template. */
 export const recordSchema = z.union([
   z.boolean({ error: 'must be true, false or { quality, template }' }),
-  z.strictObject({ quality: recordingQualitySchema.optional(), template: recordingTemplateSchema.optional() }),
+  z.strictObject({
+    quality: recordingQualitySchema.optional(),
+    template: recordingTemplateSchema.optional(),
+  }),
 ]);
 
 export const channelSchema = z.strictObject({
@@ -127,21 +152,28 @@ export interface Registries {
 export function toChannel(
   input: ChannelInput,
   registries: Registries,
-): { ok: true; channel: Channel; subscriptions: Subscription[] } | { ok: false; issues: OptionIssue[] } {
+):
+  | { ok: true; channel: Channel; subscriptions: Subscription[] }
+  | { ok: false; issues: OptionIssue[] } {
   const issues: OptionIssue[] = [];
   const platform = registries.platforms.get(input.platform);
   if (!platform) {
-    issues.push({ path: 'platform', message: `unknown platform "${input.platform}" (known: ${[...registries.platforms.keys()].join(', ')})` });
+    issues.push({
+      path: 'platform',
+      message: `unknown platform "${input.platform}" (known: ${[...registries.platforms.keys()].join(', ')})`,
+    });
   } else {
     const problem = platform.validateUrl(input.url);
     if (problem !== null) issues.push({ path: 'url', message: problem });
   }
-  if (input.interval !== undefined && input.interval < 1_000) issues.push({ path: 'interval', message: 'must be at least 1s' });
+  if (input.interval !== undefined && input.interval < 1_000)
+    issues.push({ path: 'interval', message: 'must be at least 1s' });
   const subscriptions: Subscription[] = [];
   const seen = new Set<string>();
   input.notify.forEach((entry, i) => {
     const targetId = typeof entry === 'string' ? entry : entry.target;
-    if (seen.has(targetId)) issues.push({ path: `notify.${i}`, message: `target "${targetId}" is listed twice` });
+    if (seen.has(targetId))
+      issues.push({ path: `notify.${i}`, message: `target "${targetId}" is listed twice` });
     seen.add(targetId);
     subscriptions.push({
       channelId: input.id,
@@ -150,7 +182,10 @@ export function toChannel(
       options:
         typeof entry === 'string'
           ? {}
-          : { ...(entry.onOffline ? { onOffline: entry.onOffline } : {}), ...(entry.template ? { template: entry.template } : {}) },
+          : {
+              ...(entry.onOffline ? { onOffline: entry.onOffline } : {}),
+              ...(entry.template ? { template: entry.template } : {}),
+            },
     });
   });
   if (issues.length > 0) return { ok: false, issues };
@@ -176,22 +211,43 @@ export function toChannel(
  * scheme (`ntfy://host/topic`) is expanded into that notifier's options (explicit options win)
  * and names the type. `rateLimit` (`5/2s`) is common to every kind and read by the delivery worker.
  */
-export function toTarget(input: TargetInput, registries: Registries): { ok: true; target: Target } | { ok: false; issues: OptionIssue[] } {
+export function toTarget(
+  input: TargetInput,
+  registries: Registries,
+): { ok: true; target: Target } | { ok: false; issues: OptionIssue[] } {
   const { id, type, rateLimit, ...rest } = input;
   const known = () => [...registries.notifiers.keys()].join(', ');
   const issues: OptionIssue[] = [];
   let kind = type;
   let raw: Record<string, unknown> = rest;
   const url = rest['url'];
-  const scheme = typeof url === 'string' ? /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase() : undefined;
+  const scheme =
+    typeof url === 'string'
+      ? /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase()
+      : undefined;
   if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') {
     const byScheme = [...registries.notifiers.values()].find((n) => n.schemes.includes(scheme));
     if (!byScheme) {
-      const schemes = [...registries.notifiers.values()].flatMap((n) => n.schemes.map((s) => `${s}://`));
-      return { ok: false, issues: [{ path: 'url', message: `unknown scheme ${scheme}:// (known: ${schemes.join(', ')})` }] };
+      const schemes = [...registries.notifiers.values()].flatMap((n) =>
+        n.schemes.map((s) => `${s}://`),
+      );
+      return {
+        ok: false,
+        issues: [
+          { path: 'url', message: `unknown scheme ${scheme}:// (known: ${schemes.join(', ')})` },
+        ],
+      };
     }
     if (type !== undefined && type !== byScheme.type) {
-      return { ok: false, issues: [{ path: 'type', message: `"${type}" does not match the ${scheme}:// URL (a ${byScheme.type} target)` }] };
+      return {
+        ok: false,
+        issues: [
+          {
+            path: 'type',
+            message: `"${type}" does not match the ${scheme}:// URL (a ${byScheme.type} target)`,
+          },
+        ],
+      };
     }
     const expanded = byScheme.optionsFromUrl(url as string);
     if (!expanded.ok) return expanded;
@@ -199,16 +255,39 @@ export function toTarget(input: TargetInput, registries: Registries): { ok: true
     raw = { ...expanded.options, ...explicit };
     kind = byScheme.type;
   }
-  if (kind === undefined) return { ok: false, issues: [{ path: 'type', message: `is required unless url is a shorthand like ntfy://host/topic (types: ${known()})` }] };
+  if (kind === undefined)
+    return {
+      ok: false,
+      issues: [
+        {
+          path: 'type',
+          message: `is required unless url is a shorthand like ntfy://host/topic (types: ${known()})`,
+        },
+      ],
+    };
   const notifier = registries.notifiers.get(kind);
-  if (!notifier) return { ok: false, issues: [{ path: 'type', message: `unknown target type "${kind}" (known: ${known()})` }] };
-  if (rateLimit !== undefined && (typeof rateLimit !== 'string' || parseRateLimit(rateLimit) === undefined)) {
+  if (!notifier)
+    return {
+      ok: false,
+      issues: [{ path: 'type', message: `unknown target type "${kind}" (known: ${known()})` }],
+    };
+  if (
+    rateLimit !== undefined &&
+    (typeof rateLimit !== 'string' || parseRateLimit(rateLimit) === undefined)
+  ) {
     issues.push({ path: 'rateLimit', message: 'must be sends per duration, like 5/2s or 30/1m' });
   }
   const parsed = notifier.parseOptions(raw);
   if (!parsed.ok) issues.push(...parsed.issues);
   if (!parsed.ok || issues.length > 0) return { ok: false, issues };
-  return { ok: true, target: { id, type: kind, options: rateLimit === undefined ? parsed.options : { ...parsed.options, rateLimit } } };
+  return {
+    ok: true,
+    target: {
+      id,
+      type: kind,
+      options: rateLimit === undefined ? parsed.options : { ...parsed.options, rateLimit },
+    },
+  };
 }
 
 /** zod issues as `path: message` pairs. */

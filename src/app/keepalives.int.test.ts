@@ -10,9 +10,17 @@ const config = {
   auth: {
     adminToken: ADMIN_TOKEN,
     users: [
-      { name: 'keeper', token: KEEPER, permissions: [{ action: 'keepalive', channels: ['cam-*'] }] },
+      {
+        name: 'keeper',
+        token: KEEPER,
+        permissions: [{ action: 'keepalive', channels: ['cam-*'] }],
+      },
       { name: 'other', token: OTHER, permissions: [{ action: 'read' }, { action: 'keepalive' }] },
-      { name: 'recorder', token: RECORDER, permissions: [{ action: 'keepalive' }, { action: 'record', channels: ['cam-1'] }] },
+      {
+        name: 'recorder',
+        token: RECORDER,
+        permissions: [{ action: 'keepalive' }, { action: 'record', channels: ['cam-1'] }],
+      },
     ],
   },
   refresh: { closeAfter: '10s' },
@@ -41,16 +49,30 @@ interface ActiveStream {
 describe('keepalives', () => {
   let t: TestOnair;
 
-  const call = async (token: string, method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown) => {
-    const res = await t.onair.http.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(body === undefined ? {} : { payload: body as object }) });
-    return { status: res.statusCode, json: res.body === '' ? null : (JSON.parse(res.body) as unknown) };
+  const call = async (
+    token: string,
+    method: 'GET' | 'POST' | 'DELETE',
+    url: string,
+    body?: unknown,
+  ) => {
+    const res = await t.onair.http.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${token}` },
+      ...(body === undefined ? {} : { payload: body as object }),
+    });
+    return {
+      status: res.statusCode,
+      json: res.body === '' ? null : (JSON.parse(res.body) as unknown),
+    };
   };
   const create = async (token: string, body: unknown) => {
     const res = await call(token, 'POST', '/api/v1/keepalives', body);
     expect(res.status, JSON.stringify(res.json)).toBe(201);
     return res.json as KeepaliveBody;
   };
-  const active = async () => (await call(ADMIN_TOKEN, 'GET', '/api/v1/streams/active')).json as ActiveStream[];
+  const active = async () =>
+    (await call(ADMIN_TOKEN, 'GET', '/api/v1/streams/active')).json as ActiveStream[];
 
   beforeEach(async () => {
     t = await startTestOnair(config);
@@ -64,7 +86,9 @@ describe('keepalives', () => {
     const created = await create(KEEPER, { channel: 'cam-1' });
     const now = t.time.now();
     expect(created).toStrictEqual({
-      id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/) as string,
+      id: expect.stringMatching(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      ) as string,
       channel: 'cam-1',
       createdAt: new Date(now).toISOString(),
       expiresAt: new Date(now + 30 * 60_000).toISOString(),
@@ -72,9 +96,13 @@ describe('keepalives', () => {
       creatorIp: '127.0.0.1',
       record: false,
     });
-    expect(t.onair.readers.readers('cam-1').map((r) => [r.kind, r.id])).toStrictEqual([['keepalive', created.id]]);
+    expect(t.onair.readers.readers('cam-1').map((r) => [r.kind, r.id])).toStrictEqual([
+      ['keepalive', created.id],
+    ]);
     // No viewer, yet the channel is active: its playback URL is being resolved and kept fresh.
-    expect((await active()).find((s) => s.channelId === 'cam-1')?.readers).toMatchObject([{ kind: 'keepalive', id: created.id }]);
+    expect((await active()).find((s) => s.channelId === 'cam-1')?.readers).toMatchObject([
+      { kind: 'keepalive', id: created.id },
+    ]);
 
     await t.time.advance(1_000);
     const mine = await create(OTHER, { channel: 'studio', ttl: '2h' });
@@ -82,8 +110,14 @@ describe('keepalives', () => {
 
     expect((await call(KEEPER, 'GET', '/api/v1/keepalives')).json).toStrictEqual([created]);
     expect((await call(OTHER, 'GET', '/api/v1/keepalives')).json).toStrictEqual([mine]);
-    expect((await call(ADMIN_TOKEN, 'GET', '/api/v1/keepalives')).json).toStrictEqual([created, mine]);
-    expect(await call(KEEPER, 'GET', `/api/v1/keepalives/${created.id}`)).toStrictEqual({ status: 200, json: created });
+    expect((await call(ADMIN_TOKEN, 'GET', '/api/v1/keepalives')).json).toStrictEqual([
+      created,
+      mine,
+    ]);
+    expect(await call(KEEPER, 'GET', `/api/v1/keepalives/${created.id}`)).toStrictEqual({
+      status: 200,
+      json: created,
+    });
     expect((await call(OTHER, 'GET', `/api/v1/keepalives/${created.id}`)).status).toBe(403);
     expect((await call(ADMIN_TOKEN, 'GET', `/api/v1/keepalives/${created.id}`)).status).toBe(200);
 
@@ -107,22 +141,44 @@ describe('keepalives', () => {
   });
 
   it('refuses unknown channels (404), channels outside the permission (403), bad input (400)', async () => {
-    expect((await call(KEEPER, 'POST', '/api/v1/keepalives', { channel: 'cam-9' })).status).toBe(404);
-    expect((await call(KEEPER, 'POST', '/api/v1/keepalives', { channel: 'studio' })).status).toBe(403);
+    expect((await call(KEEPER, 'POST', '/api/v1/keepalives', { channel: 'cam-9' })).status).toBe(
+      404,
+    );
+    expect((await call(KEEPER, 'POST', '/api/v1/keepalives', { channel: 'studio' })).status).toBe(
+      403,
+    );
     // Permission is checked before existence, so it does not reveal which channels exist.
-    expect((await call(KEEPER, 'POST', '/api/v1/keepalives', { channel: 'nope' })).status).toBe(403);
-    for (const body of [{}, { channel: 'cam-1', ttl: 'soon' }, { channel: 'cam-1', ttl: '400d' }, { channel: 'cam-1', record: 'yes' }, { channel: 'cam-1', extra: 1 }]) {
-      expect((await call(KEEPER, 'POST', '/api/v1/keepalives', body)).status, JSON.stringify(body)).toBe(400);
+    expect((await call(KEEPER, 'POST', '/api/v1/keepalives', { channel: 'nope' })).status).toBe(
+      403,
+    );
+    for (const body of [
+      {},
+      { channel: 'cam-1', ttl: 'soon' },
+      { channel: 'cam-1', ttl: '400d' },
+      { channel: 'cam-1', record: 'yes' },
+      { channel: 'cam-1', extra: 1 },
+    ]) {
+      expect(
+        (await call(KEEPER, 'POST', '/api/v1/keepalives', body)).status,
+        JSON.stringify(body),
+      ).toBe(400);
     }
     expect((await call(KEEPER, 'GET', '/api/v1/keepalives')).json).toStrictEqual([]);
   });
 
   it('stores record: true only with the record permission on the channel', async () => {
-    expect((await call(KEEPER, 'POST', '/api/v1/keepalives', { channel: 'cam-1', record: true })).status).toBe(403);
-    expect((await call(RECORDER, 'POST', '/api/v1/keepalives', { channel: 'cam-2', record: true })).status).toBe(403);
+    expect(
+      (await call(KEEPER, 'POST', '/api/v1/keepalives', { channel: 'cam-1', record: true })).status,
+    ).toBe(403);
+    expect(
+      (await call(RECORDER, 'POST', '/api/v1/keepalives', { channel: 'cam-2', record: true }))
+        .status,
+    ).toBe(403);
     const recording = await create(RECORDER, { channel: 'cam-1', record: true });
     expect(recording.record).toBe(true);
-    expect((await call(RECORDER, 'GET', `/api/v1/keepalives/${recording.id}`)).json).toMatchObject({ record: true });
+    expect((await call(RECORDER, 'GET', `/api/v1/keepalives/${recording.id}`)).json).toMatchObject({
+      record: true,
+    });
   });
 
   it('expires at its TTL and releases its reader', async () => {
@@ -150,7 +206,9 @@ describe('keepalives', () => {
     t.time.set(t.time.now() + 2 * 60_000);
     t = await startTestOnair(config, { dir: t.dir, time: t.time });
     expect((await call(KEEPER, 'GET', '/api/v1/keepalives')).json).toStrictEqual([long]);
-    expect(t.onair.readers.readers('cam-1').map((r) => [r.kind, r.id])).toStrictEqual([['keepalive', long.id]]);
+    expect(t.onair.readers.readers('cam-1').map((r) => [r.kind, r.id])).toStrictEqual([
+      ['keepalive', long.id],
+    ]);
     expect(t.onair.readers.readers('cam-2')).toStrictEqual([]);
     expect((await call(KEEPER, 'GET', `/api/v1/keepalives/${short.id}`)).status).toBe(404);
     await t.time.advance(58 * 60_000);
@@ -169,16 +227,20 @@ describe('keepalives', () => {
       await t.time.advance(5_000);
       const own = await create(OTHER, { channel: 'studio' });
       const seen = await adminFeed.until((events) => events.length >= 4);
-      expect(seen).toStrictEqual([
-        { change: 'added', keepalive: removed },
-        { change: 'removed', keepalive: removed },
-        { change: 'added', keepalive: expiring },
-        { change: 'expired', keepalive: expiring },
-        { change: 'added', keepalive: own },
-      ].slice(0, seen.length));
+      expect(seen).toStrictEqual(
+        [
+          { change: 'added', keepalive: removed },
+          { change: 'removed', keepalive: removed },
+          { change: 'added', keepalive: expiring },
+          { change: 'expired', keepalive: expiring },
+          { change: 'added', keepalive: own },
+        ].slice(0, seen.length),
+      );
       expect(seen.length).toBeGreaterThanOrEqual(4);
       // `other` may read the stream, yet only ever hears about its own keepalive.
-      expect(await otherFeed.until((events) => events.length >= 1)).toStrictEqual([{ change: 'added', keepalive: own }]);
+      expect(await otherFeed.until((events) => events.length >= 1)).toStrictEqual([
+        { change: 'added', keepalive: own },
+      ]);
     } finally {
       adminFeed.close();
       otherFeed.close();
@@ -189,7 +251,10 @@ describe('keepalives', () => {
 /** Reads `event: keepalive` messages off a server-sent event stream. */
 async function openFeed(url: string, token: string) {
   const controller = new AbortController();
-  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
+  const res = await fetch(url, {
+    headers: { authorization: `Bearer ${token}` },
+    signal: controller.signal,
+  });
   expect(res.status).toBe(200);
   const reader = res.body!.getReader() as ReadableStreamDefaultReader<Uint8Array>;
   const decoder = new TextDecoder();

@@ -48,8 +48,10 @@ export class Keepalives {
   /** Re-acquires persisted keepalives; drops those that expired or lost their channel meanwhile. */
   async start(): Promise<void> {
     for (const keepalive of await this.options.store.listKeepalives()) {
-      if (!(await this.options.channels.getChannel(keepalive.channelId))) await this.drop(keepalive, 'removed');
-      else if (keepalive.expiresAt <= this.options.clock.now()) await this.drop(keepalive, 'expired');
+      if (!(await this.options.channels.getChannel(keepalive.channelId)))
+        await this.drop(keepalive, 'removed');
+      else if (keepalive.expiresAt <= this.options.clock.now())
+        await this.drop(keepalive, 'expired');
       else this.hold(keepalive);
     }
   }
@@ -73,9 +75,12 @@ export class Keepalives {
     }
     const ttl = input.ttl ?? this.options.defaultTtlMs;
     if (ttl < 1_000 || ttl > this.options.maxTtlMs) {
-      throw AppError.invalid([{ path: 'ttl', message: `must be between 1s and ${this.options.maxTtlMs / 3_600_000}h` }]);
+      throw AppError.invalid([
+        { path: 'ttl', message: `must be between 1s and ${this.options.maxTtlMs / 3_600_000}h` },
+      ]);
     }
-    if (!(await this.options.channels.getChannel(input.channel))) throw new AppError('notFound', `no channel "${input.channel}"`);
+    if (!(await this.options.channels.getChannel(input.channel)))
+      throw new AppError('notFound', `no channel "${input.channel}"`);
     const now = this.options.clock.now();
     const keepalive: StoredKeepalive = {
       id: randomUUID(),
@@ -105,18 +110,21 @@ export class Keepalives {
   async get(caller: Principal, id: string): Promise<StoredKeepalive> {
     const keepalive = await this.options.store.getKeepalive(id);
     if (!keepalive) throw new AppError('notFound', `no keepalive "${id}"`);
-    if (!mayAccess(caller, keepalive)) throw new AppError('forbidden', 'only the creator or an admin may access a keepalive');
+    if (!mayAccess(caller, keepalive))
+      throw new AppError('forbidden', 'only the creator or an admin may access a keepalive');
     return keepalive;
   }
 
   async remove(caller: Principal, id: string): Promise<void> {
     const keepalive = await this.get(caller, id);
-    if (!(await this.drop(keepalive, 'removed'))) throw new AppError('notFound', `no keepalive "${id}"`);
+    if (!(await this.drop(keepalive, 'removed')))
+      throw new AppError('notFound', `no keepalive "${id}"`);
   }
 
   /** Removes the keepalives of a deleted channel. */
   async channelDeleted(channelId: string): Promise<void> {
-    for (const keepalive of await this.options.store.listKeepalives({ channelId })) await this.drop(keepalive, 'removed');
+    for (const keepalive of await this.options.store.listKeepalives({ channelId }))
+      await this.drop(keepalive, 'removed');
   }
 
   private hold(keepalive: StoredKeepalive): void {
@@ -134,14 +142,20 @@ export class Keepalives {
           return;
         }
         this.drop(keepalive, 'expired').catch((err: unknown) => {
-          this.options.logger.error({ err, keepaliveId: keepalive.id, channelId: keepalive.channelId }, 'could not expire keepalive');
+          this.options.logger.error(
+            { err, keepaliveId: keepalive.id, channelId: keepalive.channelId },
+            'could not expire keepalive',
+          );
         });
       }),
     );
   }
 
   /** Deletes the row, releases the reader, announces; false when someone else got there first. */
-  private async drop(keepalive: StoredKeepalive, change: Exclude<KeepaliveChange, 'added'>): Promise<boolean> {
+  private async drop(
+    keepalive: StoredKeepalive,
+    change: Exclude<KeepaliveChange, 'added'>,
+  ): Promise<boolean> {
     if (!(await this.options.store.deleteKeepalive(keepalive.id))) return false;
     this.expiries.get(keepalive.id)?.();
     this.expiries.delete(keepalive.id);
@@ -151,7 +165,15 @@ export class Keepalives {
   }
 
   private announce(change: KeepaliveChange, keepalive: StoredKeepalive): void {
-    this.options.logger.info({ keepaliveId: keepalive.id, channelId: keepalive.channelId, user: keepalive.creatorUser, change }, `keepalive ${change}`);
+    this.options.logger.info(
+      {
+        keepaliveId: keepalive.id,
+        channelId: keepalive.channelId,
+        user: keepalive.creatorUser,
+        change,
+      },
+      `keepalive ${change}`,
+    );
     this.options.bus.publish({ type: 'keepalive', change, keepalive });
   }
 }

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Permission, PermissionAction } from '../ports/store.js';
-import { allows, channelMatches, IpAllowList, isAdmin, permissionSchema, type ChannelScope } from './permissions.js';
+import {
+  allows,
+  channelMatches,
+  IpAllowList,
+  isAdmin,
+  permissionSchema,
+  type ChannelScope,
+} from './permissions.js';
 
 describe('channelMatches', () => {
   it.each([
@@ -22,19 +29,49 @@ describe('allows', () => {
     ['global read on a channel', [{ action: 'read' }], 'read', { channel: 'a' }, true],
     ['global read on all', [{ action: 'read' }], 'read', 'all', true],
     ['read does not manage', [{ action: 'read' }], 'manage', { channel: 'a' }, false],
-    ['manage implies read', [{ action: 'manage', channels: ['a'] }], 'read', { channel: 'a' }, true],
+    [
+      'manage implies read',
+      [{ action: 'manage', channels: ['a'] }],
+      'read',
+      { channel: 'a' },
+      true,
+    ],
     ['read does not imply keepalive', [{ action: 'read' }], 'keepalive', { channel: 'a' }, false],
     ['keepalive does not imply read', [{ action: 'keepalive' }], 'read', { channel: 'a' }, false],
     ['admin implies everything', [{ action: 'admin' }], 'record', { channel: 'a' }, true],
     ['admin implies admin on all', [{ action: 'admin' }], 'admin', 'all', true],
-    ['scoped admin is not admin', [{ action: 'admin', channels: ['a'] }], 'read', { channel: 'a' }, false],
-    ['prefix grant on a matching channel', [{ action: 'keepalive', channels: ['cam-*'] }], 'keepalive', { channel: 'cam-2' }, true],
-    ['prefix grant on another channel', [{ action: 'keepalive', channels: ['cam-*'] }], 'keepalive', { channel: 'studio' }, false],
+    [
+      'scoped admin is not admin',
+      [{ action: 'admin', channels: ['a'] }],
+      'read',
+      { channel: 'a' },
+      false,
+    ],
+    [
+      'prefix grant on a matching channel',
+      [{ action: 'keepalive', channels: ['cam-*'] }],
+      'keepalive',
+      { channel: 'cam-2' },
+      true,
+    ],
+    [
+      'prefix grant on another channel',
+      [{ action: 'keepalive', channels: ['cam-*'] }],
+      'keepalive',
+      { channel: 'studio' },
+      false,
+    ],
     ['prefix grant is not all', [{ action: 'read', channels: ['cam-*'] }], 'read', 'all', false],
     ['prefix grant is some', [{ action: 'read', channels: ['cam-*'] }], 'read', 'some', true],
     ['star pattern is all', [{ action: 'read', channels: ['*'] }], 'read', 'all', true],
     ['id list', [{ action: 'record', channels: ['a', 'b'] }], 'record', { channel: 'b' }, true],
-    ['second grant counts', [{ action: 'read' }, { action: 'keepalive', channels: ['b'] }], 'keepalive', { channel: 'b' }, true],
+    [
+      'second grant counts',
+      [{ action: 'read' }, { action: 'keepalive', channels: ['b'] }],
+      'keepalive',
+      { channel: 'b' },
+      true,
+    ],
   ];
   it.each(cases)('%s', (_name, permissions, action, scope, expected) => {
     expect(allows(permissions, action, scope)).toBe(expected);
@@ -51,15 +88,20 @@ describe('allows', () => {
 describe('permissionSchema', () => {
   it('accepts the contract shapes and keeps absent channels absent', () => {
     expect(permissionSchema.parse({ action: 'read' })).toStrictEqual({ action: 'read' });
-    expect(permissionSchema.parse({ action: 'keepalive', channels: ['cam-*', '*', 'x.y'] })).toStrictEqual({ action: 'keepalive', channels: ['cam-*', '*', 'x.y'] });
+    expect(
+      permissionSchema.parse({ action: 'keepalive', channels: ['cam-*', '*', 'x.y'] }),
+    ).toStrictEqual({ action: 'keepalive', channels: ['cam-*', '*', 'x.y'] });
   });
 
-  it.each([{ action: 'watch' }, { action: 'read', channels: [] }, { action: 'read', channels: ['a*b'] }, { action: 'read', channels: ['../x'] }, { action: 'read', extra: 1 }])(
-    'refuses %j',
-    (input) => {
-      expect(permissionSchema.safeParse(input).success).toBe(false);
-    },
-  );
+  it.each([
+    { action: 'watch' },
+    { action: 'read', channels: [] },
+    { action: 'read', channels: ['a*b'] },
+    { action: 'read', channels: ['../x'] },
+    { action: 'read', extra: 1 },
+  ])('refuses %j', (input) => {
+    expect(permissionSchema.safeParse(input).success).toBe(false);
+  });
 });
 
 describe('IpAllowList', () => {

@@ -3,12 +3,21 @@ import { z } from 'zod';
 import type { Permission, PermissionAction } from '../ports/store.js';
 import { idSchema } from './inputs.js';
 
-export const ACTIONS = ['read', 'manage', 'keepalive', 'record', 'admin'] as const satisfies readonly PermissionAction[];
+export const ACTIONS = [
+  'read',
+  'manage',
+  'keepalive',
+  'record',
+  'admin',
+] as const satisfies readonly PermissionAction[];
 
 /** `*`, a channel id, or an id prefix followed by `*` (`cam-*`). */
 const channelPatternSchema = z
   .string({ error: 'must be a string' })
-  .regex(/^(?:\*|[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\*?)$/, 'must be `*`, a channel id, or a prefix ending in `*` like `cam-*`');
+  .regex(
+    /^(?:\*|[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\*?)$/,
+    'must be `*`, a channel id, or a prefix ending in `*` like `cam-*`',
+  );
 
 export const permissionSchema = z
   .strictObject({
@@ -16,17 +25,26 @@ export const permissionSchema = z
     channels: z.array(channelPatternSchema).min(1).optional(),
   })
   // Absent, not `undefined`: stored and compared as written.
-  .transform((p): Permission => (p.channels === undefined ? { action: p.action } : { action: p.action, channels: p.channels }));
+  .transform((p): Permission =>
+    p.channels === undefined ? { action: p.action } : { action: p.action, channels: p.channels },
+  );
 
 /** An IP address or a CIDR block (`10.0.0.0/8`, `::1`, `fd00::/8`). */
-export const ipRangeSchema = z.string({ error: 'must be a string' }).refine((text) => parseIpRange(text) !== null, 'must be an IP address or a CIDR block');
+export const ipRangeSchema = z
+  .string({ error: 'must be a string' })
+  .refine((text) => parseIpRange(text) !== null, 'must be an IP address or a CIDR block');
 
 /** The name under which the configured (or generated) admin token acts. */
 export const ADMIN_USER = 'admin';
 
-export const userNameSchema = idSchema.refine((name) => name !== ADMIN_USER, `"${ADMIN_USER}" is reserved for the admin token`);
+export const userNameSchema = idSchema.refine(
+  (name) => name !== ADMIN_USER,
+  `"${ADMIN_USER}" is reserved for the admin token`,
+);
 
-export const userPermissionsSchema = z.array(permissionSchema, { error: 'must be a list of { action, channels? }' });
+export const userPermissionsSchema = z.array(permissionSchema, {
+  error: 'must be a list of { action, channels? }',
+});
 
 /**
  * Grant implications: `admin` allows every action; `manage` allows `read` (you cannot manage
@@ -54,14 +72,20 @@ function coversAll(permission: Permission): boolean {
  */
 export type ChannelScope = { readonly channel: string } | 'all' | 'some';
 
-export function allows(permissions: readonly Permission[], action: PermissionAction, scope: ChannelScope): boolean {
+export function allows(
+  permissions: readonly Permission[],
+  action: PermissionAction,
+  scope: ChannelScope,
+): boolean {
   return permissions.some((p) => {
     if (!grants(p.action, action)) return false;
     // Admin is global by definition: a channel-scoped admin grant would be a contradiction.
     if (p.action === 'admin') return coversAll(p);
     if (scope === 'some') return true;
     if (scope === 'all') return coversAll(p);
-    return coversAll(p) || (p.channels ?? []).some((pattern) => channelMatches(pattern, scope.channel));
+    return (
+      coversAll(p) || (p.channels ?? []).some((pattern) => channelMatches(pattern, scope.channel))
+    );
   });
 }
 

@@ -18,7 +18,9 @@ export interface Streams {
 }
 
 /** A failure says whether trying again may help (an origin error) or the stream is not there (not live, no such stream). */
-export type StreamsResult = { readonly ok: true; readonly streams: Streams } | { readonly ok: false; readonly reason: string; readonly retryable: boolean };
+export type StreamsResult =
+  | { readonly ok: true; readonly streams: Streams }
+  | { readonly ok: false; readonly reason: string; readonly retryable: boolean };
 
 /** What `GET /api/v1/streams/active` shows of a channel (URLs are the caller's to redact). */
 export interface StreamStatus {
@@ -104,7 +106,8 @@ export class Refresher {
    */
   async refreshAfterRefusal(channelId: string, seen: number): Promise<StreamsResult> {
     const entry = this.entries.get(channelId);
-    if (entry?.current && entry.current.generation > seen) return { ok: true, streams: entry.current };
+    if (entry?.current && entry.current.generation > seen)
+      return { ok: true, streams: entry.current };
     if (entry?.inflight) return entry.inflight;
     return this.refresh(channelId, 'refused');
   }
@@ -153,12 +156,20 @@ export class Refresher {
     return entry.inflight;
   }
 
-  private async run(channelId: string, entry: Entry, why: string, tracked: boolean): Promise<StreamsResult> {
+  private async run(
+    channelId: string,
+    entry: Entry,
+    why: string,
+    tracked: boolean,
+  ): Promise<StreamsResult> {
     entry.timer?.();
     entry.timer = null;
     const abort = new AbortController();
     entry.abort = abort;
-    const result = await this.resolve(channelId, AbortSignal.any([abort.signal, AbortSignal.timeout(this.options.timeoutMs)]));
+    const result = await this.resolve(
+      channelId,
+      AbortSignal.any([abort.signal, AbortSignal.timeout(this.options.timeoutMs)]),
+    );
     if (abort.signal.aborted || (tracked && this.entries.get(channelId) !== entry)) {
       return result;
     }
@@ -166,22 +177,37 @@ export class Refresher {
     const now = this.options.clock.now();
     let delay: number;
     if (result.ok) {
-      const streams: Streams = { ...result.streams, generation: (entry.current?.generation ?? 0) + 1 };
+      const streams: Streams = {
+        ...result.streams,
+        generation: (entry.current?.generation ?? 0) + 1,
+      };
       entry.original ??= streams;
       if (entry.current) entry.refreshCount++;
       entry.current = streams;
       entry.lastRefreshAt = now;
       entry.failures = 0;
-      delay = streams.expiresAt === null ? this.options.intervalMs : refreshAt(streams.expiresAt, now) - now;
+      delay =
+        streams.expiresAt === null
+          ? this.options.intervalMs
+          : refreshAt(streams.expiresAt, now) - now;
       this.options.logger.info(
-        { channel: channelId, why, generation: streams.generation, url: redactStreamUrl(streams.master ?? streams.sources[0]!.url), expiresAt: streams.expiresAt },
+        {
+          channel: channelId,
+          why,
+          generation: streams.generation,
+          url: redactStreamUrl(streams.master ?? streams.sources[0]!.url),
+          expiresAt: streams.expiresAt,
+        },
         'stream URLs resolved',
       );
     } else {
       entry.lastError = result.reason;
       entry.failures++;
       delay = Math.min(this.options.intervalMs, this.options.retryMs * 2 ** (entry.failures - 1));
-      this.options.logger.warn({ channel: channelId, why, error: result.reason }, 'stream URLs could not be resolved');
+      this.options.logger.warn(
+        { channel: channelId, why, error: result.reason },
+        'stream URLs could not be resolved',
+      );
     }
     if (tracked) {
       // Never sooner than a second: a token that is already expired must not spin the loop.
@@ -207,12 +233,19 @@ export class Refresher {
     } catch (error) {
       // Extractors return failures as values; a throw is a bug, but one channel must not take the loop down.
       this.options.logger.error({ channel: channelId, err: error }, 'extractor threw');
-      return { ok: false, reason: `extractor ${extractor.id} failed unexpectedly`, retryable: true };
+      return {
+        ok: false,
+        reason: `extractor ${extractor.id} failed unexpectedly`,
+        retryable: true,
+      };
     }
     if (!result.ok) return { ok: false, reason: result.reason, retryable: result.retryable };
-    if (result.sources.length === 0) return { ok: false, reason: `extractor ${extractor.id} found no stream`, retryable: false };
+    if (result.sources.length === 0)
+      return { ok: false, reason: `extractor ${extractor.id} found no stream`, retryable: false };
     const now = this.options.clock.now();
-    const sources = result.sources.map((s) => (s.expiresAt !== undefined ? s : { ...s, expiresAt: parseExpiry(s.url, now)?.at }));
+    const sources = result.sources.map((s) =>
+      s.expiresAt !== undefined ? s : { ...s, expiresAt: parseExpiry(s.url, now)?.at },
+    );
     const expiries = sources.map((s) => s.expiresAt).filter((t): t is number => t !== undefined);
     if (result.master !== undefined) {
       const masterExpiry = parseExpiry(result.master, now);

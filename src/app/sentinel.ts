@@ -1,5 +1,13 @@
 import { decide, isMaterialChange } from '../core/decide.js';
-import { INITIAL_STATE, channelStatus, type Channel, type ChannelState, type EventKind, type Observation, type Policy } from '../core/model.js';
+import {
+  INITIAL_STATE,
+  channelStatus,
+  type Channel,
+  type ChannelState,
+  type EventKind,
+  type Observation,
+  type Policy,
+} from '../core/model.js';
 import { snapshotOf } from '../core/notification.js';
 import type { Clock } from '../ports/clock.js';
 import type { EventBus } from '../ports/event-bus.js';
@@ -63,7 +71,8 @@ export class Sentinel {
     for (const channel of channels) this.channels.set(channel.id, channel);
     for (const [id, state] of states) this.states.set(id, state);
     const byChannel = new Map<string, Subscription[]>();
-    for (const s of subscriptions) byChannel.set(s.channelId, [...(byChannel.get(s.channelId) ?? []), s]);
+    for (const s of subscriptions)
+      byChannel.set(s.channelId, [...(byChannel.get(s.channelId) ?? []), s]);
     for (const [id, subs] of byChannel) this.subscriptions.set(id, subs);
   }
 
@@ -133,17 +142,28 @@ export class Sentinel {
     if (!channel) return;
     const ahead = this.prefetched.get(channelId);
     this.prefetched.delete(channelId);
-    const prev = ahead ?? (this.deps.readThrough ? ((await this.deps.store.getState(channelId)) ?? INITIAL_STATE) : this.state(channelId));
+    const prev =
+      ahead ??
+      (this.deps.readThrough
+        ? ((await this.deps.store.getState(channelId)) ?? INITIAL_STATE)
+        : this.state(channelId));
     const now = this.deps.clock.now();
     const { state, events } = decide(channelId, prev, observation, this.deps.policy, now);
     // A change that announces nothing is written in the next batch (`flush`): losing it in a crash
     // re-derives the same state from the next probe and can neither lose nor double an event.
     // Cluster processes read each other's state from the store, so they write such changes at once.
-    const material = prev === INITIAL_STATE || isMaterialChange(prev, state, this.deps.policy.unreachableAfter);
+    const material =
+      prev === INITIAL_STATE || isMaterialChange(prev, state, this.deps.policy.unreachableAfter);
     if (events.length === 0 && !(material && this.deps.readThrough === true)) {
       this.states.set(channelId, state);
       (material ? this.dirty : this.touched).add(channelId);
-      if (material) this.deps.bus.publish({ type: 'state', channelId, status: channelStatus(state, this.deps.policy), title: state.title });
+      if (material)
+        this.deps.bus.publish({
+          type: 'state',
+          channelId,
+          status: channelStatus(state, this.deps.policy),
+          title: state.title,
+        });
       return;
     }
     const snapshot = snapshotOf(channel, state);
@@ -151,7 +171,11 @@ export class Sentinel {
     const subs = this.subscriptions.get(channelId) ?? [];
     const deliveries = stored
       .filter((e) => e.suppressed === null)
-      .flatMap((e) => subs.filter((s) => wantsDelivery(s, e.kind)).map((s) => ({ eventId: e.id, targetId: s.targetId })));
+      .flatMap((e) =>
+        subs
+          .filter((s) => wantsDelivery(s, e.kind))
+          .map((s) => ({ eventId: e.id, targetId: s.targetId })),
+      );
     await this.deps.store.commit({ channelId, state, events: stored, deliveries });
     // Only after the commit: a crash before it must leave memory and disk agreeing.
     if (!this.channels.has(channelId)) return;
@@ -160,10 +184,18 @@ export class Sentinel {
     this.touched.delete(channelId);
     const log = this.deps.logger.child({ channel: channelId });
     for (const e of stored) {
-      log.info({ event: e.kind, id: e.id, suppressed: e.suppressed ?? undefined }, e.suppressed ? 'event suppressed' : 'event announced');
+      log.info(
+        { event: e.kind, id: e.id, suppressed: e.suppressed ?? undefined },
+        e.suppressed ? 'event suppressed' : 'event announced',
+      );
       this.deps.bus.publish({ type: 'event', event: e });
     }
-    this.deps.bus.publish({ type: 'state', channelId, status: channelStatus(state, this.deps.policy), title: state.title });
+    this.deps.bus.publish({
+      type: 'state',
+      channelId,
+      status: channelStatus(state, this.deps.policy),
+      title: state.title,
+    });
     if (deliveries.length > 0) this.deps.onDeliveriesQueued();
   }
 
@@ -204,11 +236,12 @@ export class Sentinel {
       throw error;
     }
   }
-
-
 }
 
 /** A subscription gets the events it asked for, and `offline` too when it wants its live message edited or retracted. */
 function wantsDelivery(subscription: Subscription, kind: EventKind): boolean {
-  return subscription.events.includes(kind) || (kind === 'offline' && subscriptionWishes(subscription).onOffline !== 'none');
+  return (
+    subscription.events.includes(kind) ||
+    (kind === 'offline' && subscriptionWishes(subscription).onOffline !== 'none')
+  );
 }

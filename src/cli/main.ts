@@ -3,7 +3,14 @@ import { UndiciHttpClient } from '../adapters/http-client/undici-http-client.js'
 import { sendTestNotification } from '../app/delivery-worker.js';
 import { systemClock } from '../adapters/time/system-time.js';
 import { ConfigError, type LoadedConfig } from '../config/load.js';
-import { USER_AGENT, createLogger, createRegistries, loadOnairConfig, roleProblem, startOnair } from '../main.js';
+import {
+  USER_AGENT,
+  createLogger,
+  createRegistries,
+  loadOnairConfig,
+  roleProblem,
+  startOnair,
+} from '../main.js';
 import type { Role } from '../ports/jobs.js';
 
 const USAGE = `onair — live-stream sentinel
@@ -28,7 +35,12 @@ export async function main(argv: readonly string[], env: Env): Promise<number> {
     parsed = parseArgs({
       args: [...argv],
       allowPositionals: true,
-      options: { config: { type: 'string', short: 'c' }, role: { type: 'string' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
+      options: {
+        config: { type: 'string', short: 'c' },
+        role: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+      },
     });
   } catch (error) {
     console.error(`${(error as Error).message}\n\n${USAGE}`);
@@ -63,7 +75,14 @@ export async function main(argv: readonly string[], env: Env): Promise<number> {
 function registriesForCli(env: Env) {
   const http = new UndiciHttpClient({ connectionsPerOrigin: 4, userAgent: USER_AGENT });
   const timeoutMs = Number(env['ONAIR_CHECK_TIMEOUT_MS'] ?? 10_000);
-  return { http, registries: createRegistries(http, { timeoutMs, maxBytes: 1_048_576, deliveryTimeoutMs: timeoutMs }, systemClock) };
+  return {
+    http,
+    registries: createRegistries(
+      http,
+      { timeoutMs, maxBytes: 1_048_576, deliveryTimeoutMs: timeoutMs },
+      systemClock,
+    ),
+  };
 }
 
 /** The validated config, or exit code 1 after printing every problem. */
@@ -80,11 +99,17 @@ function load(file: string | undefined, env: Env): LoadedConfig | 1 {
 async function configCheck(file: string | undefined, env: Env): Promise<number> {
   const loaded = load(file, env);
   if (loaded === 1) return 1;
-  console.log(`configuration OK (${loaded.source}): ${loaded.channels.length} channels, ${loaded.targets.length} targets`);
+  console.log(
+    `configuration OK (${loaded.source}): ${loaded.channels.length} channels, ${loaded.targets.length} targets`,
+  );
   return 0;
 }
 
-async function notifyTest(targetId: string | undefined, file: string | undefined, env: Env): Promise<number> {
+async function notifyTest(
+  targetId: string | undefined,
+  file: string | undefined,
+  env: Env,
+): Promise<number> {
   if (targetId === undefined) {
     console.error(`usage: onair notify test <target> [--config FILE]\n\n${USAGE}`);
     return 2;
@@ -93,7 +118,9 @@ async function notifyTest(targetId: string | undefined, file: string | undefined
   if (loaded === 1) return 1;
   const target = loaded.targets.find((t) => t.id === targetId);
   if (!target) {
-    console.error(`no target "${targetId}" in ${loaded.source} (targets: ${loaded.targets.map((t) => t.id).join(', ') || 'none'})`);
+    console.error(
+      `no target "${targetId}" in ${loaded.source} (targets: ${loaded.targets.map((t) => t.id).join(', ') || 'none'})`,
+    );
     return 2;
   }
   const { http, registries } = registriesForCli(env);
@@ -103,7 +130,12 @@ async function notifyTest(targetId: string | undefined, file: string | undefined
       console.error(`no notifier for type "${target.type}"`);
       return 2;
     }
-    const result = await sendTestNotification(notifier, target, systemClock.now(), AbortSignal.timeout(60_000));
+    const result = await sendTestNotification(
+      notifier,
+      target,
+      systemClock.now(),
+      AbortSignal.timeout(60_000),
+    );
     console.log(JSON.stringify(result, null, 2));
     return result.ok ? 0 : 1;
   } finally {
@@ -120,7 +152,9 @@ async function check([platformId, url]: readonly string[], env: Env): Promise<nu
   try {
     const platform = registries.platforms.get(platformId);
     if (!platform) {
-      console.error(`unknown platform "${platformId}" (known: ${[...registries.platforms.keys()].join(', ')})`);
+      console.error(
+        `unknown platform "${platformId}" (known: ${[...registries.platforms.keys()].join(', ')})`,
+      );
       return 2;
     }
     const problem = platform.validateUrl(url);

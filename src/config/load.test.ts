@@ -49,8 +49,17 @@ describe('config', () => {
     const { config, channels, targets } = loadOnairConfig(write(ISSUE_EXAMPLE), {});
     expect(config.poll).toMatchObject({ interval: 60_000, concurrency: 64, timeout: 10_000 });
     expect(config.policy).toMatchObject({ reconnectGrace: 600_000, notifyCooldown: 0 });
-    expect(targets).toEqual([{ id: 'ops', type: 'webhook', options: { url: 'http://127.0.0.1:9000/hook', secret: 's3cret' } }]);
-    expect(channels[0]).toMatchObject({ channel: { id: 'alice', intervalMs: 30_000 }, subscriptions: [{ targetId: 'ops', events: ['live', 'title'] }] });
+    expect(targets).toEqual([
+      {
+        id: 'ops',
+        type: 'webhook',
+        options: { url: 'http://127.0.0.1:9000/hook', secret: 's3cret' },
+      },
+    ]);
+    expect(channels[0]).toMatchObject({
+      channel: { id: 'alice', intervalMs: 30_000 },
+      subscriptions: [{ targetId: 'ops', events: ['live', 'title'] }],
+    });
     expect(channels[1]?.channel.name).toBe('Backyard cam');
   });
 
@@ -135,7 +144,12 @@ channels:
   // Found by the config fuzzer (test/reliability): aliases resolve after parsing and threw raw.
   it('explains an unknown YAML alias and an alias bomb instead of throwing', () => {
     expect(problems('*x\n')).toEqual([expect.stringMatching(/^YAML: Unresolved alias/)]);
-    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdefgh'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefgh'[i]!}`).join(', ')}]`)].join('\n');
+    const bomb = [
+      'a: &a [x, x, x, x, x, x, x, x, x]',
+      ...'bcdefgh'
+        .split('')
+        .map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefgh'[i]!}`).join(', ')}]`),
+    ].join('\n');
     expect(problems(`${bomb}\n`)).toEqual([expect.stringMatching(/^YAML: Excessive alias count/)]);
   });
 });

@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
-import { channelSchema, targetSchema, toChannel, toTarget, zodIssues, type Registries } from '../app/inputs.js';
+import {
+  channelSchema,
+  targetSchema,
+  toChannel,
+  toTarget,
+  zodIssues,
+  type Registries,
+} from '../app/inputs.js';
 import type { Channel } from '../core/model.js';
 import type { Target } from '../ports/notifier.js';
 import type { Subscription } from '../ports/store.js';
@@ -41,24 +48,37 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
     try {
       text = readFileSync(file, 'utf8');
     } catch (error) {
-      throw new ConfigError(source, [`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`]);
+      throw new ConfigError(source, [
+        `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      ]);
     }
     const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-    if (doc.errors.length > 0) throw new ConfigError(source, doc.errors.map((e) => `YAML: ${e.message.split('\n')[0] ?? ''}`));
+    if (doc.errors.length > 0)
+      throw new ConfigError(
+        source,
+        doc.errors.map((e) => `YAML: ${e.message.split('\n')[0] ?? ''}`),
+      );
     try {
       raw = doc.toJS() ?? {};
     } catch (error) {
       // Aliases are resolved here, not at parse: an unknown one, or one expanding too far (a
       // "billion laughs" document), throws instead of landing in doc.errors.
-      throw new ConfigError(source, [`YAML: ${error instanceof Error ? error.message : String(error)}`]);
+      throw new ConfigError(source, [
+        `YAML: ${error instanceof Error ? error.message : String(error)}`,
+      ]);
     }
-    if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(source, ['the file must hold a YAML mapping']);
+    if (typeof raw !== 'object' || Array.isArray(raw))
+      throw new ConfigError(source, ['the file must hold a YAML mapping']);
   }
   applyEnv(raw as Record<string, unknown>, options.env, problems);
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) problems.push(...zodIssues(parsed.error).map(format));
   // Registry checks run even when other keys are wrong, so every problem is reported at once.
-  const { targets, channels } = checkItems(raw as Record<string, unknown>, options.registries, problems);
+  const { targets, channels } = checkItems(
+    raw as Record<string, unknown>,
+    options.registries,
+    problems,
+  );
   if (!parsed.success || problems.length > 0) throw new ConfigError(source, problems);
   return { config: parsed.data, channels, targets, source };
 }
@@ -71,26 +91,34 @@ function checkItems(raw: Record<string, unknown>, registries: Registries, proble
   list(raw['targets']).forEach((item, i) => {
     const input = targetSchema.safeParse(item);
     if (!input.success) return; // already reported by the schema
-    if (targetIds.has(input.data.id)) problems.push(`targets.${i}.id: duplicate target id "${input.data.id}"`);
+    if (targetIds.has(input.data.id))
+      problems.push(`targets.${i}.id: duplicate target id "${input.data.id}"`);
     targetIds.add(input.data.id);
     const result = toTarget(input.data, registries);
     if (result.ok) targets.push(result.target);
-    else problems.push(...result.issues.map((issue) => format({ ...issue, path: `targets.${i}.${issue.path}` })));
+    else
+      problems.push(
+        ...result.issues.map((issue) => format({ ...issue, path: `targets.${i}.${issue.path}` })),
+      );
   });
   const channels: { channel: Channel; subscriptions: Subscription[] }[] = [];
   const channelIds = new Set<string>();
   list(raw['channels']).forEach((item, i) => {
     const input = channelSchema.safeParse(item);
     if (!input.success) return;
-    if (channelIds.has(input.data.id)) problems.push(`channels.${i}.id: duplicate channel id "${input.data.id}"`);
+    if (channelIds.has(input.data.id))
+      problems.push(`channels.${i}.id: duplicate channel id "${input.data.id}"`);
     channelIds.add(input.data.id);
     const result = toChannel(input.data, registries);
     if (!result.ok) {
-      problems.push(...result.issues.map((issue) => format({ ...issue, path: `channels.${i}.${issue.path}` })));
+      problems.push(
+        ...result.issues.map((issue) => format({ ...issue, path: `channels.${i}.${issue.path}` })),
+      );
       return;
     }
     result.subscriptions.forEach((s, j) => {
-      if (!targetIds.has(s.targetId)) problems.push(`channels.${i}.notify.${j}: no target with id "${s.targetId}"`);
+      if (!targetIds.has(s.targetId))
+        problems.push(`channels.${i}.notify.${j}: no target with id "${s.targetId}"`);
     });
     channels.push(result);
   });
@@ -111,7 +139,9 @@ function applyEnv(raw: Record<string, unknown>, env: LoadOptions['env'], problem
       try {
         values.set(ENV_ALIASES[target] ?? target, readFileSync(value, 'utf8').trim());
       } catch (error) {
-        problems.push(`${name}: cannot read ${value}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+        problems.push(
+          `${name}: cannot read ${value}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+        );
       }
     } else {
       values.set(ENV_ALIASES[name] ?? name, value);

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { authConfigSchema } from '../app/auth.js';
-import { channelSchema, durationSchema, idSchema, recordingQualitySchema, recordingTemplateSchema, targetSchema } from '../app/inputs.js';
+import {
+  channelSchema,
+  durationSchema,
+  idSchema,
+  recordingQualitySchema,
+  recordingTemplateSchema,
+  targetSchema,
+} from '../app/inputs.js';
 import { DEFAULT_TEMPLATE, parseSize } from '../core/recording/naming.js';
 
 const port = z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535);
@@ -23,21 +30,32 @@ const sizeSchema = z.union([z.number().int().nonnegative(), z.string()]).transfo
 
 /** The config file (a contract: extend it, never rename). Defaults make an empty file valid. */
 export const configSchema = z.strictObject({
-  server: z.strictObject({ host: z.string().default('127.0.0.1'), port: port.default(8080) }).prefault({}),
+  server: z
+    .strictObject({ host: z.string().default('127.0.0.1'), port: port.default(8080) })
+    .prefault({}),
   dataDir: z.string().min(1).default('./data'),
   /** Unset: embedded SQLite under dataDir. A PostgreSQL URL: the shared store of a scaled-out deployment. */
   store: z
     .strictObject({
-      url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+      url: z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+        .optional(),
       poolSize: positiveInt.max(1_000).default(10),
     })
     .prefault({}),
   /** Unset: poll and deliver in this process. A Redis URL: share the work among workers through BullMQ. */
   jobs: z
     .strictObject({
-      redis: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').optional(),
+      redis: z
+        .string()
+        .regex(/^rediss?:\/\//, 'must be a redis:// URL')
+        .optional(),
       /** Prefix of every Redis key; one per deployment sharing a Redis. */
-      prefix: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').default('onair'),
+      prefix: z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only')
+        .default('onair'),
       /** Channels are hashed into this many shards; a shard is polled by one worker at a time. */
       shards: positiveInt.max(10_000).default(64),
       /** How often each shard's tick fires (the granularity of poll intervals). */
@@ -106,7 +124,10 @@ export const configSchema = z.strictObject({
           channels: z.array(z.string().min(1)).min(1).optional(),
           platform: z.string().min(1).optional(),
         })
-        .refine((rule) => (rule.use === 'plugin') === (rule.module !== undefined), { message: '`module` is required with `use: plugin`, and only then', path: ['module'] }),
+        .refine((rule) => (rule.use === 'plugin') === (rule.module !== undefined), {
+          message: '`module` is required with `use: plugin`, and only then',
+          path: ['module'],
+        }),
     )
     .default([]),
   /** Recording what is live (README, "Recording"). */
@@ -117,7 +138,9 @@ export const configSchema = z.strictObject({
       /** Below this much free space no part starts (and recording stops when the disk is full). */
       minFreeSpace: sizeSchema.default(1024 ** 3),
       /** Retention: finished parts older than `maxAge`, or the oldest beyond `maxSize` in total, are deleted. */
-      keep: z.strictObject({ maxAge: durationSchema.optional(), maxSize: sizeSchema.optional() }).prefault({}),
+      keep: z
+        .strictObject({ maxAge: durationSchema.optional(), maxSize: sizeSchema.optional() })
+        .prefault({}),
       /** Remux each finished part to MP4 (faststart) with a thumbnail, when ffmpeg is installed. */
       remux: z.boolean().default(false),
       /** Defaults for `record: true`. */
@@ -125,12 +148,22 @@ export const configSchema = z.strictObject({
       quality: recordingQualitySchema.default('best'),
     })
     .prefault({}),
-  log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') }).prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    })
+    .prefault({}),
   targets: z.array(targetSchema).default([]),
   channels: z.array(channelSchema).default([]),
   /** iCalendar feeds shown on the schedule; `channel` ties a feed's events to one channel. */
   schedules: z
-    .array(z.strictObject({ url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }), channel: idSchema.optional(), refresh: durationSchema.prefault('1h') }))
+    .array(
+      z.strictObject({
+        url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+        channel: idSchema.optional(),
+        refresh: durationSchema.prefault('1h'),
+      }),
+    )
     .default([]),
   /** Twitch app credentials (Helix polling); `userToken` enables EventSub push for a few channels. */
   twitch: z
@@ -186,4 +219,6 @@ export const ENV_PATHS: readonly (readonly string[])[] = [
 ];
 
 /** Short aliases people expect. */
-export const ENV_ALIASES: Readonly<Record<string, string>> = { ONAIR_ADMIN_TOKEN: 'ONAIR_AUTH_ADMIN_TOKEN' };
+export const ENV_ALIASES: Readonly<Record<string, string>> = {
+  ONAIR_ADMIN_TOKEN: 'ONAIR_AUTH_ADMIN_TOKEN',
+};

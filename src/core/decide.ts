@@ -46,12 +46,15 @@ export function decide(
       events: [],
     };
   }
-  const checked: ChannelState = { ...state, lastCheckedAt: now, consecutiveFailures: 0, lastError: null };
+  const checked: ChannelState = {
+    ...state,
+    lastCheckedAt: now,
+    consecutiveFailures: 0,
+    lastError: null,
+  };
   const step = new Step(channelId, policy, now);
   const next =
-    observation.kind === 'live'
-      ? step.live(checked, observation)
-      : step.offline(checked);
+    observation.kind === 'live' ? step.live(checked, observation) : step.offline(checked);
   return { state: next, events: step.events };
 }
 
@@ -130,10 +133,22 @@ class Step {
     switch (state.liveness) {
       case 'unknown':
         // Rule 1: offline at first sight; no known drop time, so no grace applies later.
-        return { ...state, liveness: 'offline', offlineSince: null, offlineAnnounced: true, liveAnnounced: false };
+        return {
+          ...state,
+          liveness: 'offline',
+          offlineSince: null,
+          offlineAnnounced: true,
+          liveAnnounced: false,
+        };
       case 'live': {
         // Rule 4: remember when; announce once the grace has passed.
-        const next: ChannelState = { ...state, liveness: 'offline', offlineSince: this.now, offlineAnnounced: false, viewers: null };
+        const next: ChannelState = {
+          ...state,
+          liveness: 'offline',
+          offlineSince: this.now,
+          offlineAnnounced: false,
+          viewers: null,
+        };
         return this.policy.reconnectGraceMs <= 0 ? this.confirmOffline(next) : next;
       }
       case 'offline': {
@@ -160,7 +175,8 @@ class Step {
   /** Rule 5: announce unless within the cooldown; the state advances either way. */
   private announce(state: ChannelState, kind: 'live' | 'title'): ChannelState {
     const cooling =
-      state.lastNotifiedAt !== null && this.now - state.lastNotifiedAt < this.policy.notifyCooldownMs;
+      state.lastNotifiedAt !== null &&
+      this.now - state.lastNotifiedAt < this.policy.notifyCooldownMs;
     if (cooling) {
       this.push(state, kind, 'cooldown');
       return state;
@@ -202,13 +218,22 @@ function normaliseTitle(title: string | null): string | null {
 }
 
 /** Fields that move on nearly every probe; persisted in batches, not per probe. */
-const BOOKKEEPING = new Set<keyof ChannelState>(['lastCheckedAt', 'consecutiveFailures', 'lastError', 'viewers']);
+const BOOKKEEPING = new Set<keyof ChannelState>([
+  'lastCheckedAt',
+  'consecutiveFailures',
+  'lastError',
+  'viewers',
+]);
 
 /**
  * Whether `next` differs from `prev` in more than the probe bookkeeping (last check time,
  * failure count and error, viewer count), so the poll loop writes to the store only when something changed.
  */
-export function isMaterialChange(prev: ChannelState, next: ChannelState, unreachableAfter: number): boolean {
+export function isMaterialChange(
+  prev: ChannelState,
+  next: ChannelState,
+  unreachableAfter: number,
+): boolean {
   for (const key of Object.keys(next) as (keyof ChannelState)[]) {
     if (BOOKKEEPING.has(key)) continue;
     if (key === 'tags') {

@@ -90,7 +90,8 @@ export interface Policy {
 }
 
 /** Why an event was recorded but not announced. */
-export type SuppressionReason = 'firstObservation' | 'reconnectGrace' | 'cooldown' | 'liveNotAnnounced';
+export type SuppressionReason =
+  'firstObservation' | 'reconnectGrace' | 'cooldown' | 'liveNotAnnounced';
 
 /** An event the decision produced: announced (suppressed null) or recorded with its reason. */
 export interface ChannelEvent {
@@ -107,6 +108,9 @@ export interface ChannelEvent {
   readonly suppressed: SuppressionReason | null;
 }
 
-export function channelStatus(state: ChannelState, policy: Pick<Policy, 'unreachableAfter'>): ChannelStatus {
+export function channelStatus(
+  state: ChannelState,
+  policy: Pick<Policy, 'unreachableAfter'>,
+): ChannelStatus {
   return state.consecutiveFailures >= policy.unreachableAfter ? 'unreachable' : state.liveness;
 }

@@ -1,5 +1,6 @@
 /** Query parameter names whose values are secrets (tokens, signatures, keys). */
-const SECRET_PARAM = /(token|sig|signature|key|secret|auth|pass|password|hmac|md5|hdnts|policy|credential|session|jwt)/i;
+const SECRET_PARAM =
+  /(token|sig|signature|key|secret|auth|pass|password|hmac|md5|hdnts|policy|credential|session|jwt)/i;
 
 /**
  * A URL safe to log or show: user info and secret-looking query values replaced by `REDACTED`.

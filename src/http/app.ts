@@ -25,7 +25,11 @@ declare module 'fastify' {
 }
 
 /** Builds the HTTP app without listening, so tests can inject requests in process. */
-export async function buildHttpApp(deps: HttpDeps & AccessDeps, playback?: PlaybackHttpDeps, recordings?: Recordings): Promise<FastifyInstance> {
+export async function buildHttpApp(
+  deps: HttpDeps & AccessDeps,
+  playback?: PlaybackHttpDeps,
+  recordings?: Recordings,
+): Promise<FastifyInstance> {
   const app = Fastify({
     ...(deps.logger === false ? { logger: false } : { loggerInstance: deps.logger }),
     logController: new LogController({ disableRequestLogging: true }),
@@ -35,7 +39,13 @@ export async function buildHttpApp(deps: HttpDeps & AccessDeps, playback?: Playb
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
-    void reply.status(404).send({ error: { code: 'notFound', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}`, issues: [] } });
+    void reply.status(404).send({
+      error: {
+        code: 'notFound',
+        message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}`,
+        issues: [],
+      },
+    });
   });
   // Before any route is registered, so that every route gets a permission (default: admin only).
   installAuth(app, deps.auth, deps.limiter);

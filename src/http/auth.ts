@@ -13,7 +13,11 @@ import type { PermissionAction } from '../ports/store.js';
  * - `'authenticated'`: anyone with a valid token, the handler enforcing ownership.
  */
 export type RoutePermission =
-  | { readonly action: PermissionAction; readonly channelParam?: string; readonly channelInBody?: true }
+  | {
+      readonly action: PermissionAction;
+      readonly channelParam?: string;
+      readonly channelInBody?: true;
+    }
   | 'authenticated';
 
 declare module 'fastify' {
@@ -75,7 +79,11 @@ const ADMIN_ONLY: RoutePermission = { action: 'admin' };
 export type ResolvedPermission = RoutePermission | 'public';
 
 /** The permission a route requires; HEAD follows its GET. */
-export function routePermission(method: string, url: string | undefined, config: { public?: boolean; permission?: RoutePermission }): ResolvedPermission {
+export function routePermission(
+  method: string,
+  url: string | undefined,
+  config: { public?: boolean; permission?: RoutePermission },
+): ResolvedPermission {
   if (config.public === true) return 'public';
   if (config.permission !== undefined) return config.permission;
   if (url === undefined) return ADMIN_ONLY;
@@ -107,23 +115,42 @@ export function sessionCookie(request: FastifyRequest): string | undefined {
 }
 
 /** Sets (or, with `value` null, clears) the session cookie: httpOnly, SameSite=Strict, Secure over HTTPS. */
-export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, value: string | null, maxAgeMs = 0): void {
-  const attributes = [`${SESSION_COOKIE}=${value ?? ''}`, 'Path=/', 'HttpOnly', 'SameSite=Strict', `Max-Age=${value === null ? 0 : Math.floor(maxAgeMs / 1_000)}`];
+export function setSessionCookie(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  value: string | null,
+  maxAgeMs = 0,
+): void {
+  const attributes = [
+    `${SESSION_COOKIE}=${value ?? ''}`,
+    'Path=/',
+    'HttpOnly',
+    'SameSite=Strict',
+    `Max-Age=${value === null ? 0 : Math.floor(maxAgeMs / 1_000)}`,
+  ];
   if (request.protocol === 'https') attributes.push('Secure');
   void reply.header('set-cookie', attributes.join('; '));
 }
 
 /** Refuses an address that failed to authenticate too often (429 with Retry-After). */
-export function refuseIfLimited(limiter: FailureLimiter, request: FastifyRequest, reply: FastifyReply): void {
+export function refuseIfLimited(
+  limiter: FailureLimiter,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
   const ms = limiter.retryAfterMs(request.ip);
   if (ms <= 0) return;
   void reply.header('retry-after', String(Math.ceil(ms / 1_000)));
-  throw new AppError('rateLimited', 'too many failed authentication attempts from this address; try again later');
+  throw new AppError(
+    'rateLimited',
+    'too many failed authentication attempts from this address; try again later',
+  );
 }
 
 /** The authenticated caller of a non-public route. */
 export function caller(request: FastifyRequest): Principal {
-  if (request.principal === null) throw new Error(`route ${request.routeOptions.url ?? ''} is public but needs a caller`);
+  if (request.principal === null)
+    throw new Error(`route ${request.routeOptions.url ?? ''} is public but needs a caller`);
   return request.principal;
 }
 
@@ -138,11 +165,19 @@ export function installAuth(app: FastifyInstance, auth: Auth, limiter: FailureLi
   app.decorateRequest('principal', null);
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {
-      routes.push({ method, url: route.url, permission: routePermission(method, route.url, route.config ?? {}) });
+      routes.push({
+        method,
+        url: route.url,
+        permission: routePermission(method, route.url, route.config ?? {}),
+      });
     }
   });
   app.addHook('onRequest', async (request, reply) => {
-    const permission = routePermission(request.method, request.routeOptions.url, request.routeOptions.config);
+    const permission = routePermission(
+      request.method,
+      request.routeOptions.url,
+      request.routeOptions.config,
+    );
     if (permission === 'public') return;
     const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim();
     let principal: Principal | null;
@@ -152,18 +187,25 @@ export function installAuth(app: FastifyInstance, auth: Auth, limiter: FailureLi
       if (!principal) limiter.recordFailure(request.ip);
     } else {
       const session = sessionCookie(request);
-      principal = session === undefined ? null : await auth.authenticateSession(session, request.ip);
+      principal =
+        session === undefined ? null : await auth.authenticateSession(session, request.ip);
     }
-    if (!principal) throw new AppError('unauthorized', 'a valid bearer token or session is required');
-    if (!permits(principal, permission, request.params)) throw new AppError('forbidden', 'not allowed');
+    if (!principal)
+      throw new AppError('unauthorized', 'a valid bearer token or session is required');
+    if (!permits(principal, permission, request.params))
+      throw new AppError('forbidden', 'not allowed');
     request.principal = principal;
   });
 }
 
 function permits(principal: Principal, permission: RoutePermission, params: unknown): boolean {
   if (permission === 'authenticated') return true;
-  if (permission.channelInBody === true) return allows(principal.permissions, permission.action, 'some');
-  if (permission.channelParam === undefined) return allows(principal.permissions, permission.action, 'all');
+  if (permission.channelInBody === true)
+    return allows(principal.permissions, permission.action, 'some');
+  if (permission.channelParam === undefined)
+    return allows(principal.permissions, permission.action, 'all');
   const channel = (params as Record<string, unknown> | undefined)?.[permission.channelParam];
-  return typeof channel === 'string' && allows(principal.permissions, permission.action, { channel });
+  return (
+    typeof channel === 'string' && allows(principal.permissions, permission.action, { channel })
+  );
 }

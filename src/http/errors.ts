@@ -11,17 +11,27 @@ const STATUS: Record<ErrorCode, number> = {
 };
 
 /** The one place errors become HTTP: app codes map to statuses; internals never leak on 5xx. */
-export function errorHandler(error: FastifyError | AppError | Error, request: FastifyRequest, reply: FastifyReply): void {
+export function errorHandler(
+  error: FastifyError | AppError | Error,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
   if (error instanceof AppError) {
-    void reply.status(STATUS[error.code]).send({ error: { code: error.code, message: error.message, issues: error.issues } });
+    void reply
+      .status(STATUS[error.code])
+      .send({ error: { code: error.code, message: error.message, issues: error.issues } });
     return;
   }
   const status = (error as FastifyError).statusCode;
   if (status !== undefined && status >= 400 && status < 500) {
     // Fastify's own client errors: malformed JSON, wrong content type, body too large.
-    void reply.status(status).send({ error: { code: 'invalid', message: error.message, issues: [] } });
+    void reply
+      .status(status)
+      .send({ error: { code: 'invalid', message: error.message, issues: [] } });
     return;
   }
   request.log.error({ err: error }, 'request failed');
-  void reply.status(500).send({ error: { code: 'internal', message: 'internal error', issues: [] } });
+  void reply
+    .status(500)
+    .send({ error: { code: 'internal', message: 'internal error', issues: [] } });
 }

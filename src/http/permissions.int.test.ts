@@ -10,7 +10,12 @@ const LAN = 'lan-only-token-123';
 type Who = 'anonymous' | 'reader' | 'keeper' | 'manager' | 'admin';
 type Needs = 'public' | 'any' | 'read' | 'keepalive' | 'record' | 'manage' | 'admin';
 
-const TOKENS: Record<Exclude<Who, 'anonymous'>, string> = { reader: READER, keeper: KEEPER, manager: MANAGER, admin: ADMIN_TOKEN };
+const TOKENS: Record<Exclude<Who, 'anonymous'>, string> = {
+  reader: READER,
+  keeper: KEEPER,
+  manager: MANAGER,
+  admin: ADMIN_TOKEN,
+};
 
 /** Who passes each requirement; written out, not derived from the implementation. */
 const PASSES: Record<Needs, readonly Who[]> = {
@@ -85,7 +90,11 @@ const config = {
     adminToken: ADMIN_TOKEN,
     users: [
       { name: 'reader', token: READER, permissions: [{ action: 'read' }] },
-      { name: 'keeper', token: KEEPER, permissions: [{ action: 'keepalive', channels: ['cam-*'] }] },
+      {
+        name: 'keeper',
+        token: KEEPER,
+        permissions: [{ action: 'keepalive', channels: ['cam-*'] }],
+      },
       { name: 'manager', token: MANAGER, permissions: [{ action: 'manage' }] },
       { name: 'lan', token: LAN, permissions: [{ action: 'read' }], allowedIps: ['10.0.0.0/8'] },
     ],
@@ -129,7 +138,8 @@ describe('permission matrix', () => {
     const key = `${method} ${url}`;
     const body = BODIES[key] ?? (['POST', 'PUT', 'PATCH'].includes(method) ? {} : undefined);
     const controller = new AbortController();
-    const headers: Record<string, string> = who === 'anonymous' ? {} : { authorization: `Bearer ${TOKENS[who]}` };
+    const headers: Record<string, string> =
+      who === 'anonymous' ? {} : { authorization: `Bearer ${TOKENS[who]}` };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const res = await fetch(`${base}${concrete(url)}`, {
       method,
@@ -138,17 +148,21 @@ describe('permission matrix', () => {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     let parsed: { error?: { code?: string; message?: string } } = {};
-    if ((res.headers.get('content-type') ?? '').startsWith('application/json')) parsed = (await res.json()) as typeof parsed;
+    if ((res.headers.get('content-type') ?? '').startsWith('application/json'))
+      parsed = (await res.json()) as typeof parsed;
     controller.abort();
     return { status: res.status, code: parsed.error?.code, message: parsed.error?.message };
   }
 
   /** Refused by the access hook, as opposed to a handler's own 401/403 (a webhook signature). */
   const refused = (res: Response) =>
-    (res.status === 401 && res.message === 'a valid bearer token or session is required') || (res.status === 403 && res.message === 'not allowed');
+    (res.status === 401 && res.message === 'a valid bearer token or session is required') ||
+    (res.status === 403 && res.message === 'not allowed');
 
   it('every route: who may call it and who may not', async () => {
-    const routes = listRoutes(t.onair.http).filter((r) => r.method !== 'HEAD' && r.method !== 'OPTIONS');
+    const routes = listRoutes(t.onair.http).filter(
+      (r) => r.method !== 'HEAD' && r.method !== 'OPTIONS',
+    );
     expect(routes.length).toBeGreaterThan(30);
     const failures: string[] = [];
     for (const route of routes) {
@@ -156,7 +170,12 @@ describe('permission matrix', () => {
       let needs = MATRIX[key];
       if (needs === undefined) {
         if (route.permission === 'public') needs = 'public';
-        else if (typeof route.permission === 'object' && route.permission.action === 'admin' && route.permission.channelParam === undefined) needs = 'admin';
+        else if (
+          typeof route.permission === 'object' &&
+          route.permission.action === 'admin' &&
+          route.permission.channelParam === undefined
+        )
+          needs = 'admin';
         else {
           failures.push(`${key} declares ${JSON.stringify(route.permission)}: add it to MATRIX`);
           continue;
@@ -166,7 +185,10 @@ describe('permission matrix', () => {
         const res = await send(who, route.method, route.url);
         const allowed = PASSES[needs].includes(who);
         if (allowed && refused(res)) failures.push(`${key} as ${who}: refused (${res.status})`);
-        if (!allowed && !(res.status === (who === 'anonymous' ? 401 : 403))) failures.push(`${key} as ${who}: ${res.status}, expected ${who === 'anonymous' ? 401 : 403}`);
+        if (!allowed && !(res.status === (who === 'anonymous' ? 401 : 403)))
+          failures.push(
+            `${key} as ${who}: ${res.status}, expected ${who === 'anonymous' ? 401 : 403}`,
+          );
       }
     }
     expect(failures).toStrictEqual([]);
@@ -181,7 +203,12 @@ describe('permission matrix', () => {
     });
     expect(res.statusCode).toBe(201);
     const token = await createToken(t, ADMIN_TOKEN, { user: 'camreader' });
-    const get = (url: string) => t.onair.http.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token.token}` } });
+    const get = (url: string) =>
+      t.onair.http.inject({
+        method: 'GET',
+        url,
+        headers: { authorization: `Bearer ${token.token}` },
+      });
     expect((await get('/api/v1/channels/cam-1')).statusCode).toBe(200);
     expect((await get('/api/v1/channels/studio')).statusCode).toBe(403);
     // Listings cannot be narrowed per channel, so they need read on every channel.
@@ -190,20 +217,36 @@ describe('permission matrix', () => {
 
   it('honours a user’s allowed IPs', async () => {
     const from = (remoteAddress: string) =>
-      t.onair.http.inject({ method: 'GET', url: '/api/v1/channels', remoteAddress, headers: { authorization: `Bearer ${LAN}` } });
+      t.onair.http.inject({
+        method: 'GET',
+        url: '/api/v1/channels',
+        remoteAddress,
+        headers: { authorization: `Bearer ${LAN}` },
+      });
     expect((await from('10.20.30.40')).statusCode).toBe(200);
     expect((await from('192.168.0.2')).statusCode).toBe(401);
   });
 
   it('rate limits failed authentication per address with 429 and Retry-After, a valid token included', async () => {
     const attempt = (remoteAddress: string, token: string) =>
-      t.onair.http.inject({ method: 'GET', url: '/api/v1/channels', remoteAddress, headers: { authorization: `Bearer ${token}` } });
-    for (let i = 0; i < 3; i++) expect((await attempt('198.51.100.7', `wrong-${i}`)).statusCode).toBe(401);
+      t.onair.http.inject({
+        method: 'GET',
+        url: '/api/v1/channels',
+        remoteAddress,
+        headers: { authorization: `Bearer ${token}` },
+      });
+    for (let i = 0; i < 3; i++)
+      expect((await attempt('198.51.100.7', `wrong-${i}`)).statusCode).toBe(401);
     const blocked = await attempt('198.51.100.7', ADMIN_TOKEN);
     expect(blocked.statusCode).toBe(429);
     expect(blocked.headers['retry-after']).toBe('60');
     // Logging in with a token counts and is refused the same way.
-    const login = await t.onair.http.inject({ method: 'POST', url: '/api/v1/session', remoteAddress: '198.51.100.7', payload: { token: ADMIN_TOKEN } });
+    const login = await t.onair.http.inject({
+      method: 'POST',
+      url: '/api/v1/session',
+      remoteAddress: '198.51.100.7',
+      payload: { token: ADMIN_TOKEN },
+    });
     expect(login.statusCode).toBe(429);
     // Other addresses are unaffected; the block lifts when the window ends.
     expect((await attempt('198.51.100.8', ADMIN_TOKEN)).statusCode).toBe(200);
@@ -213,7 +256,12 @@ describe('permission matrix', () => {
     expect((await attempt('198.51.100.7', ADMIN_TOKEN)).statusCode).toBe(200);
     // Failed logins count too.
     for (let i = 0; i < 3; i++) {
-      const res = await t.onair.http.inject({ method: 'POST', url: '/api/v1/session', remoteAddress: '198.51.100.9', payload: { token: `wrong-${i}` } });
+      const res = await t.onair.http.inject({
+        method: 'POST',
+        url: '/api/v1/session',
+        remoteAddress: '198.51.100.9',
+        payload: { token: `wrong-${i}` },
+      });
       expect(res.statusCode).toBe(401);
     }
     expect((await attempt('198.51.100.9', ADMIN_TOKEN)).statusCode).toBe(429);
@@ -231,20 +279,63 @@ describe('users, tokens and sessions', () => {
     removeDir(t.dir);
   });
 
-  const as = (token: string, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object) =>
-    t.onair.http.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(payload === undefined ? {} : { payload }) });
+  const as = (
+    token: string,
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    url: string,
+    payload?: object,
+  ) =>
+    t.onair.http.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${token}` },
+      ...(payload === undefined ? {} : { payload }),
+    });
 
   it('lists config and API users without secrets; config users cannot be changed through the API', async () => {
-    expect((await as(ADMIN_TOKEN, 'POST', '/api/v1/users', { name: 'bob', permissions: [{ action: 'read' }], allowedIps: ['10.0.0.0/8'] })).statusCode).toBe(201);
-    expect((await as(ADMIN_TOKEN, 'POST', '/api/v1/users', { name: 'bob', permissions: [] })).statusCode).toBe(409);
-    expect((await as(ADMIN_TOKEN, 'POST', '/api/v1/users', { name: 'reader', permissions: [] })).statusCode).toBe(409);
-    expect((await as(ADMIN_TOKEN, 'POST', '/api/v1/users', { name: 'admin', permissions: [] })).statusCode).toBe(400);
-    expect((await as(ADMIN_TOKEN, 'POST', '/api/v1/users', { name: 'eve', permissions: [{ action: 'root' }] })).statusCode).toBe(400);
-    expect((await as(ADMIN_TOKEN, 'POST', '/api/v1/users', { name: 'eve', permissions: [], allowedIps: ['nowhere'] })).statusCode).toBe(400);
+    expect(
+      (
+        await as(ADMIN_TOKEN, 'POST', '/api/v1/users', {
+          name: 'bob',
+          permissions: [{ action: 'read' }],
+          allowedIps: ['10.0.0.0/8'],
+        })
+      ).statusCode,
+    ).toBe(201);
+    expect(
+      (await as(ADMIN_TOKEN, 'POST', '/api/v1/users', { name: 'bob', permissions: [] })).statusCode,
+    ).toBe(409);
+    expect(
+      (await as(ADMIN_TOKEN, 'POST', '/api/v1/users', { name: 'reader', permissions: [] }))
+        .statusCode,
+    ).toBe(409);
+    expect(
+      (await as(ADMIN_TOKEN, 'POST', '/api/v1/users', { name: 'admin', permissions: [] }))
+        .statusCode,
+    ).toBe(400);
+    expect(
+      (
+        await as(ADMIN_TOKEN, 'POST', '/api/v1/users', {
+          name: 'eve',
+          permissions: [{ action: 'root' }],
+        })
+      ).statusCode,
+    ).toBe(400);
+    expect(
+      (
+        await as(ADMIN_TOKEN, 'POST', '/api/v1/users', {
+          name: 'eve',
+          permissions: [],
+          allowedIps: ['nowhere'],
+        })
+      ).statusCode,
+    ).toBe(400);
     const list = await as(ADMIN_TOKEN, 'GET', '/api/v1/users');
     expect(list.statusCode).toBe(200);
     expect(list.body).not.toContain(READER);
-    expect(list.json<{ name: string; source: string }[]>().map((u) => [u.name, u.source])).toStrictEqual([
+    expect(
+      list.json<{ name: string; source: string }[]>().map((u) => [u.name, u.source]),
+    ).toStrictEqual([
       ['admin', 'config'],
       ['bob', 'api'],
       ['keeper', 'config'],
@@ -252,21 +343,49 @@ describe('users, tokens and sessions', () => {
       ['manager', 'config'],
       ['reader', 'config'],
     ]);
-    const patched = await as(ADMIN_TOKEN, 'PATCH', '/api/v1/users/bob', { permissions: [{ action: 'keepalive', channels: ['cam-1'] }] });
-    expect(patched.json()).toMatchObject({ name: 'bob', permissions: [{ action: 'keepalive', channels: ['cam-1'] }], allowedIps: ['10.0.0.0/8'] });
-    expect((await as(ADMIN_TOKEN, 'PATCH', '/api/v1/users/reader', { permissions: [] })).statusCode).toBe(409);
+    const patched = await as(ADMIN_TOKEN, 'PATCH', '/api/v1/users/bob', {
+      permissions: [{ action: 'keepalive', channels: ['cam-1'] }],
+    });
+    expect(patched.json()).toMatchObject({
+      name: 'bob',
+      permissions: [{ action: 'keepalive', channels: ['cam-1'] }],
+      allowedIps: ['10.0.0.0/8'],
+    });
+    expect(
+      (await as(ADMIN_TOKEN, 'PATCH', '/api/v1/users/reader', { permissions: [] })).statusCode,
+    ).toBe(409);
     expect((await as(ADMIN_TOKEN, 'DELETE', '/api/v1/users/reader')).statusCode).toBe(409);
     expect((await as(ADMIN_TOKEN, 'DELETE', '/api/v1/users/bob')).statusCode).toBe(204);
     expect((await as(ADMIN_TOKEN, 'GET', '/api/v1/users/bob')).statusCode).toBe(404);
   });
 
   it('shows a token once, keeps only its hash, and revoking it ends its bearer use and its sessions', async () => {
-    expect((await as(ADMIN_TOKEN, 'POST', '/api/v1/users', { name: 'carol', permissions: [{ action: 'read' }] })).statusCode).toBe(201);
+    expect(
+      (
+        await as(ADMIN_TOKEN, 'POST', '/api/v1/users', {
+          name: 'carol',
+          permissions: [{ action: 'read' }],
+        })
+      ).statusCode,
+    ).toBe(201);
     const created = await createToken(t, ADMIN_TOKEN, { user: 'carol', name: 'laptop' });
-    expect(created).toMatchObject({ user: 'carol', name: 'laptop', expiresAt: null, token: expect.stringMatching(/^onair_t_[0-9a-f]{16}_/) as string });
+    expect(created).toMatchObject({
+      user: 'carol',
+      name: 'laptop',
+      expiresAt: null,
+      token: expect.stringMatching(/^onair_t_[0-9a-f]{16}_/) as string,
+    });
     expect((await as(created.token, 'GET', '/api/v1/channels')).statusCode).toBe(200);
     const listed = await as(created.token, 'GET', '/api/v1/tokens');
-    expect(listed.json()).toStrictEqual([{ id: created.id, user: 'carol', name: 'laptop', createdAt: created.createdAt, expiresAt: null }]);
+    expect(listed.json()).toStrictEqual([
+      {
+        id: created.id,
+        user: 'carol',
+        name: 'laptop',
+        createdAt: created.createdAt,
+        expiresAt: null,
+      },
+    ]);
     expect(listed.body).not.toContain(created.token.slice(-20));
 
     // Only admins create tokens for others, and only the owner or an admin revokes them.
@@ -274,13 +393,25 @@ describe('users, tokens and sessions', () => {
     expect((await as(READER, 'DELETE', `/api/v1/tokens/${created.id}`)).statusCode).toBe(403);
     expect((await as(READER, 'GET', '/api/v1/tokens')).json()).toStrictEqual([]);
 
-    const login = await t.onair.http.inject({ method: 'POST', url: '/api/v1/session', payload: { token: created.token } });
+    const login = await t.onair.http.inject({
+      method: 'POST',
+      url: '/api/v1/session',
+      payload: { token: created.token },
+    });
     const cookie = sessionCookie(login.headers['set-cookie']);
-    expect((await t.onair.http.inject({ method: 'GET', url: '/api/v1/channels', headers: { cookie } })).statusCode).toBe(200);
+    expect(
+      (await t.onair.http.inject({ method: 'GET', url: '/api/v1/channels', headers: { cookie } }))
+        .statusCode,
+    ).toBe(200);
 
-    expect((await as(created.token, 'DELETE', `/api/v1/tokens/${created.id}`)).statusCode).toBe(204);
+    expect((await as(created.token, 'DELETE', `/api/v1/tokens/${created.id}`)).statusCode).toBe(
+      204,
+    );
     expect((await as(created.token, 'GET', '/api/v1/channels')).statusCode).toBe(401);
-    expect((await t.onair.http.inject({ method: 'GET', url: '/api/v1/channels', headers: { cookie } })).statusCode).toBe(401);
+    expect(
+      (await t.onair.http.inject({ method: 'GET', url: '/api/v1/channels', headers: { cookie } }))
+        .statusCode,
+    ).toBe(401);
     expect((await as(ADMIN_TOKEN, 'DELETE', `/api/v1/tokens/${created.id}`)).statusCode).toBe(404);
   });
 
@@ -294,35 +425,77 @@ describe('users, tokens and sessions', () => {
   });
 
   it('trades a token for an httpOnly SameSite session cookie; logging out revokes it', async () => {
-    const bad = await t.onair.http.inject({ method: 'POST', url: '/api/v1/session', payload: { token: 'not-a-token' } });
+    const bad = await t.onair.http.inject({
+      method: 'POST',
+      url: '/api/v1/session',
+      payload: { token: 'not-a-token' },
+    });
     expect(bad.statusCode).toBe(401);
     expect(bad.headers['set-cookie']).toBeUndefined();
-    const login = await t.onair.http.inject({ method: 'POST', url: '/api/v1/session', payload: { token: READER } });
+    const login = await t.onair.http.inject({
+      method: 'POST',
+      url: '/api/v1/session',
+      payload: { token: READER },
+    });
     expect(login.statusCode).toBe(200);
-    expect(login.json()).toMatchObject({ user: 'reader', admin: false, permissions: [{ action: 'read' }] });
+    expect(login.json()).toMatchObject({
+      user: 'reader',
+      admin: false,
+      permissions: [{ action: 'read' }],
+    });
     expect(login.body).not.toContain(READER);
     const header = String(login.headers['set-cookie']);
-    expect(header).toMatch(/^onair_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=600$/);
+    expect(header).toMatch(
+      /^onair_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=600$/,
+    );
     const cookie = sessionCookie(login.headers['set-cookie']);
 
-    const me = await t.onair.http.inject({ method: 'GET', url: '/api/v1/session', headers: { cookie } });
-    expect(me.json()).toStrictEqual({ user: 'reader', admin: false, permissions: [{ action: 'read' }] });
+    const me = await t.onair.http.inject({
+      method: 'GET',
+      url: '/api/v1/session',
+      headers: { cookie },
+    });
+    expect(me.json()).toStrictEqual({
+      user: 'reader',
+      admin: false,
+      permissions: [{ action: 'read' }],
+    });
     // The session carries the user's permissions, no more.
-    expect((await t.onair.http.inject({ method: 'GET', url: '/api/v1/users', headers: { cookie } })).statusCode).toBe(403);
+    expect(
+      (await t.onair.http.inject({ method: 'GET', url: '/api/v1/users', headers: { cookie } }))
+        .statusCode,
+    ).toBe(403);
 
-    const logout = await t.onair.http.inject({ method: 'DELETE', url: '/api/v1/session', headers: { cookie } });
+    const logout = await t.onair.http.inject({
+      method: 'DELETE',
+      url: '/api/v1/session',
+      headers: { cookie },
+    });
     expect(logout.statusCode).toBe(204);
     expect(String(logout.headers['set-cookie'])).toContain('Max-Age=0');
-    expect((await t.onair.http.inject({ method: 'GET', url: '/api/v1/session', headers: { cookie } })).statusCode).toBe(401);
+    expect(
+      (await t.onair.http.inject({ method: 'GET', url: '/api/v1/session', headers: { cookie } }))
+        .statusCode,
+    ).toBe(401);
   });
 
   it('ends a session at its TTL', async () => {
-    const login = await t.onair.http.inject({ method: 'POST', url: '/api/v1/session', payload: { token: READER } });
+    const login = await t.onair.http.inject({
+      method: 'POST',
+      url: '/api/v1/session',
+      payload: { token: READER },
+    });
     const cookie = sessionCookie(login.headers['set-cookie']);
     await t.time.advance(600_000 - 1_000);
-    expect((await t.onair.http.inject({ method: 'GET', url: '/api/v1/session', headers: { cookie } })).statusCode).toBe(200);
+    expect(
+      (await t.onair.http.inject({ method: 'GET', url: '/api/v1/session', headers: { cookie } }))
+        .statusCode,
+    ).toBe(200);
     await t.time.advance(1_000);
-    expect((await t.onair.http.inject({ method: 'GET', url: '/api/v1/session', headers: { cookie } })).statusCode).toBe(401);
+    expect(
+      (await t.onair.http.inject({ method: 'GET', url: '/api/v1/session', headers: { cookie } }))
+        .statusCode,
+    ).toBe(401);
   });
 
   it('ownership: user B cannot see or remove user A’s keepalive', async () => {
@@ -339,9 +512,21 @@ describe('users, tokens and sessions', () => {
 });
 
 async function createToken(t: TestOnair, as: string, body: object) {
-  const res = await t.onair.http.inject({ method: 'POST', url: '/api/v1/tokens', headers: { authorization: `Bearer ${as}` }, payload: body });
+  const res = await t.onair.http.inject({
+    method: 'POST',
+    url: '/api/v1/tokens',
+    headers: { authorization: `Bearer ${as}` },
+    payload: body,
+  });
   expect(res.statusCode, res.body).toBe(201);
-  return res.json<{ id: string; user: string; name: string | null; createdAt: string; expiresAt: string | null; token: string }>();
+  return res.json<{
+    id: string;
+    user: string;
+    name: string | null;
+    createdAt: string;
+    expiresAt: string | null;
+    token: string;
+  }>();
 }
 
 function sessionCookie(header: string | string[] | number | undefined): string {

@@ -4,7 +4,13 @@ import { redactUrl } from '../core/redact.js';
 import { redactStreamUrl } from '../core/tokens/redact-path.js';
 import { formatDuration } from '../core/time.js';
 import type { Notifier } from '../ports/notifier.js';
-import type { Delivery, StoredChannel, StoredEvent, StoredTarget, Subscription } from '../ports/store.js';
+import type {
+  Delivery,
+  StoredChannel,
+  StoredEvent,
+  StoredTarget,
+  Subscription,
+} from '../ports/store.js';
 
 /** API representations. Secrets never leave: URLs are redacted and secret options masked. */
 
@@ -59,9 +65,19 @@ export function targetView(target: StoredTarget, notifier: Notifier | undefined)
   const secret = new Set(notifier?.secretOptions ?? []);
   const options: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(target.options)) {
-    options[key] = secret.has(key) ? MASK : key === 'url' && typeof value === 'string' ? redactUrl(value) : value;
+    options[key] = secret.has(key)
+      ? MASK
+      : key === 'url' && typeof value === 'string'
+        ? redactUrl(value)
+        : value;
   }
-  return { ...options, id: target.id, type: target.type, source: target.source, createdAt: iso(target.createdAt) };
+  return {
+    ...options,
+    id: target.id,
+    type: target.type,
+    source: target.source,
+    createdAt: iso(target.createdAt),
+  };
 }
 
 export function eventView(e: StoredEvent) {

@@ -7,7 +7,12 @@ export type KeepaliveChange = 'added' | 'removed' | 'expired';
 /** Something the live feed (`/api/v1/events/stream`) and the web UI want to hear about. */
 export type BusMessage =
   | { readonly type: 'event'; readonly event: StoredEvent }
-  | { readonly type: 'state'; readonly channelId: string; readonly status: ChannelStatus; readonly title: string | null }
+  | {
+      readonly type: 'state';
+      readonly channelId: string;
+      readonly status: ChannelStatus;
+      readonly title: string | null;
+    }
   | {
       readonly type: 'delivery';
       readonly eventId: string;
@@ -16,7 +21,11 @@ export type BusMessage =
       readonly attempts: number;
       readonly error: string | null;
     }
-  | { readonly type: 'keepalive'; readonly change: KeepaliveChange; readonly keepalive: StoredKeepalive };
+  | {
+      readonly type: 'keepalive';
+      readonly change: KeepaliveChange;
+      readonly keepalive: StoredKeepalive;
+    };
 
 /** In-process publish/subscribe for live updates. */
 export interface EventBus {

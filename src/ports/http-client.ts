@@ -21,7 +21,8 @@ export type HttpResponse = {
   readonly url: string;
 };
 
-export type HttpFailureReason = 'timeout' | 'network' | 'tooLarge' | 'redirects' | 'aborted' | 'badUrl';
+export type HttpFailureReason =
+  'timeout' | 'network' | 'tooLarge' | 'redirects' | 'aborted' | 'badUrl';
 
 export type HttpFailure = {
   readonly ok: false;

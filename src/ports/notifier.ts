@@ -32,7 +32,8 @@ export interface OptionIssue {
   readonly message: string;
 }
 
-export type OptionsResult = { ok: true; options: Record<string, unknown> } | { ok: false; issues: OptionIssue[] };
+export type OptionsResult =
+  { ok: true; options: Record<string, unknown> } | { ok: false; issues: OptionIssue[] };
 
 /**
  * What a send does with the provider's earlier message of the same live session (the one the

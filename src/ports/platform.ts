@@ -23,6 +23,9 @@ export interface PlatformAdapter {
    * Returns an observation per channel id; a missing one counts as a failed probe. Optional: the
    * poll loop batches only platforms that have it, at most `maxBatch` channels per call.
    */
-  probeBatch?(channels: readonly Channel[], signal: AbortSignal): Promise<ReadonlyMap<string, Observation>>;
+  probeBatch?(
+    channels: readonly Channel[],
+    signal: AbortSignal,
+  ): Promise<ReadonlyMap<string, Observation>>;
   readonly maxBatch?: number;
 }

@@ -86,7 +86,12 @@ export interface Store {
   listChannels(): Promise<StoredChannel[]>;
   getChannel(id: string): Promise<StoredChannel | undefined>;
   /** Creates or replaces a channel and its subscriptions. */
-  putChannel(channel: Channel, subscriptions: readonly Subscription[], source: ChannelSource, now: Instant): Promise<void>;
+  putChannel(
+    channel: Channel,
+    subscriptions: readonly Subscription[],
+    source: ChannelSource,
+    now: Instant,
+  ): Promise<void>;
   /** Creates or replaces many channels with their subscriptions, in one transaction. */
   putChannels(entries: readonly ChannelEntry[], source: ChannelSource, now: Instant): Promise<void>;
   deleteChannel(id: string): Promise<boolean>;
@@ -123,10 +128,18 @@ export interface Store {
   nextDeliveryAt(): Promise<Instant | undefined>;
   updateDelivery(
     seq: number,
-    change: Pick<Delivery, 'status' | 'attempts' | 'nextAttemptAt' | 'lastError' | 'providerMessageId'>,
+    change: Pick<
+      Delivery,
+      'status' | 'attempts' | 'nextAttemptAt' | 'lastError' | 'providerMessageId'
+    >,
     now: Instant,
   ): Promise<void>;
-  listDeliveries(query: { eventId?: string; targetId?: string; status?: DeliveryStatus; limit: number }): Promise<Delivery[]>;
+  listDeliveries(query: {
+    eventId?: string;
+    targetId?: string;
+    status?: DeliveryStatus;
+    limit: number;
+  }): Promise<Delivery[]>;
   countDeliveries(): Promise<Record<DeliveryStatus, number>>;
 
   /** Small settings (e.g. the generated admin token's hash). */
@@ -182,7 +195,10 @@ export interface AuthStore {
   getUser(name: string): Promise<StoredUser | undefined>;
   /** Returns false (and changes nothing) when the name is taken. */
   insertUser(user: StoredUser): Promise<boolean>;
-  updateUser(name: string, change: Pick<StoredUser, 'permissions' | 'allowedIps'>): Promise<boolean>;
+  updateUser(
+    name: string,
+    change: Pick<StoredUser, 'permissions' | 'allowedIps'>,
+  ): Promise<boolean>;
   /** Deletes the user with its tokens and sessions, atomically. */
   deleteUser(name: string): Promise<boolean>;
 
@@ -218,7 +234,10 @@ export interface KeepaliveStore {
   insertKeepalive(keepalive: StoredKeepalive): Promise<void>;
   getKeepalive(id: string): Promise<StoredKeepalive | undefined>;
   /** Oldest first, optionally only one creator's or one channel's. */
-  listKeepalives(query?: { readonly creatorUser?: string; readonly channelId?: string }): Promise<StoredKeepalive[]>;
+  listKeepalives(query?: {
+    readonly creatorUser?: string;
+    readonly channelId?: string;
+  }): Promise<StoredKeepalive[]>;
   /** Returns false when it was already gone (so only one remover reports the removal). */
   deleteKeepalive(id: string): Promise<boolean>;
 }
@@ -245,16 +264,32 @@ export interface StoredRecording {
   /** Why the part ended (`offline`, `stopped`, `stalled`, `diskFull`, `discontinuity`, `videoConfig`, `crash`, …). */
   readonly endReason: string | null;
   /** Where an HLS recorder stood after its last written segment, so a restart neither repeats nor skips. */
-  readonly resume: { readonly lastMsn: number; readonly lastDsn: number; readonly targetDuration: number } | null;
+  readonly resume: {
+    readonly lastMsn: number;
+    readonly lastDsn: number;
+    readonly targetDuration: number;
+  } | null;
 }
 
 /** Persistence of recording parts. */
 export interface RecordingStore {
   /** Returns false (and changes nothing) when the id is taken. */
   insertRecording(recording: StoredRecording): Promise<boolean>;
-  updateRecording(id: string, change: Partial<Pick<StoredRecording, 'path' | 'container' | 'endedAt' | 'bytes' | 'status' | 'endReason' | 'resume'>>): Promise<void>;
+  updateRecording(
+    id: string,
+    change: Partial<
+      Pick<
+        StoredRecording,
+        'path' | 'container' | 'endedAt' | 'bytes' | 'status' | 'endReason' | 'resume'
+      >
+    >,
+  ): Promise<void>;
   getRecording(id: string): Promise<StoredRecording | undefined>;
   /** Oldest first (by start, then id). */
-  listRecordings(query?: { readonly channelId?: string; readonly session?: string; readonly status?: RecordingStatus }): Promise<StoredRecording[]>;
+  listRecordings(query?: {
+    readonly channelId?: string;
+    readonly session?: string;
+    readonly status?: RecordingStatus;
+  }): Promise<StoredRecording[]>;
   deleteRecording(id: string): Promise<boolean>;
 }

@@ -23,7 +23,9 @@ function cpuSeconds(p: OnairProcess): number {
 
 /** Channels the api still shows as never observed. */
 async function unobserved(apiUrl: string): Promise<number> {
-  const res = await fetch(`${apiUrl}/api/v1/channels`, { headers: { authorization: 'Bearer failover-admin-token' } });
+  const res = await fetch(`${apiUrl}/api/v1/channels`, {
+    headers: { authorization: 'Bearer failover-admin-token' },
+  });
   const list = (await res.json()) as { status: string }[];
   return list.filter((c) => c.status === 'unknown').length;
 }
@@ -38,7 +40,13 @@ interface Run {
 
 async function run(label: string, mode: 'embedded' | 'cluster', workers: number): Promise<Run> {
   // A 1 s interval asks for more checks than this machine can make: the figure is capacity.
-  const cluster = await Cluster.create({ channels, mode, interval: '1s', tick: '500ms', shards: 64 });
+  const cluster = await Cluster.create({
+    channels,
+    mode,
+    interval: '1s',
+    tick: '500ms',
+    shards: 64,
+  });
   try {
     let pollers: OnairProcess[];
     if (mode === 'embedded') {
@@ -50,7 +58,11 @@ async function run(label: string, mode: 'embedded' | 'cluster', workers: number)
       await Promise.all(pollers.map((p) => p.ready));
     }
     // Warm-up: every channel seen once (first sight announces nothing), as the api shows it.
-    await waitFor(async () => (await unobserved(cluster.apiUrl)) === 0, 180_000, () => 'not every channel was observed');
+    await waitFor(
+      async () => (await unobserved(cluster.apiUrl)) === 0,
+      180_000,
+      () => 'not every channel was observed',
+    );
     await new Promise((resolve) => setTimeout(resolve, warmupMs));
     const checks0 = cluster.fake.statusRequests;
     const cpu0 = pollers.reduce((sum, p) => sum + cpuSeconds(p), 0);
@@ -63,9 +75,17 @@ async function run(label: string, mode: 'embedded' | 'cluster', workers: number)
     const all = Array.from({ length: channels }, (_, i) => i);
     const before = cluster.receiver.accepted.length;
     cluster.goLive(all, 'bench', new Date());
-    await waitFor(() => cluster.receiver.accepted.length - before >= 1, 60_000, () => 'no delivery started');
+    await waitFor(
+      () => cluster.receiver.accepted.length - before >= 1,
+      60_000,
+      () => 'no delivery started',
+    );
     const d0 = performance.now();
-    await waitFor(() => cluster.receiver.accepted.length - before >= channels, 120_000, () => `${cluster.receiver.accepted.length - before} delivered`);
+    await waitFor(
+      () => cluster.receiver.accepted.length - before >= channels,
+      120_000,
+      () => `${cluster.receiver.accepted.length - before} delivered`,
+    );
     const deliverySeconds = (performance.now() - d0) / 1_000;
     const result = {
       label,
@@ -74,14 +94,18 @@ async function run(label: string, mode: 'embedded' | 'cluster', workers: number)
       // From the first delivery to the last: detection is spread over a poll interval too.
       deliveriesPerSec: Math.round((channels - 1) / deliverySeconds),
     };
-    console.log(`${label}: ${result.checksPerSec} checks/s, ${result.checksPerCpuSec} checks per CPU second of the pollers (${cpu.toFixed(1)} CPU s in ${elapsed.toFixed(1)} s), ${result.deliveriesPerSec} deliveries/s`);
+    console.log(
+      `${label}: ${result.checksPerSec} checks/s, ${result.checksPerCpuSec} checks per CPU second of the pollers (${cpu.toFixed(1)} CPU s in ${elapsed.toFixed(1)} s), ${result.deliveriesPerSec} deliveries/s`,
+    );
     return result;
   } finally {
     await cluster.stop();
   }
 }
 
-console.log(`bench:cluster — ${channels} fake Owncast channels, ${seconds} s per measurement after every channel was seen once and ${warmupMs / 1_000} s more`);
+console.log(
+  `bench:cluster — ${channels} fake Owncast channels, ${seconds} s per measurement after every channel was seen once and ${warmupMs / 1_000} s more`,
+);
 const embedded = await run('embedded (SQLite, in-process jobs)', 'embedded', 1);
 const one = await run('cluster, 1 worker (PostgreSQL + BullMQ)', 'cluster', 1);
 const three = await run('cluster, 3 workers (PostgreSQL + BullMQ)', 'cluster', 3);
@@ -97,6 +121,10 @@ console.log(
     embeddedPerCpuSec: embedded.checksPerCpuSec,
     workers1PerCpuSec: one.checksPerCpuSec,
     workers3PerCpuSec: three.checksPerCpuSec,
-    deliveriesPerSec: { embedded: embedded.deliveriesPerSec, workers1: one.deliveriesPerSec, workers3: three.deliveriesPerSec },
+    deliveriesPerSec: {
+      embedded: embedded.deliveriesPerSec,
+      workers1: one.deliveriesPerSec,
+      workers3: three.deliveriesPerSec,
+    },
   }),
 );

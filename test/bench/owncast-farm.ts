@@ -7,10 +7,26 @@ import { createServer } from 'node:http';
 
 const flipEveryMs = Number(process.env['FARM_FLIP_MS'] ?? 5_000);
 const liveModulo = Number(process.env['FARM_LIVE_MODULO'] ?? 100);
-const offline = Buffer.from(JSON.stringify({ online: false, lastConnectTime: null, lastDisconnectTime: null, versionNumber: '0.2.3', streamTitle: '' }));
+const offline = Buffer.from(
+  JSON.stringify({
+    online: false,
+    lastConnectTime: null,
+    lastDisconnectTime: null,
+    versionNumber: '0.2.3',
+    streamTitle: '',
+  }),
+);
 const config = Buffer.from(JSON.stringify({ name: 'Farm', tags: ['bench'] }));
 const liveBody = (phase: number) =>
-  Buffer.from(JSON.stringify({ online: true, viewerCount: 3, lastConnectTime: new Date(phase * flipEveryMs).toISOString().replace(/\.\d+Z$/, 'Z'), versionNumber: '0.2.3', streamTitle: `Phase ${phase}` }));
+  Buffer.from(
+    JSON.stringify({
+      online: true,
+      viewerCount: 3,
+      lastConnectTime: new Date(phase * flipEveryMs).toISOString().replace(/\.\d+Z$/, 'Z'),
+      versionNumber: '0.2.3',
+      streamTitle: `Phase ${phase}`,
+    }),
+  );
 let phase = Math.floor(Date.now() / flipEveryMs);
 let live = liveBody(phase);
 setInterval(() => {
@@ -26,8 +42,11 @@ const server = createServer((req, res) => {
     return;
   }
   const n = Number(match[1]);
-  const body = match[2] === 'config' ? config : n % liveModulo === 0 && phase % 2 === 0 ? live : offline;
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length }).end(body);
+  const body =
+    match[2] === 'config' ? config : n % liveModulo === 0 && phase % 2 === 0 ? live : offline;
+  res
+    .writeHead(200, { 'content-type': 'application/json', 'content-length': body.length })
+    .end(body);
 });
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => {

@@ -42,7 +42,9 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 /** The baseline: `concurrency` bare keep-alive requests in a loop, parsing the JSON, nothing else. */
-async function baseline(farm: string): Promise<{ perSec: number; p99Ms: number; cpuUsPerCheck: number }> {
+async function baseline(
+  farm: string,
+): Promise<{ perSec: number; p99Ms: number; cpuUsPerCheck: number }> {
   const agent = new Agent({ connections: concurrency, keepAliveTimeout: 30_000 });
   const latencies: number[] = [];
   let n = 0;
@@ -66,11 +68,19 @@ async function baseline(farm: string): Promise<{ perSec: number; p99Ms: number; 
   const cpu = process.cpuUsage(measured.cpuAtStart);
   await agent.close();
   latencies.sort((a, b) => a - b);
-  return { perSec: latencies.length / seconds, p99Ms: percentile(latencies, 0.99), cpuUsPerCheck: (cpu.user + cpu.system) / latencies.length };
+  return {
+    perSec: latencies.length / seconds,
+    p99Ms: percentile(latencies, 0.99),
+    cpuUsPerCheck: (cpu.user + cpu.system) / latencies.length,
+  };
 }
 
 /** The p-quantile of a Prometheus histogram's growth between two scrapes, interpolated within its bucket (as histogram_quantile does). */
-function histogramQuantile(before: Map<number, number>, after: Map<number, number>, p: number): number {
+function histogramQuantile(
+  before: Map<number, number>,
+  after: Map<number, number>,
+  p: number,
+): number {
   const bounds = [...after.keys()].sort((a, b) => a - b);
   const counts = bounds.map((b) => (after.get(b) ?? 0) - (before.get(b) ?? 0));
   const rank = p * (counts[counts.length - 1] ?? 0);
@@ -95,12 +105,16 @@ interface Scrape {
 }
 
 async function scrape(url: string): Promise<Scrape> {
-  const res = await request(`${url}/metrics`, { headers: { authorization: 'Bearer bench-token-123' } });
+  const res = await request(`${url}/metrics`, {
+    headers: { authorization: 'Bearer bench-token-123' },
+  });
   const body = await res.body.text();
   let probes = 0;
   for (const m of body.matchAll(/^onair_probes_total\{[^}]*\} (\d+)/gm)) probes += Number(m[1]);
   const buckets = new Map<number, number>();
-  for (const m of body.matchAll(/^onair_probe_duration_seconds_bucket\{le="([^"]+)",platform="owncast"\} (\d+)/gm)) {
+  for (const m of body.matchAll(
+    /^onair_probe_duration_seconds_bucket\{le="([^"]+)",platform="owncast"\} (\d+)/gm,
+  )) {
     buckets.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
   }
   return { probes, buckets, at: performance.now() };
@@ -110,20 +124,35 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'onair-bench-'));
   try {
-    const farmProcess = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'owncast-farm.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const farmProcess = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(import.meta.dirname, 'owncast-farm.ts')],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     children.push(farmProcess);
     const farm = `http://127.0.0.1:${(await waitForLine(farmProcess, /PORT (\d+)/))[1]}`;
-    console.log(`bench:poll — ${channels} fake Owncast channels (1 % flapping), ${seconds}s measured after ${warmupMs / 1000}s warm-up, concurrency ${concurrency}`);
+    console.log(
+      `bench:poll — ${channels} fake Owncast channels (1 % flapping), ${seconds}s measured after ${warmupMs / 1000}s warm-up, concurrency ${concurrency}`,
+    );
 
     const base = await baseline(farm);
-    console.log(`baseline (bare undici loop):  ${Math.round(base.perSec)} checks/s, p99 ${base.p99Ms.toFixed(1)} ms, ${base.cpuUsPerCheck.toFixed(0)} µs CPU per check`);
+    console.log(
+      `baseline (bare undici loop):  ${Math.round(base.perSec)} checks/s, p99 ${base.p99Ms.toFixed(1)} ms, ${base.cpuUsPerCheck.toFixed(0)} µs CPU per check`,
+    );
 
     // Channels go in through the store, as API-created channels would.
     const seedStart = performance.now();
     const seed = await openSqliteStore(join(dir, 'data', 'onair.db'));
     await seed.putChannels(
       Array.from({ length: channels }, (_, i) => ({
-        channel: { id: `c${i}`, platform: 'owncast', url: `${farm}/c/${i}`, name: null, intervalMs: null, options: {} },
+        channel: {
+          id: `c${i}`,
+          platform: 'owncast',
+          url: `${farm}/c/${i}`,
+          name: null,
+          intervalMs: null,
+          options: {},
+        },
         subscriptions: [],
       })),
       'api',
@@ -147,12 +176,24 @@ async function main(): Promise<void> {
       }),
     );
     const started = performance.now();
-    const onair = spawn(process.execPath, [...(process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean), join(root, 'bin/onair.js'), 'serve', '--config', config], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const onair = spawn(
+      process.execPath,
+      [
+        ...(process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter(Boolean),
+        join(root, 'bin/onair.js'),
+        'serve',
+        '--config',
+        config,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     children.push(onair);
     await waitForLine(onair, /"msg":"onair started"/);
     const startupSec = (performance.now() - started) / 1000;
     const url = `http://127.0.0.1:${port}`;
-    console.log(`${channels} channels stored in ${seededSec.toFixed(1)} s; onair serve started on them in ${startupSec.toFixed(1)} s`);
+    console.log(
+      `${channels} channels stored in ${seededSec.toFixed(1)} s; onair serve started on them in ${startupSec.toFixed(1)} s`,
+    );
 
     await sleep(warmupMs);
     const s0 = await scrape(url);
@@ -165,7 +206,9 @@ async function main(): Promise<void> {
     const cpuUsPerCheck = ((cpuSec - cpu0) * 1e6) / checks;
     const p99 = histogramQuantile(s0.buckets, s1.buckets, 0.99);
     const ratio = perSec / base.perSec;
-    console.log(`onair serve (loop + decide + SQLite): ${Math.round(perSec)} checks/s, p99 ${p99.toFixed(1)} ms (from its histogram), ${cpuUsPerCheck.toFixed(0)} µs CPU per check`);
+    console.log(
+      `onair serve (loop + decide + SQLite): ${Math.round(perSec)} checks/s, p99 ${p99.toFixed(1)} ms (from its histogram), ${cpuUsPerCheck.toFixed(0)} µs CPU per check`,
+    );
     console.log(`ratio ${ratio.toFixed(2)}; onair peak RSS ${peakRssMB} MB`);
     console.log(
       JSON.stringify({

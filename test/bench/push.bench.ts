@@ -41,13 +41,32 @@ writeFileSync(
     log: { level: 'silent' },
     policy: { reconnectGrace: '0s', notifyCooldown: '0s' },
     poll: { interval: '1h' },
-    twitch: { clientId: auth.clientId, clientSecret: auth.clientSecret, userToken: helix.userToken, apiBase: helix.url, authBase: auth.url, eventsubUrl: eventsub.url },
+    twitch: {
+      clientId: auth.clientId,
+      clientSecret: auth.clientSecret,
+      userToken: helix.userToken,
+      apiBase: helix.url,
+      authBase: auth.url,
+      eventsubUrl: eventsub.url,
+    },
     targets: [{ id: 'sink', type: 'webhook', url: `${sink.url}/hook` }],
-    channels: logins.map((l) => ({ id: l, platform: 'twitch', url: `https://twitch.tv/${l}`, notify: [{ target: 'sink', events: ['live', 'offline'] }] })),
+    channels: logins.map((l) => ({
+      id: l,
+      platform: 'twitch',
+      url: `https://twitch.tv/${l}`,
+      notify: [{ target: 'sink', events: ['live', 'offline'] }],
+    })),
   }),
 );
-const onair = await startOnair({ loaded: loadOnairConfig(file, {}), logger: pino({ level: 'silent' }), listen: false });
-await eventsub.until(() => eventsub.sessions.length > 0 && eventsub.current.subscriptions.length === CHANNELS * 2, 10_000);
+const onair = await startOnair({
+  loaded: loadOnairConfig(file, {}),
+  logger: pino({ level: 'silent' }),
+  listen: false,
+});
+await eventsub.until(
+  () => eventsub.sessions.length > 0 && eventsub.current.subscriptions.length === CHANNELS * 2,
+  10_000,
+);
 await onair.twitchPush!.whenIdle();
 
 const latencies: number[] = [];
@@ -68,7 +87,8 @@ for (let i = 0; i < EVENTS; i++) {
   });
   const sent = performance.now();
   // Even rounds go live (a new stream each time), odd rounds go offline.
-  if (round % 2 === 0) eventsub.online(String(9000 + channel), login, new Date(base + i * 1_000).toISOString());
+  if (round % 2 === 0)
+    eventsub.online(String(9000 + channel), login, new Date(base + i * 1_000).toISOString());
   else eventsub.offline(String(9000 + channel), login);
   await delivered;
   const ms = performance.now() - sent;
@@ -83,11 +103,17 @@ const percentile = (values: number[], p: number) => {
 const pct = (p: number) => percentile(latencies, p);
 latencies.sort((a, b) => a - b);
 const round2 = (n: number) => Math.round(n * 100) / 100;
-console.log(`push: ${EVENTS} EventSub events → ${latencies.length} webhook deliveries over ${CHANNELS} channels`);
-console.log(`detection-to-delivery latency: p50 ${round2(pct(50))} ms, p90 ${round2(pct(90))} ms, p99 ${round2(pct(99))} ms, max ${round2(latencies.at(-1)!)} ms`);
+console.log(
+  `push: ${EVENTS} EventSub events → ${latencies.length} webhook deliveries over ${CHANNELS} channels`,
+);
+console.log(
+  `detection-to-delivery latency: p50 ${round2(pct(50))} ms, p90 ${round2(pct(90))} ms, p99 ${round2(pct(99))} ms, max ${round2(latencies.at(-1)!)} ms`,
+);
 // stream.online also fetches the title (Helix Get Channel Information); stream.offline does not.
 for (const [kind, values] of Object.entries(byKind)) {
-  console.log(`  ${kind}: p50 ${round2(percentile(values, 50))} ms, p99 ${round2(percentile(values, 99))} ms`);
+  console.log(
+    `  ${kind}: p50 ${round2(percentile(values, 50))} ms, p99 ${round2(percentile(values, 99))} ms`,
+  );
 }
 
 await onair.stop();

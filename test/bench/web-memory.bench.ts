@@ -1,7 +1,15 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchChromium, startLiveHls, startOrigin, startWebOnair, stopProcess, waitForFile, WEB_TOKEN } from '../e2e/web-peers.js';
+import {
+  launchChromium,
+  startLiveHls,
+  startOrigin,
+  startWebOnair,
+  stopProcess,
+  waitForFile,
+  WEB_TOKEN,
+} from '../e2e/web-peers.js';
 
 /**
  * Memory of the multi-view page with four 720p tiles playing for a while (default 10 minutes,
@@ -38,7 +46,12 @@ await waitForFile(join(dir, 'hls', 'master.m3u8'));
 const origin = await startOrigin(Object.fromEntries(CAMS.map((c) => [c, join(dir, 'hls')])));
 const onair = await startWebOnair(dir, {
   poll: { interval: '5s' },
-  channels: CAMS.map((id, i) => ({ id, platform: 'hls', url: `${origin.url}/${id}/master.m3u8`, name: `720p ${i + 1}` })),
+  channels: CAMS.map((id, i) => ({
+    id,
+    platform: 'hls',
+    url: `${origin.url}/${id}/master.m3u8`,
+    name: `720p ${i + 1}`,
+  })),
 });
 const browser = await launchChromium(profile);
 try {
@@ -46,7 +59,8 @@ try {
   await page.goto(`${onair.url!}/`);
   await page.getByLabel('Token').fill(WEB_TOKEN);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  for (const cam of CAMS) await page.locator(`[data-channel="${cam}"] [data-status="live"]`).waitFor({ timeout: 30_000 });
+  for (const cam of CAMS)
+    await page.locator(`[data-channel="${cam}"] [data-status="live"]`).waitFor({ timeout: 30_000 });
   await page.goto(`${onair.url!}/watch?channels=${CAMS.join(',')}&layout=2x2`);
   const videos = page.locator('[data-tile] video');
   await page.locator('[data-tile] .quality select').nth(3).waitFor({ timeout: 60_000 });
@@ -63,16 +77,27 @@ try {
   const media = () =>
     videos.evaluateAll((els) =>
       els.map((v) => {
-        const video = v as unknown as { currentTime: number; videoHeight: number; getVideoPlaybackQuality(): { totalVideoFrames: number; droppedVideoFrames: number } };
+        const video = v as unknown as {
+          currentTime: number;
+          videoHeight: number;
+          getVideoPlaybackQuality(): { totalVideoFrames: number; droppedVideoFrames: number };
+        };
         const q = video.getVideoPlaybackQuality();
-        return { t: video.currentTime, h: video.videoHeight, frames: q.totalVideoFrames, dropped: q.droppedVideoFrames };
+        return {
+          t: video.currentTime,
+          h: video.videoHeight,
+          frames: q.totalVideoFrames,
+          dropped: q.droppedVideoFrames,
+        };
       }),
     );
 
   const rows: { min: number; used: number; afterGc: number; rss: number }[] = [];
   const started = Date.now();
   console.log(`four 720p tiles for ${MINUTES} min; sampling every ${SAMPLE_MS / 1000} s`);
-  console.log('min\tJS heap used (MB)\tafter GC (MB)\tChromium RSS (MB)\tcurrentTime per tile\theights');
+  console.log(
+    'min\tJS heap used (MB)\tafter GC (MB)\tChromium RSS (MB)\tcurrentTime per tile\theights',
+  );
   for (;;) {
     const used = await heap();
     await cdp.send('HeapProfiler.collectGarbage');
@@ -81,7 +106,9 @@ try {
     const m = await media();
     const min = (Date.now() - started) / 60_000;
     rows.push({ min, used, afterGc, rss });
-    console.log(`${min.toFixed(1)}\t${(used / MB).toFixed(1)}\t${(afterGc / MB).toFixed(1)}\t${(rss / MB).toFixed(0)}\t${m.map((x) => x.t.toFixed(0)).join(',')}\t${m.map((x) => x.h).join(',')}`);
+    console.log(
+      `${min.toFixed(1)}\t${(used / MB).toFixed(1)}\t${(afterGc / MB).toFixed(1)}\t${(rss / MB).toFixed(0)}\t${m.map((x) => x.t.toFixed(0)).join(',')}\t${m.map((x) => x.h).join(',')}`,
+    );
     if (min >= MINUTES) break;
     await page.waitForTimeout(SAMPLE_MS);
   }
@@ -92,10 +119,18 @@ try {
   const maxGc = Math.max(...later.map((r) => r.afterGc));
   const maxRss = Math.max(...later.map((r) => r.rss));
   console.log('');
-  console.log(`JS heap after GC: ${(warm.afterGc / MB).toFixed(1)} MB at ${warm.min.toFixed(1)} min, max ${(maxGc / MB).toFixed(1)} MB, last ${(rows.at(-1)!.afterGc / MB).toFixed(1)} MB (growth ${((maxGc - warm.afterGc) / MB).toFixed(1)} MB)`);
-  console.log(`JS heap before GC: max ${(Math.max(...rows.map((r) => r.used)) / MB).toFixed(1)} MB`);
-  console.log(`Chromium RSS: ${(warm.rss / MB).toFixed(0)} MB at ${warm.min.toFixed(1)} min, max ${(maxRss / MB).toFixed(0)} MB, last ${(rows.at(-1)!.rss / MB).toFixed(0)} MB`);
-  console.log(`tiles: ${final.map((x) => `${x.t.toFixed(0)} s played, ${x.h}p, ${x.dropped}/${x.frames} frames dropped`).join('; ')}`);
+  console.log(
+    `JS heap after GC: ${(warm.afterGc / MB).toFixed(1)} MB at ${warm.min.toFixed(1)} min, max ${(maxGc / MB).toFixed(1)} MB, last ${(rows.at(-1)!.afterGc / MB).toFixed(1)} MB (growth ${((maxGc - warm.afterGc) / MB).toFixed(1)} MB)`,
+  );
+  console.log(
+    `JS heap before GC: max ${(Math.max(...rows.map((r) => r.used)) / MB).toFixed(1)} MB`,
+  );
+  console.log(
+    `Chromium RSS: ${(warm.rss / MB).toFixed(0)} MB at ${warm.min.toFixed(1)} min, max ${(maxRss / MB).toFixed(0)} MB, last ${(rows.at(-1)!.rss / MB).toFixed(0)} MB`,
+  );
+  console.log(
+    `tiles: ${final.map((x) => `${x.t.toFixed(0)} s played, ${x.h}p, ${x.dropped}/${x.frames} frames dropped`).join('; ')}`,
+  );
 } finally {
   await browser.close();
   await onair.stop();

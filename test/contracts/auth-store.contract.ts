@@ -1,5 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AuthStore, KeepaliveStore, StoredKeepalive, StoredSession, StoredToken, StoredUser } from '../../src/ports/store.js';
+import type {
+  AuthStore,
+  KeepaliveStore,
+  StoredKeepalive,
+  StoredSession,
+  StoredToken,
+  StoredUser,
+} from '../../src/ports/store.js';
 
 type AuthKeepaliveStore = AuthStore & KeepaliveStore & { close(): Promise<void> };
 
@@ -31,7 +38,12 @@ const token = (id: string, userName: string, extra: Partial<StoredToken> = {}): 
   expiresAt: null,
   ...extra,
 });
-const session = (hash: string, userName: string, tokenId: string | null, expiresAt = T0 + 1_000): StoredSession => ({
+const session = (
+  hash: string,
+  userName: string,
+  tokenId: string | null,
+  expiresAt = T0 + 1_000,
+): StoredSession => ({
   hash,
   userName,
   tokenId,
@@ -69,9 +81,13 @@ export function authStoreContract(contract: AuthStoreContract): void {
       expect(await store.insertUser(user('alice', { allowedIps: ['10.0.0.0/8'] }))).toBe(true);
       expect(await store.getUser('relay')).toStrictEqual(user('relay'));
       expect(await store.getUser('nobody')).toBeUndefined();
-      expect(await store.updateUser('alice', { permissions: [{ action: 'admin' }], allowedIps: [] })).toBe(true);
+      expect(
+        await store.updateUser('alice', { permissions: [{ action: 'admin' }], allowedIps: [] }),
+      ).toBe(true);
       expect(await store.updateUser('nobody', { permissions: [], allowedIps: [] })).toBe(false);
-      expect((await store.listUsers()).map((u) => [u.name, u.permissions, u.allowedIps])).toStrictEqual([
+      expect(
+        (await store.listUsers()).map((u) => [u.name, u.permissions, u.allowedIps]),
+      ).toStrictEqual([
         ['alice', [{ action: 'admin' }], []],
         ['relay', user('relay').permissions, []],
       ]);
@@ -82,7 +98,9 @@ export function authStoreContract(contract: AuthStoreContract): void {
       await store.insertToken(token('t1', 'relay', { name: 'ci', expiresAt: T0 + 5 }));
       await store.insertToken(token('t2', 'relay', { createdAt: T0 + 1 }));
       await store.insertToken(token('t3', 'admin', { createdAt: T0 + 2 }));
-      expect(await store.getToken('t1')).toStrictEqual(token('t1', 'relay', { name: 'ci', expiresAt: T0 + 5 }));
+      expect(await store.getToken('t1')).toStrictEqual(
+        token('t1', 'relay', { name: 'ci', expiresAt: T0 + 5 }),
+      );
       expect((await store.listTokens('relay')).map((t) => t.id)).toStrictEqual(['t1', 't2']);
       expect((await store.listTokens()).map((t) => t.id)).toStrictEqual(['t1', 't2', 't3']);
       await store.insertSession(session('s1', 'relay', 't1'));
@@ -128,13 +146,21 @@ export function authStoreContract(contract: AuthStoreContract): void {
       expect(await store.getKeepalive('k1')).toStrictEqual(keepalive('k1', { record: true }));
       expect(await store.getKeepalive('nope')).toBeUndefined();
       expect((await store.listKeepalives()).map((k) => k.id)).toStrictEqual(['k1', 'k2', 'k3']);
-      expect((await store.listKeepalives({ creatorUser: 'relay' })).map((k) => k.id)).toStrictEqual(['k1', 'k3']);
-      expect((await store.listKeepalives({ channelId: 'cam-1' })).map((k) => k.id)).toStrictEqual(['k1', 'k2']);
+      expect((await store.listKeepalives({ creatorUser: 'relay' })).map((k) => k.id)).toStrictEqual(
+        ['k1', 'k3'],
+      );
+      expect((await store.listKeepalives({ channelId: 'cam-1' })).map((k) => k.id)).toStrictEqual([
+        'k1',
+        'k2',
+      ]);
       expect(await store.deleteKeepalive('k2')).toBe(true);
       expect(await store.deleteKeepalive('k2')).toBe(false);
       const again = await opened.reopen();
       try {
-        expect(await again.listKeepalives()).toStrictEqual([keepalive('k1', { record: true }), keepalive('k3', { channelId: 'cam-2', createdAt: T0 + 2 })]);
+        expect(await again.listKeepalives()).toStrictEqual([
+          keepalive('k1', { record: true }),
+          keepalive('k3', { channelId: 'cam-2', createdAt: T0 + 2 }),
+        ]);
       } finally {
         await again.close();
       }

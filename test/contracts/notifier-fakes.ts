@@ -44,14 +44,23 @@ export abstract class FakeProvider {
             body = text;
           }
         }
-        const seen: SeenRequest = { method: req.method ?? 'GET', path: decodeURIComponent(url.pathname), query: url.searchParams, headers: req.headers, body };
+        const seen: SeenRequest = {
+          method: req.method ?? 'GET',
+          path: decodeURIComponent(url.pathname),
+          query: url.searchParams,
+          headers: req.headers,
+          body,
+        };
         this.requests.push(seen);
         if (this.hanging) {
           this.hung.push(res);
           return;
         }
         const answer = this.scripted.shift() ?? this.intercept?.(seen) ?? this.handle(seen);
-        res.writeHead(answer.status, { ...(answer.body === undefined ? {} : { 'content-type': 'application/json' }), ...answer.headers });
+        res.writeHead(answer.status, {
+          ...(answer.body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...answer.headers,
+        });
         res.end(answer.body === undefined ? undefined : JSON.stringify(answer.body));
       });
     });
@@ -106,8 +115,10 @@ export async function closedPort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => {
-    resolve();
-  }));
+  await new Promise<void>((resolve) =>
+    server.close(() => {
+      resolve();
+    }),
+  );
   return port;
 }

@@ -1,15 +1,50 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Notification } from '../../src/core/notification.js';
-import type { Notifier, RenderContext, SendContext, SendResult, Target } from '../../src/ports/notifier.js';
+import type {
+  Notifier,
+  RenderContext,
+  SendContext,
+  SendResult,
+  Target,
+} from '../../src/ports/notifier.js';
 
 const T0 = Date.parse('2026-03-01T18:00:00Z');
-const channel = { id: 'alice', platform: 'owncast', url: 'https://live.example.org/alice', name: 'Alice <Live>' };
+const channel = {
+  id: 'alice',
+  platform: 'owncast',
+  url: 'https://live.example.org/alice',
+  name: 'Alice <Live>',
+};
 
 /** One notification per event kind, all from one session. */
 export const NOTIFICATIONS: Readonly<Record<'live' | 'title' | 'offline', Notification>> = {
-  live: { id: 'evLive0000000000000001', event: 'live', channel, title: 'Speedrun & chill', tags: ['games', 'speedrun'], startedAt: T0, at: T0 + 5_000 },
-  title: { id: 'evTitle000000000000001', event: 'title', channel, title: 'Any% attempt #2', tags: ['games'], startedAt: T0, at: T0 + 1_800_000 },
-  offline: { id: 'evOffline0000000000001', event: 'offline', channel, title: 'Any% attempt #2', tags: ['games'], startedAt: T0, at: T0 + 7_500_000 },
+  live: {
+    id: 'evLive0000000000000001',
+    event: 'live',
+    channel,
+    title: 'Speedrun & chill',
+    tags: ['games', 'speedrun'],
+    startedAt: T0,
+    at: T0 + 5_000,
+  },
+  title: {
+    id: 'evTitle000000000000001',
+    event: 'title',
+    channel,
+    title: 'Any% attempt #2',
+    tags: ['games'],
+    startedAt: T0,
+    at: T0 + 1_800_000,
+  },
+  offline: {
+    id: 'evOffline0000000000001',
+    event: 'offline',
+    channel,
+    title: 'Any% attempt #2',
+    tags: ['games'],
+    startedAt: T0,
+    at: T0 + 7_500_000,
+  },
 };
 
 const post: RenderContext = { action: { kind: 'post' }, templates: {} };
@@ -52,12 +87,24 @@ const STATUS_TABLE: readonly [number, boolean][] = [
  * `notifierContract('ntfy', () => ntfyPeer())`. Peers that are not HTTP (a real broker or SMTP
  * server cannot be told to answer 503) skip the status table and rate-limit cases with `http: false`.
  */
-export function notifierContract(name: string, start: () => Promise<NotifierPeer>, { http = true }: { http?: boolean } = {}): void {
+export function notifierContract(
+  name: string,
+  start: () => Promise<NotifierPeer>,
+  { http = true }: { http?: boolean } = {},
+): void {
   describe(`notifier contract: ${name}`, () => {
     let peer: NotifierPeer;
     const errors: string[] = [];
-    const send = async (target: Target, n: Notification, context: Partial<SendContext> = {}): Promise<SendResult> => {
-      const result = await peer.notifier.send(n, target, { ...post, signal: new AbortController().signal, ...context });
+    const send = async (
+      target: Target,
+      n: Notification,
+      context: Partial<SendContext> = {},
+    ): Promise<SendResult> => {
+      const result = await peer.notifier.send(n, target, {
+        ...post,
+        signal: new AbortController().signal,
+        ...context,
+      });
       errors.push(result.ok ? result.detail : result.error);
       return result;
     };
@@ -75,12 +122,26 @@ export function notifierContract(name: string, start: () => Promise<NotifierPeer
         expect(peer.notifier.render(n, peer.target, post)).toEqual(rendered);
         expect(rendered).toMatchSnapshot(n.event);
       }
-      if (peer.notifier.supports.edit) expect(peer.notifier.render(NOTIFICATIONS.offline, peer.target, { ...post, action: { kind: 'edit', messageId: '4242' } })).toMatchSnapshot('offline edit');
-      if (peer.notifier.supports.retract) expect(peer.notifier.render(NOTIFICATIONS.offline, peer.target, { ...post, action: { kind: 'retract', messageId: '4242' } })).toMatchSnapshot('offline retract');
+      if (peer.notifier.supports.edit)
+        expect(
+          peer.notifier.render(NOTIFICATIONS.offline, peer.target, {
+            ...post,
+            action: { kind: 'edit', messageId: '4242' },
+          }),
+        ).toMatchSnapshot('offline edit');
+      if (peer.notifier.supports.retract)
+        expect(
+          peer.notifier.render(NOTIFICATIONS.offline, peer.target, {
+            ...post,
+            action: { kind: 'retract', messageId: '4242' },
+          }),
+        ).toMatchSnapshot('offline retract');
     });
 
     it('renders without secrets', () => {
-      const text = JSON.stringify(Object.values(NOTIFICATIONS).map((n) => peer.notifier.render(n, peer.target, post)));
+      const text = JSON.stringify(
+        Object.values(NOTIFICATIONS).map((n) => peer.notifier.render(n, peer.target, post)),
+      );
       for (const secret of peer.secrets) expect(text).not.toContain(secret);
     });
 
@@ -134,7 +195,8 @@ export function notifierContract(name: string, start: () => Promise<NotifierPeer
 
     it('never puts a secret into an error or detail text', () => {
       expect(errors.length).toBeGreaterThan(5);
-      for (const text of errors) for (const secret of peer.secrets) expect(text).not.toContain(secret);
+      for (const text of errors)
+        for (const secret of peer.secrets) expect(text).not.toContain(secret);
     });
   });
 }

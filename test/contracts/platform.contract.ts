@@ -40,14 +40,22 @@ export function platformContract(contract: PlatformContract): void {
       fake = await contract.startFake();
       http = new UndiciHttpClient({ connectionsPerOrigin: 4, userAgent: 'onair-test' });
       adapter = contract.create({ http, timeoutMs: 300, maxBytes: 256 * 1024 });
-      channel = { id: 'c1', platform: adapter.id, url: fake.channelUrl, name: null, intervalMs: null, options: {} };
+      channel = {
+        id: 'c1',
+        platform: adapter.id,
+        url: fake.channelUrl,
+        name: null,
+        intervalMs: null,
+        options: {},
+      };
     });
     afterAll(async () => {
       await fake.close();
       await http.close();
     });
 
-    const probe = (): Promise<Observation> => adapter.probe(channel, { wasLive: false }, AbortSignal.timeout(5_000));
+    const probe = (): Promise<Observation> =>
+      adapter.probe(channel, { wasLive: false }, AbortSignal.timeout(5_000));
 
     it('reports live, with the title where the platform has one', async () => {
       fake.fault(null);
@@ -63,16 +71,23 @@ export function platformContract(contract: PlatformContract): void {
       expect((await probe()).kind).toBe('offline');
     });
 
-    it.each(['error', 'hang', 'garbage', 'huge'] as const)('turns a platform that answers %s into a failure, never offline', async (kind) => {
-      fake.goLive('x');
-      fake.fault(kind);
-      const obs = await probe();
-      expect(obs.kind).toBe('failed');
-      fake.fault(null);
-    });
+    it.each(['error', 'hang', 'garbage', 'huge'] as const)(
+      'turns a platform that answers %s into a failure, never offline',
+      async (kind) => {
+        fake.goLive('x');
+        fake.fault(kind);
+        const obs = await probe();
+        expect(obs.kind).toBe('failed');
+        fake.fault(null);
+      },
+    );
 
     it('turns an unreachable host into a failure', async () => {
-      const obs = await adapter.probe({ ...channel, url: 'http://127.0.0.1:1/x' }, { wasLive: false }, AbortSignal.timeout(5_000));
+      const obs = await adapter.probe(
+        { ...channel, url: 'http://127.0.0.1:1/x' },
+        { wasLive: false },
+        AbortSignal.timeout(5_000),
+      );
       expect(obs).toMatchObject({ kind: 'failed' });
     });
 

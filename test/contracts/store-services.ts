@@ -8,15 +8,20 @@ import { describe, it } from 'vitest';
  * throwaway databases. A test that needs them skips only when they are absent AND
  * `ONAIR_REQUIRE_SERVICES` is unset; `.ci/run` sets it, so in CI an absent service fails.
  */
-export const POSTGRES_URL = process.env['ONAIR_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const POSTGRES_URL =
+  process.env['ONAIR_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = process.env['ONAIR_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
-export const SERVICES_REQUIRED = !['', '0', 'false', undefined].includes(process.env['ONAIR_REQUIRE_SERVICES']);
+export const SERVICES_REQUIRED = !['', '0', 'false', undefined].includes(
+  process.env['ONAIR_REQUIRE_SERVICES'],
+);
 
 export type Service = 'postgres' | 'redis';
 
 /** Why each service is unusable, empty when all answer. */
 export async function missingServices(services: readonly Service[]): Promise<string[]> {
-  const problems = await Promise.all(services.map((s) => (s === 'postgres' ? postgresProblem() : redisProblem())));
+  const problems = await Promise.all(
+    services.map((s) => (s === 'postgres' ? postgresProblem() : redisProblem())),
+  );
   return problems.filter((p): p is string => p !== null);
 }
 
@@ -49,7 +54,11 @@ function redisProblem(): Promise<string | null> {
     });
     socket.once('connect', () => socket.write('PING\r\n'));
     socket.once('data', (data) => {
-      done(data.toString().startsWith('+PONG') ? null : `Redis at ${REDIS_URL} answered ${data.toString().trim()}`);
+      done(
+        data.toString().startsWith('+PONG')
+          ? null
+          : `Redis at ${REDIS_URL} answered ${data.toString().trim()}`,
+      );
     });
   });
 }
@@ -58,7 +67,11 @@ function redisProblem(): Promise<string | null> {
  * `describe` when the services answer; otherwise a skipped suite that says why, or — when
  * `ONAIR_REQUIRE_SERVICES` is set — a failing test that says why.
  */
-export function describeWithServices(name: string, missing: readonly string[], body: () => void): void {
+export function describeWithServices(
+  name: string,
+  missing: readonly string[],
+  body: () => void,
+): void {
   if (missing.length === 0) {
     describe(name, body);
   } else if (SERVICES_REQUIRED) {
@@ -68,7 +81,9 @@ export function describeWithServices(name: string, missing: readonly string[], b
       });
     });
   } else {
-    console.warn(`SKIPPED "${name}": ${missing.join('; ')} (set ONAIR_REQUIRE_SERVICES=1 to fail instead)`);
+    console.warn(
+      `SKIPPED "${name}": ${missing.join('; ')} (set ONAIR_REQUIRE_SERVICES=1 to fail instead)`,
+    );
     describe.skip(`${name} [skipped: ${missing.join('; ')}]`, body);
   }
 }
@@ -105,7 +120,10 @@ export async function createTempDatabase(prefix = 'onair_test'): Promise<TempDat
       await admin(`CREATE SCHEMA ${schema}`, url.toString());
       const scoped = new URL(url);
       scoped.searchParams.set('options', `-c search_path=${schema}`);
-      return { url: scoped.toString(), drop: () => admin(`DROP SCHEMA ${schema} CASCADE`, url.toString()) };
+      return {
+        url: scoped.toString(),
+        drop: () => admin(`DROP SCHEMA ${schema} CASCADE`, url.toString()),
+      };
     },
     drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
   };

@@ -41,7 +41,10 @@ describe('onair CLI', () => {
 
   beforeAll(async () => {
     if (!existsSync(join(import.meta.dirname, '../../dist/cli/main.js'))) {
-      const build = spawnSync('npm', ['run', 'build'], { encoding: 'utf8', cwd: join(import.meta.dirname, '../..') });
+      const build = spawnSync('npm', ['run', 'build'], {
+        encoding: 'utf8',
+        cwd: join(import.meta.dirname, '../..'),
+      });
       if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
     }
     owncast = await FakeOwncast.start();
@@ -56,7 +59,10 @@ describe('onair CLI', () => {
 
   it('validates a config, listing every problem, and exits non-zero', async () => {
     const bad = join(dir, 'bad.yaml');
-    writeFileSync(bad, 'poll: { interval: soon }\nchannels:\n  - { id: a, platform: nope, url: x }\n');
+    writeFileSync(
+      bad,
+      'poll: { interval: soon }\nchannels:\n  - { id: a, platform: nope, url: x }\n',
+    );
     const res = await onair(['config', 'check', '--config', bad]);
     expect(res.status).toBe(1);
     expect(res.stderr).toContain('poll.interval: "soon" is not a duration');
@@ -70,7 +76,11 @@ describe('onair CLI', () => {
     owncast.goLive('CLI check', new Date('2026-01-01T00:00:00Z'));
     const res = await onair(['check', 'owncast', owncast.url]);
     expect(res.status).toBe(0);
-    expect(JSON.parse(res.stdout)).toMatchObject({ kind: 'live', title: 'CLI check', startedAt: Date.parse('2026-01-01T00:00:00Z') });
+    expect(JSON.parse(res.stdout)).toMatchObject({
+      kind: 'live',
+      title: 'CLI check',
+      startedAt: Date.parse('2026-01-01T00:00:00Z'),
+    });
     const failed = await onair(['check', 'owncast', 'http://127.0.0.1:1']);
     expect(failed.status).toBe(1);
     expect(JSON.parse(failed.stdout)).toMatchObject({ kind: 'failed' });
@@ -93,7 +103,9 @@ describe('onair CLI', () => {
       }),
     );
     const start = () => {
-      const child = spawn(process.execPath, [BIN, 'serve', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [BIN, 'serve', '--config', config], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       children.push(child);
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

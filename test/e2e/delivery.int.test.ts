@@ -18,7 +18,14 @@ describe('webhook delivery through the outbox', () => {
     t = await startTestOnair({
       policy: { reconnectGrace: '0s' },
       targets: [{ id: 'ops', type: 'webhook', url: receiver.url }],
-      channels: [{ id: 'alice', platform: 'owncast', url: owncast.url, notify: [{ target: 'ops', events: ['live', 'title', 'offline'] }] }],
+      channels: [
+        {
+          id: 'alice',
+          platform: 'owncast',
+          url: owncast.url,
+          notify: [{ target: 'ops', events: ['live', 'title', 'offline'] }],
+        },
+      ],
     });
     start = t.time.now();
     owncast.goOffline();
@@ -54,7 +61,10 @@ describe('webhook delivery through the outbox', () => {
     await runFor(10 * SEC);
     expect(receiver.accepted).toHaveLength(0);
     expect(receiver.requests.length).toBeGreaterThan(1);
-    const pending = (await t.api('GET', '/api/v1/targets/ops/deliveries?status=pending')).json as { attempts: number; lastError: string }[];
+    const pending = (await t.api('GET', '/api/v1/targets/ops/deliveries?status=pending')).json as {
+      attempts: number;
+      lastError: string;
+    }[];
     expect(pending).toHaveLength(3);
     expect(pending.some((d) => d.attempts >= 2 && d.lastError.includes('503'))).toBe(true);
 
@@ -64,12 +74,18 @@ describe('webhook delivery through the outbox', () => {
     expect(new Set(ids).size).toBe(3);
     // Order: while the live notice was failing, nothing else of this channel was attempted.
     const firstAccepted = receiver.requests.findIndex((r) => r.status < 300);
-    expect(receiver.requests.slice(0, firstAccepted).every((r) => r.body.event === 'live')).toBe(true);
-    expect(((await t.api('GET', '/api/v1/targets/ops/deliveries?status=pending')).json as unknown[]).length).toBe(0);
+    expect(receiver.requests.slice(0, firstAccepted).every((r) => r.body.event === 'live')).toBe(
+      true,
+    );
+    expect(
+      ((await t.api('GET', '/api/v1/targets/ops/deliveries?status=pending')).json as unknown[])
+        .length,
+    ).toBe(0);
   });
 
   it('waits as long as Retry-After says', async () => {
-    receiver.respond = (n) => (n === 0 ? { status: 429, headers: { 'retry-after': '30' } } : { status: 204 });
+    receiver.respond = (n) =>
+      n === 0 ? { status: 429, headers: { 'retry-after': '30' } } : { status: 204 };
     owncast.goLive('One', new Date(t.time.now()));
     await t.onair.poll.checkNow('alice');
     await t.onair.delivery.settle();
@@ -86,7 +102,9 @@ describe('webhook delivery through the outbox', () => {
     await t.onair.delivery.settle();
     await runFor(60 * SEC);
     expect(receiver.requests).toHaveLength(1);
-    const failed = (await t.api('GET', '/api/v1/targets/ops/deliveries?status=failed')).json as { lastError: string }[];
+    const failed = (await t.api('GET', '/api/v1/targets/ops/deliveries?status=failed')).json as {
+      lastError: string;
+    }[];
     expect(failed[0]?.lastError).toContain('410');
   });
 

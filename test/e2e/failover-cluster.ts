@@ -9,7 +9,12 @@ import pg from 'pg';
 import { stringify } from 'yaml';
 import { FakeOwncast } from '../fake-servers/owncast.server.js';
 import { WebhookReceiver } from '../fake-servers/webhook-receiver.server.js';
-import { REDIS_URL, createTempDatabase, uniqueName, type TempDatabase } from '../contracts/store-services.js';
+import {
+  REDIS_URL,
+  createTempDatabase,
+  uniqueName,
+  type TempDatabase,
+} from '../contracts/store-services.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = fileURLToPath(new URL('./failover-cli.ts', import.meta.url));
@@ -102,12 +107,18 @@ export class Cluster {
   /** Starts `onair serve --role <role>`. */
   spawn(role: OnairProcess['role']): OnairProcess {
     // The config file says everything; stray ONAIR_* settings of the caller must not change it.
-    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('ONAIR_')));
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--config', this.configFile, '--role', role], {
-      cwd: ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([name]) => !name.startsWith('ONAIR_')),
+    );
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', CLI, 'serve', '--config', this.configFile, '--role', role],
+      {
+        cwd: ROOT,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const lines: string[] = [];
     const ready = new Promise<void>((resolve, reject) => {
       const onLine = (line: string) => {
@@ -117,7 +128,11 @@ export class Cluster {
       createInterface({ input: child.stdout }).on('line', onLine);
       createInterface({ input: child.stderr }).on('line', onLine);
       child.once('exit', (code, signal) => {
-        reject(new Error(`onair --role ${role} exited (${code ?? signal}) before it started:\n${lines.slice(-20).join('\n')}`));
+        reject(
+          new Error(
+            `onair --role ${role} exited (${code ?? signal}) before it started:\n${lines.slice(-20).join('\n')}`,
+          ),
+        );
       });
     });
     ready.catch(() => undefined);
@@ -161,7 +176,11 @@ export class Cluster {
 /** SIGTERM, then SIGKILL if it has not exited within 10 s. */
 export async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve(); }));
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      resolve();
+    }),
+  );
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
   await exited;
@@ -172,7 +191,11 @@ async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => { resolve(); }));
+  await new Promise<void>((resolve) =>
+    server.close(() => {
+      resolve();
+    }),
+  );
   if (address === null || typeof address === 'string') throw new Error('no port');
   return address.port;
 }
@@ -184,7 +207,13 @@ async function deleteRedisKeys(pattern: string): Promise<void> {
   const client = await connection.client;
   let cursor = '0';
   do {
-    const [next, keys] = (await client.runCommand('scan', [cursor, 'MATCH', pattern, 'COUNT', 1_000])) as [string, string[]];
+    const [next, keys] = (await client.runCommand('scan', [
+      cursor,
+      'MATCH',
+      pattern,
+      'COUNT',
+      1_000,
+    ])) as [string, string[]];
     cursor = next;
     if (keys.length > 0) await client.del(...keys);
   } while (cursor !== '0');
@@ -192,7 +221,11 @@ async function deleteRedisKeys(pattern: string): Promise<void> {
 }
 
 /** Waits until `check` returns true, polling every 200 ms; throws with `describe()` on timeout. */
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, describe: () => string): Promise<void> {
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  describe: () => string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${describe()}`);
@@ -204,7 +237,10 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
  * Compares what the receiver accepted with what should have been announced: every expected id
  * exactly once. Returns the problems (empty when none).
  */
-export function exactlyOnce(expected: readonly string[], received: readonly string[]): { lost: string[]; doubled: string[]; unexpected: string[] } {
+export function exactlyOnce(
+  expected: readonly string[],
+  received: readonly string[],
+): { lost: string[]; doubled: string[]; unexpected: string[] } {
   const counts = new Map<string, number>();
   for (const id of received) counts.set(id, (counts.get(id) ?? 0) + 1);
   const want = new Set(expected);

@@ -41,58 +41,75 @@ async function pttl(key: string): Promise<number> {
  * records it (under the `record:cam` lease); it is killed with SIGKILL; once its lease has expired
  * the other worker continues the same session in part 2, and part 1 is settled as a crash.
  */
-describeWithServices('failover: a recording continues in a new part on another worker', peersInstalled ? missing : [...missing, 'ffmpeg or nginx not installed'], () => {
-  const source = mkdtempSync(join(tmpdir(), 'onair-failover-source-'));
-  let cluster: Cluster;
-  let ffmpeg: ChildProcess | undefined;
-  let nginxPid: string | undefined;
+describeWithServices(
+  'failover: a recording continues in a new part on another worker',
+  peersInstalled ? missing : [...missing, 'ffmpeg or nginx not installed'],
+  () => {
+    const source = mkdtempSync(join(tmpdir(), 'onair-failover-source-'));
+    let cluster: Cluster;
+    let ffmpeg: ChildProcess | undefined;
+    let nginxPid: string | undefined;
 
-  beforeAll(async () => {
-    ffmpeg = startFfmpeg(source);
-    const nginx = await startNginx(source, source);
-    nginxPid = nginx.pidFile;
-    const playlist = `${nginx.origin}/plain/live/index.m3u8`;
-    await waitFor(async () => (await fetch(playlist).catch(() => null))?.status === 200, 20_000, () => 'nginx never served the live playlist');
-    cluster = await Cluster.create({
-      channels: 8,
-      mode: 'cluster',
-      interval: '2s',
-      tick: '1s',
-      lease: '3s',
-      shards: 4,
-      recordings: { minFreeSpace: '1MB' },
-      extraChannels: [{ id: 'cam', platform: 'hls', url: playlist, record: true }],
-    });
-    await cluster.spawn('api').ready;
-    await Promise.all([cluster.spawn('worker').ready, cluster.spawn('worker').ready]);
-  }, 60_000);
+    beforeAll(async () => {
+      ffmpeg = startFfmpeg(source);
+      const nginx = await startNginx(source, source);
+      nginxPid = nginx.pidFile;
+      const playlist = `${nginx.origin}/plain/live/index.m3u8`;
+      await waitFor(
+        async () => (await fetch(playlist).catch(() => null))?.status === 200,
+        20_000,
+        () => 'nginx never served the live playlist',
+      );
+      cluster = await Cluster.create({
+        channels: 8,
+        mode: 'cluster',
+        interval: '2s',
+        tick: '1s',
+        lease: '3s',
+        shards: 4,
+        recordings: { minFreeSpace: '1MB' },
+        extraChannels: [{ id: 'cam', platform: 'hls', url: playlist, record: true }],
+      });
+      await cluster.spawn('api').ready;
+      await Promise.all([cluster.spawn('worker').ready, cluster.spawn('worker').ready]);
+    }, 60_000);
 
-  afterAll(async () => {
-    await (cluster as Cluster | undefined)?.stop();
-    if (ffmpeg?.pid !== undefined && ffmpeg.exitCode === null && ffmpeg.signalCode === null) {
-      const exited = new Promise<void>((resolve) => ffmpeg!.once('exit', () => { resolve(); }));
-      process.kill(ffmpeg.pid, 'SIGKILL');
-      await exited;
-    }
-    if (nginxPid) stopNginx(nginxPid);
-    rmSync(source, { recursive: true, force: true });
-  }, 60_000);
+    afterAll(async () => {
+      await (cluster as Cluster | undefined)?.stop();
+      if (ffmpeg?.pid !== undefined && ffmpeg.exitCode === null && ffmpeg.signalCode === null) {
+        const exited = new Promise<void>((resolve) =>
+          ffmpeg!.once('exit', () => {
+            resolve();
+          }),
+        );
+        process.kill(ffmpeg.pid, 'SIGKILL');
+        await exited;
+      }
+      if (nginxPid) stopNginx(nginxPid);
+      rmSync(source, { recursive: true, force: true });
+    }, 60_000);
 
-  const parts = async (): Promise<Part[]> => {
-    try {
-      const res = await fetch(`${cluster.apiUrl}/api/v1/recordings?channel=cam`, { headers: { authorization: 'Bearer failover-admin-token' } });
-      return res.ok ? ((await res.json()) as Part[]) : [];
-    } catch {
-      return [];
-    }
-  };
-  const recordingOn = (p: OnairProcess): boolean => p.lines.some((l) => l.includes('"recording started"') && l.includes('"channel":"cam"'));
-  const fileSize = (part: Part): number => statSync(join(cluster.dir, 'data', 'recordings', part.file)).size;
+    const parts = async (): Promise<Part[]> => {
+      try {
+        const res = await fetch(`${cluster.apiUrl}/api/v1/recordings?channel=cam`, {
+          headers: { authorization: 'Bearer failover-admin-token' },
+        });
+        return res.ok ? ((await res.json()) as Part[]) : [];
+      } catch {
+        return [];
+      }
+    };
+    const recordingOn = (p: OnairProcess): boolean =>
+      p.lines.some((l) => l.includes('"recording started"') && l.includes('"channel":"cam"'));
+    const fileSize = (part: Part): number =>
+      statSync(join(cluster.dir, 'data', 'recordings', part.file)).size;
 
-  it(
-    'the worker that records is killed; after its lease the other one records part 2 of the same session',
-    async () => {
-      await waitFor(async () => (await parts()).some((p) => p.part === 1 && p.bytes > 300_000), 30_000, () => 'part 1 never grew');
+    it('the worker that records is killed; after its lease the other one records part 2 of the same session', async () => {
+      await waitFor(
+        async () => (await parts()).some((p) => p.part === 1 && p.bytes > 300_000),
+        30_000,
+        () => 'part 1 never grew',
+      );
       const workers = cluster.processes.filter((p) => p.role === 'worker');
       const holders = workers.filter(recordingOn);
       expect(holders).toHaveLength(1);
@@ -109,7 +126,10 @@ describeWithServices('failover: a recording continues in a new part on another w
       const killedAt = Date.now();
       await new Promise<void>((resolve) => {
         if (victim.child.signalCode !== null) resolve();
-        else victim.child.once('exit', () => { resolve(); });
+        else
+          victim.child.once('exit', () => {
+            resolve();
+          });
       });
       before = await parts();
       const session = before[0]!.session;
@@ -122,13 +142,22 @@ describeWithServices('failover: a recording continues in a new part on another w
       expect(recordingOn(survivor)).toBe(false);
 
       // The lease expires within its time; the survivor's re-check (at most as long again) takes it.
-      await waitFor(async () => (await parts()).some((p) => p.part === 2), 2 * RECORD_LEASE_MS + 15_000, () => `no part 2 ${Math.round((Date.now() - killedAt) / 1000)} s after the kill: ${JSON.stringify(before)}`);
+      await waitFor(
+        async () => (await parts()).some((p) => p.part === 2),
+        2 * RECORD_LEASE_MS + 15_000,
+        () =>
+          `no part 2 ${Math.round((Date.now() - killedAt) / 1000)} s after the kill: ${JSON.stringify(before)}`,
+      );
       const takeoverS = (Date.now() - killedAt) / 1000;
       expect(recordingOn(survivor)).toBe(true);
 
       const second = (await parts()).find((p) => p.part === 2)!;
       const grownFrom = fileSize(second);
-      await waitFor(() => fileSize(second) > grownFrom + 200_000, 15_000, () => `part 2 stays at ${fileSize(second)} bytes`);
+      await waitFor(
+        () => fileSize(second) > grownFrom + 200_000,
+        15_000,
+        () => `part 2 stays at ${fileSize(second)} bytes`,
+      );
 
       const after = await parts();
       expect(after.map((p) => [p.session, p.part, p.status, p.endReason])).toStrictEqual([
@@ -140,7 +169,6 @@ describeWithServices('failover: a recording continues in a new part on another w
       expect(after[0]!.bytes).toBe(killedSize);
       expect(after[1]!.file).toMatch(/-part2\.ts$/);
       console.info(`recording taken over ${takeoverS.toFixed(1)} s after the kill`);
-    },
-    120_000,
-  );
-});
+    }, 120_000);
+  },
+);

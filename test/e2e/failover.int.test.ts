@@ -16,9 +16,20 @@ describeWithServices('failover: a worker killed mid-run loses and doubles nothin
   let cluster: Cluster;
 
   beforeAll(async () => {
-    cluster = await Cluster.create({ channels: CHANNELS, mode: 'cluster', interval: '4s', tick: '1s', lease: '3s', shards: 32 });
+    cluster = await Cluster.create({
+      channels: CHANNELS,
+      mode: 'cluster',
+      interval: '4s',
+      tick: '1s',
+      lease: '3s',
+      shards: 32,
+    });
     await cluster.spawn('api').ready;
-    await Promise.all([cluster.spawn('worker').ready, cluster.spawn('worker').ready, cluster.spawn('worker').ready]);
+    await Promise.all([
+      cluster.spawn('worker').ready,
+      cluster.spawn('worker').ready,
+      cluster.spawn('worker').ready,
+    ]);
   }, 120_000);
 
   afterAll(async () => {
@@ -26,52 +37,68 @@ describeWithServices('failover: a worker killed mid-run loses and doubles nothin
   }, 60_000);
 
   const announced = async (): Promise<string[]> =>
-    (await cluster.query<{ id: string }>(`SELECT id FROM events WHERE suppressed IS NULL`)).map((r) => r.id);
+    (await cluster.query<{ id: string }>(`SELECT id FROM events WHERE suppressed IS NULL`)).map(
+      (r) => r.id,
+    );
   const outboxSettled = async (): Promise<boolean> =>
-    (await cluster.query<{ n: number }>(`SELECT count(*)::int AS n FROM deliveries WHERE status <> 'sent'`))[0]!.n === 0;
+    (
+      await cluster.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM deliveries WHERE status <> 'sent'`,
+      )
+    )[0]!.n === 0;
   const received = (): string[] => cluster.receiver.accepted.map((r) => r.body.id);
   const describeProgress = () => `receiver has ${cluster.receiver.accepted.length} notifications`;
 
-  it(
-    'announces every transition exactly once although a worker dies',
-    async () => {
-      // First sight of every channel announces nothing (rule 1).
-      await waitFor(
-        async () => (await cluster.query<{ n: number }>(`SELECT count(*)::int AS n FROM channel_state`))[0]!.n === CHANNELS,
-        60_000,
-        () => 'not every channel was observed',
-      );
-      expect(cluster.receiver.accepted).toHaveLength(0);
+  it('announces every transition exactly once although a worker dies', async () => {
+    // First sight of every channel announces nothing (rule 1).
+    await waitFor(
+      async () =>
+        (await cluster.query<{ n: number }>(`SELECT count(*)::int AS n FROM channel_state`))[0]!
+          .n === CHANNELS,
+      60_000,
+      () => 'not every channel was observed',
+    );
+    expect(cluster.receiver.accepted).toHaveLength(0);
 
-      cluster.goLive(all, 'going live', new Date());
-      await waitFor(async () => cluster.receiver.accepted.length >= CHANNELS && (await outboxSettled()), 90_000, describeProgress);
+    cluster.goLive(all, 'going live', new Date());
+    await waitFor(
+      async () => cluster.receiver.accepted.length >= CHANNELS && (await outboxSettled()),
+      90_000,
+      describeProgress,
+    );
 
-      // The next wave starts and, in the same turn of the event loop, a busy worker dies: it cannot
-      // have seen the new wave, and its shards are mid-tick under its leases.
-      const victim = cluster.processes.find((p) => p.role === 'worker')!;
-      cluster.goOffline(all);
-      victim.child.kill('SIGKILL');
-      await waitFor(async () => cluster.receiver.accepted.length >= 2 * CHANNELS && (await outboxSettled()), 90_000, describeProgress);
-      // Anything late or doubled would arrive within a few ticks.
-      await new Promise((resolve) => setTimeout(resolve, 3_000));
+    // The next wave starts and, in the same turn of the event loop, a busy worker dies: it cannot
+    // have seen the new wave, and its shards are mid-tick under its leases.
+    const victim = cluster.processes.find((p) => p.role === 'worker')!;
+    cluster.goOffline(all);
+    victim.child.kill('SIGKILL');
+    await waitFor(
+      async () => cluster.receiver.accepted.length >= 2 * CHANNELS && (await outboxSettled()),
+      90_000,
+      describeProgress,
+    );
+    // Anything late or doubled would arrive within a few ticks.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
 
-      expect(victim.child.signalCode).toBe('SIGKILL');
-      const expected = await announced();
-      expect(expected).toHaveLength(2 * CHANNELS);
-      expect(exactlyOnce(expected, received())).toEqual({ lost: [], doubled: [], unexpected: [] });
-      const kinds = cluster.receiver.accepted.map((r) => r.body.event);
-      expect(kinds.filter((k) => k === 'live')).toHaveLength(CHANNELS);
-      expect(kinds.filter((k) => k === 'offline')).toHaveLength(CHANNELS);
-      const deliveries = await cluster.query<{ n: number }>(`SELECT count(*)::int AS n FROM deliveries WHERE status = 'sent'`);
-      expect(deliveries[0]!.n).toBe(2 * CHANNELS);
-    },
-    200_000,
-  );
+    expect(victim.child.signalCode).toBe('SIGKILL');
+    const expected = await announced();
+    expect(expected).toHaveLength(2 * CHANNELS);
+    expect(exactlyOnce(expected, received())).toEqual({ lost: [], doubled: [], unexpected: [] });
+    const kinds = cluster.receiver.accepted.map((r) => r.body.event);
+    expect(kinds.filter((k) => k === 'live')).toHaveLength(CHANNELS);
+    expect(kinds.filter((k) => k === 'offline')).toHaveLength(CHANNELS);
+    const deliveries = await cluster.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM deliveries WHERE status = 'sent'`,
+    );
+    expect(deliveries[0]!.n).toBe(2 * CHANNELS);
+  }, 200_000);
 
   it('shows channel state in the api role, read from the store', async () => {
     await waitFor(
       async () => {
-        const res = await fetch(`${cluster.apiUrl}/api/v1/channels/c42`, { headers: { authorization: 'Bearer failover-admin-token' } });
+        const res = await fetch(`${cluster.apiUrl}/api/v1/channels/c42`, {
+          headers: { authorization: 'Bearer failover-admin-token' },
+        });
         return ((await res.json()) as { status?: string }).status === 'offline';
       },
       15_000,
@@ -83,6 +110,10 @@ describeWithServices('failover: a worker killed mid-run loses and doubles nothin
 // The negative twin: the same verdict on receiver logs that lost or doubled something.
 describe('failover verdict can fail', () => {
   it('reports a lost, a doubled and an unexpected notification', () => {
-    expect(exactlyOnce(['a', 'b', 'c'], ['a', 'b', 'b', 'x'])).toEqual({ lost: ['c'], doubled: ['b'], unexpected: ['x'] });
+    expect(exactlyOnce(['a', 'b', 'c'], ['a', 'b', 'b', 'x'])).toEqual({
+      lost: ['c'],
+      doubled: ['b'],
+      unexpected: ['x'],
+    });
   });
 });

@@ -15,20 +15,42 @@ export interface TestOnair {
   /** Stops the app (keeps the data directory, so a test can restart on it). */
   stop(): Promise<void>;
   /** Authorised in-process request. */
-  api(method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', url: string, body?: unknown): Promise<{ status: number; json: unknown }>;
+  api(
+    method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE',
+    url: string,
+    body?: unknown,
+  ): Promise<{ status: number; json: unknown }>;
 }
 
 /**
  * The whole app in process on a manual clock: real SQLite in a temp dir, real HTTP to fakes,
  * no listening socket. Poll and delivery timers only fire when the test advances the clock.
  */
-export async function startTestOnair(config: Record<string, unknown>, options: { dir?: string; time?: ManualTime } = {}): Promise<TestOnair> {
+export async function startTestOnair(
+  config: Record<string, unknown>,
+  options: { dir?: string; time?: ManualTime } = {},
+): Promise<TestOnair> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'onair-test-'));
   const time = options.time ?? new ManualTime();
   const file = join(dir, 'onair.yaml');
-  writeFileSync(file, stringify({ dataDir: join(dir, 'data'), auth: { adminToken: ADMIN_TOKEN }, log: { level: 'silent' }, ...config }));
+  writeFileSync(
+    file,
+    stringify({
+      dataDir: join(dir, 'data'),
+      auth: { adminToken: ADMIN_TOKEN },
+      log: { level: 'silent' },
+      ...config,
+    }),
+  );
   const loaded = loadOnairConfig(file, {});
-  const onair = await startOnair({ loaded, logger: pino({ level: 'silent' }), clock: time, timers: time, random: () => 0.5, listen: false });
+  const onair = await startOnair({
+    loaded,
+    logger: pino({ level: 'silent' }),
+    clock: time,
+    timers: time,
+    random: () => 0.5,
+    listen: false,
+  });
   return {
     onair,
     time,
@@ -41,7 +63,10 @@ export async function startTestOnair(config: Record<string, unknown>, options: {
         headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
         ...(body === undefined ? {} : { payload: body as object }),
       });
-      return { status: res.statusCode, json: res.body === '' ? null : (JSON.parse(res.body) as unknown) };
+      return {
+        status: res.statusCode,
+        json: res.body === '' ? null : (JSON.parse(res.body) as unknown),
+      };
     },
   };
 }

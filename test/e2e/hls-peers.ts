@@ -59,7 +59,10 @@ export function startFfmpeg(dir: string): ChildProcess {
  * expired); `/plain/…` serves the same files without a token (the benchmark's baseline). CORS is
  * open, like a CDN's, so a player on another origin fails only for the token.
  */
-export async function startNginx(dir: string, filesDir: string): Promise<{ origin: string; pidFile: string }> {
+export async function startNginx(
+  dir: string,
+  filesDir: string,
+): Promise<{ origin: string; pidFile: string }> {
   const port = await freePort();
   // mkdtemp makes 0700 directories; nginx's workers (user nobody when started as root) must read the files.
   chmodSync(filesDir, 0o755);
@@ -98,7 +101,9 @@ http {
   }
 }`;
   writeFileSync(join(dir, 'nginx.conf'), conf);
-  const child = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon on;'], { stdio: 'inherit' });
+  const child = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon on;'], {
+    stdio: 'inherit',
+  });
   await new Promise<void>((resolve, reject) => {
     child.once('exit', (code) => {
       if (code === 0) resolve();
@@ -121,7 +126,11 @@ export function stopNginx(pidFile: string): void {
   }
 }
 
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (await check()) return;
@@ -134,7 +143,11 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
  * onair's playback stack as `createPlayback` composes it, with a plugin extractor that signs
  * fresh nginx URLs (`lifetimeS` seconds), served by Fastify on 127.0.0.1.
  */
-export async function startOnairProxy(dir: string, nginxOrigin: string, lifetimeS: number): Promise<{ url: string; app: FastifyInstance; stop(): Promise<void> }> {
+export async function startOnairProxy(
+  dir: string,
+  nginxOrigin: string,
+  lifetimeS: number,
+): Promise<{ url: string; app: FastifyInstance; stop(): Promise<void> }> {
   const plugin = join(dir, 'sign-plugin.mjs');
   writeFileSync(
     plugin,
@@ -146,13 +159,27 @@ export async function resolve() {
 }
 `,
   );
-  const channel: Channel = { id: 'cam', platform: 'hls', url: `${nginxOrigin}/live`, name: null, intervalMs: null, options: {} };
+  const channel: Channel = {
+    id: 'cam',
+    platform: 'hls',
+    url: `${nginxOrigin}/live`,
+    name: null,
+    intervalMs: null,
+    options: {},
+  };
   const settings = new Map<string, string>();
   const http = new UndiciHttpClient({ connectionsPerOrigin: 16, userAgent: 'onair-e2e' });
   const playback = await createPlayback({
-    config: { refresh: { interval: 240_000, closeAfter: 10_000 }, extractors: [{ use: 'plugin', module: plugin }], poll: { timeout: 10_000 } },
+    config: {
+      refresh: { interval: 240_000, closeAfter: 10_000 },
+      extractors: [{ use: 'plugin', module: plugin }],
+      poll: { timeout: 10_000 },
+    },
     store: {
-      getChannel: async (id) => (id === channel.id ? { ...channel, source: 'config', createdAt: 0, updatedAt: 0 } : undefined),
+      getChannel: async (id) =>
+        id === channel.id
+          ? { ...channel, source: 'config', createdAt: 0, updatedAt: 0 }
+          : undefined,
       getSetting: async (key) => settings.get(key),
       setSetting: async (key, value) => {
         settings.set(key, value);
@@ -181,7 +208,9 @@ export async function resolve() {
 
 /** A page server for hls.js: `/?src=<url>` plays `src` muted and records errors. */
 export async function startPageServer(): Promise<Running> {
-  const hlsJs = await readFile(join(import.meta.dirname, '../../node_modules/hls.js/dist/hls.min.js'));
+  const hlsJs = await readFile(
+    join(import.meta.dirname, '../../node_modules/hls.js/dist/hls.min.js'),
+  );
   const page = `<!doctype html><html><body><video id="v" muted playsinline></video>
 <script src="/hls.min.js"></script>
 <script>

@@ -15,7 +15,15 @@ import { streamsRoutes } from '../../src/http/routes/streams.routes.js';
 import { listen, type Running } from '../fake-servers/listen.js';
 import { ManualTime } from '../fakes/manual-time.js';
 
-const silent = { debug() {}, info() {}, warn() {}, error() {}, child() { return silent; } };
+const silent = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child() {
+    return silent;
+  },
+};
 const SEGMENT = randomBytes(200_000);
 
 /**
@@ -35,16 +43,25 @@ class Origin {
       if (m[1] !== this.token) return void res.writeHead(410).end();
       if (m[2] === 'index.m3u8') {
         res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' });
-        return void res.end('#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:7\n#EXTINF:2,\nseg_7.ts\n#EXTINF:2,\nseg_8.ts\n');
+        return void res.end(
+          '#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:7\n#EXTINF:2,\nseg_7.ts\n#EXTINF:2,\nseg_8.ts\n',
+        );
       }
       if (/^seg_\d+\.ts$/.test(m[2]!)) {
         const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
         if (range) {
           const [start, end] = [Number(range[1]), Number(range[2])];
-          res.writeHead(206, { 'content-type': 'video/mp2t', 'content-range': `bytes ${start}-${end}/${SEGMENT.length}`, 'content-length': String(end - start + 1) });
+          res.writeHead(206, {
+            'content-type': 'video/mp2t',
+            'content-range': `bytes ${start}-${end}/${SEGMENT.length}`,
+            'content-length': String(end - start + 1),
+          });
           return void res.end(SEGMENT.subarray(start, end + 1));
         }
-        res.writeHead(200, { 'content-type': 'video/mp2t', 'content-length': String(SEGMENT.length) });
+        res.writeHead(200, {
+          'content-type': 'video/mp2t',
+          'content-length': String(SEGMENT.length),
+        });
         return void res.end(SEGMENT);
       }
       res.writeHead(404).end();
@@ -75,8 +92,19 @@ describe('HLS proxy (in process, fake origin)', () => {
 
   beforeAll(async () => {
     await origin.start();
-    channels.set('cam', { id: 'cam', platform: 'hls', url: 'http://x.invalid/', name: null, intervalMs: null, options: {} });
-    upstream = new UndiciUpstream({ userAgent: 'test', connectionsPerOrigin: 8, maxPlaylistBytes: 1 << 20 });
+    channels.set('cam', {
+      id: 'cam',
+      platform: 'hls',
+      url: 'http://x.invalid/',
+      name: null,
+      intervalMs: null,
+      options: {},
+    });
+    upstream = new UndiciUpstream({
+      userAgent: 'test',
+      connectionsPerOrigin: 8,
+      maxPlaylistBytes: 1 << 20,
+    });
     refresher = new Refresher({
       clock: time,
       timers: time,
@@ -92,8 +120,12 @@ describe('HLS proxy (in process, fake origin)', () => {
       timers: time,
       closeAfterMs: 10_000,
       viewerIdleMs: 30_000,
-      onActive: (id) => { refresher.activate(id); },
-      onInactive: (id) => { refresher.deactivate(id); },
+      onActive: (id) => {
+        refresher.activate(id);
+      },
+      onInactive: (id) => {
+        refresher.deactivate(id);
+      },
     });
     const playback = new Playback({
       clock: time,
@@ -102,7 +134,13 @@ describe('HLS proxy (in process, fake origin)', () => {
       refresher,
       sealer: new HmacTokenSealer(randomBytes(32)),
       upstream,
-      playlists: new SharedPlaylists({ upstream, clock: time, fraction: 0.5, multivariantMs: 5_000, timeoutMs: 5_000 }),
+      playlists: new SharedPlaylists({
+        upstream,
+        clock: time,
+        fraction: 0.5,
+        multivariantMs: 5_000,
+        timeoutMs: 5_000,
+      }),
       channelExists: async (id) => channels.has(id),
       newViewerId: () => `viewer-${Math.random().toString(36).slice(2)}`,
       basePath: '/api/v1/proxy',
@@ -129,10 +167,18 @@ describe('HLS proxy (in process, fake origin)', () => {
     origin.hits = [];
   });
 
-  const get = (url: string, headers: Record<string, string> = {}) => app.inject({ method: 'GET', url, headers });
-  const path = (absolute: string) => { const u = new URL(absolute); return `${u.pathname}${u.search}`; };
+  const get = (url: string, headers: Record<string, string> = {}) =>
+    app.inject({ method: 'GET', url, headers });
+  const path = (absolute: string) => {
+    const u = new URL(absolute);
+    return `${u.pathname}${u.search}`;
+  };
   /** Proxy URLs in a playlist, as paths (they are relative to the playlist's own URL). */
-  const urisIn = (body: string, base: string) => body.split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => path(new URL(l, `http://h${base}`).href));
+  const urisIn = (body: string, base: string) =>
+    body
+      .split('\n')
+      .filter((l) => l !== '' && !l.startsWith('#'))
+      .map((l) => path(new URL(l, `http://h${base}`).href));
 
   async function firstSegment() {
     const started = await get('/api/v1/channels/cam/playback');
@@ -143,7 +189,12 @@ describe('HLS proxy (in process, fake origin)', () => {
     const variantPath = urisIn(master.body, path(body.master))[0]!;
     const variant = await get(variantPath);
     expect(variant.statusCode).toBe(200);
-    return { body, variantPath, variant: variant.body, segmentPath: urisIn(variant.body, variantPath)[0]! };
+    return {
+      body,
+      variantPath,
+      variant: variant.body,
+      segmentPath: urisIn(variant.body, variantPath)[0]!,
+    };
   }
 
   it('plays: playback URLs are proxy URLs, playlists rewritten, segments streamed byte for byte', async () => {
@@ -168,7 +219,11 @@ describe('HLS proxy (in process, fake origin)', () => {
   });
 
   it('answers a CORS preflight without a token check', async () => {
-    const res = await app.inject({ method: 'OPTIONS', url: '/api/v1/proxy/media.ts?t=x', headers: { origin: 'http://a', 'access-control-request-headers': 'range' } });
+    const res = await app.inject({
+      method: 'OPTIONS',
+      url: '/api/v1/proxy/media.ts?t=x',
+      headers: { origin: 'http://a', 'access-control-request-headers': 'range' },
+    });
     expect(res.statusCode).toBe(204);
     expect(res.headers['access-control-allow-headers']).toBe('range');
   });
@@ -183,7 +238,15 @@ describe('HLS proxy (in process, fake origin)', () => {
       expect(res.rawPayload.equals(SEGMENT)).toBe(true);
     }
     expect(resolves - before).toBe(1);
-    const active = (await get('/api/v1/streams/active')).json<{ channelId: string; refreshCount: number; currentUrl: string; originalUrl: string; readers: unknown[] }[]>();
+    const active = (await get('/api/v1/streams/active')).json<
+      {
+        channelId: string;
+        refreshCount: number;
+        currentUrl: string;
+        originalUrl: string;
+        readers: unknown[];
+      }[]
+    >();
     const cam = active.find((a) => a.channelId === 'cam')!;
     expect(cam.refreshCount).toBeGreaterThanOrEqual(1);
     expect(cam.readers.length).toBeGreaterThan(0);
@@ -207,7 +270,10 @@ describe('HLS proxy (in process, fake origin)', () => {
     origin.hits = [];
     const answers = await Promise.all(Array.from({ length: 20 }, () => get(variantPath)));
     expect(answers.every((a) => a.statusCode === 200)).toBe(true);
-    expect(origin.hits.filter((h) => h.endsWith('index.m3u8')), origin.hits.join(' ')).toHaveLength(1);
+    expect(
+      origin.hits.filter((h) => h.endsWith('index.m3u8')),
+      origin.hits.join(' '),
+    ).toHaveLength(1);
   });
 
   it('does not cache LL-HLS blocking requests across different directive values', async () => {
@@ -224,15 +290,34 @@ describe('HLS proxy (in process, fake origin)', () => {
 
   describe('refuses proxy URLs onair did not sign, with no upstream request', () => {
     const forged = (payload: unknown) => new HmacTokenSealer(randomBytes(32)).seal(payload);
-    const target = (u: string) => ({ c: 'cam', v: 'v', g: 1, e: Date.now() + 3_600_000, pl: false, l: { t: 'child', u, i: 'seg:1', p: { t: 'master' } } });
+    const target = (u: string) => ({
+      c: 'cam',
+      v: 'v',
+      g: 1,
+      e: Date.now() + 3_600_000,
+      pl: false,
+      l: { t: 'child', u, i: 'seg:1', p: { t: 'master' } },
+    });
 
     it.each([
       ['garbage', () => 'not-a-token'],
       ['a random base64url blob', () => randomBytes(120).toString('base64url')],
-      ['signed with another key, pointing at the origin', () => forged(target(`${origin.running.url}/t/${origin.token}/live/seg_7.ts`))],
-      ['signed with another key, pointing at loopback', () => forged(target('http://127.0.0.1:22/'))],
-      ['signed with another key, pointing at a private range', () => forged(target('http://10.0.0.1/admin'))],
-      ['signed with another key, pointing at link-local metadata', () => forged(target('http://169.254.169.254/latest/meta-data/'))],
+      [
+        'signed with another key, pointing at the origin',
+        () => forged(target(`${origin.running.url}/t/${origin.token}/live/seg_7.ts`)),
+      ],
+      [
+        'signed with another key, pointing at loopback',
+        () => forged(target('http://127.0.0.1:22/')),
+      ],
+      [
+        'signed with another key, pointing at a private range',
+        () => forged(target('http://10.0.0.1/admin')),
+      ],
+      [
+        'signed with another key, pointing at link-local metadata',
+        () => forged(target('http://169.254.169.254/latest/meta-data/')),
+      ],
     ])('%s', async (_name, make) => {
       const res = await get(`/api/v1/proxy/media.ts?t=${make()}`);
       expect(res.statusCode).toBe(403);
@@ -268,7 +353,9 @@ describe('HLS proxy (in process, fake origin)', () => {
         origin.hits = [];
         const res = await get(segmentPath);
         expect(res.statusCode).toBe(403);
-        expect(res.json<{ error: { message: string } }>().error.message).toBe('proxy URL for an unknown channel');
+        expect(res.json<{ error: { message: string } }>().error.message).toBe(
+          'proxy URL for an unknown channel',
+        );
         expect(origin.hits).toEqual([]);
       } finally {
         channels.set('cam', channel);

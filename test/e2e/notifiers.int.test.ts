@@ -20,7 +20,11 @@ const PROVIDERS: readonly Provider[] = [
     name: 'discord',
     async start() {
       const fake = await FakeDiscord.start();
-      return { target: { type: 'discord', url: fake.webhookUrl }, shown: () => fake.messages.map((m) => m.embeds[0]?.title ?? ''), close: () => fake.close() };
+      return {
+        target: { type: 'discord', url: fake.webhookUrl },
+        shown: () => fake.messages.map((m) => m.embeds[0]?.title ?? ''),
+        close: () => fake.close(),
+      };
     },
   },
   {
@@ -28,14 +32,22 @@ const PROVIDERS: readonly Provider[] = [
     async start() {
       const fake = await FakeMatrix.start();
       const url = new URL(fake.url);
-      return { target: { url: `matrix://${fake.accessToken}@${url.host}/${fake.roomId}` }, shown: () => fake.timeline(), close: () => fake.close() };
+      return {
+        target: { url: `matrix://${fake.accessToken}@${url.host}/${fake.roomId}` },
+        shown: () => fake.timeline(),
+        close: () => fake.close(),
+      };
     },
   },
   {
     name: 'ntfy',
     async start() {
       const fake = await FakeNtfy.start();
-      return { target: { url: `ntfy://${new URL(fake.url).host}/alerts` }, shown: () => fake.shown('alerts').map((n) => n.title), close: () => fake.close() };
+      return {
+        target: { url: `ntfy://${new URL(fake.url).host}/alerts` },
+        shown: () => fake.shown('alerts').map((n) => n.title),
+        close: () => fake.close(),
+      };
     },
   },
   {
@@ -43,7 +55,12 @@ const PROVIDERS: readonly Provider[] = [
     async start() {
       const fake = await FakeTelegram.start();
       return {
-        target: { type: 'telegram', botToken: fake.botToken, chatId: fake.chatId, apiUrl: fake.url },
+        target: {
+          type: 'telegram',
+          botToken: fake.botToken,
+          chatId: fake.chatId,
+          apiUrl: fake.url,
+        },
         shown: () => [...fake.chat.values()],
         close: () => fake.close(),
       };
@@ -70,11 +87,21 @@ describe.each(PROVIDERS)('offline edit and delete end to end: $name', (provider)
     await peer.close();
   });
 
-  async function session(onOffline: 'edit' | 'delete'): Promise<{ whileLive: string[]; after: string[] }> {
+  async function session(
+    onOffline: 'edit' | 'delete',
+  ): Promise<{ whileLive: string[]; after: string[] }> {
     t = await startTestOnair({
       policy: { reconnectGrace: '0s' },
       targets: [{ id: 'out', ...peer.target }],
-      channels: [{ id: 'alice', name: 'Alice', platform: 'owncast', url: owncast.url, notify: [{ target: 'out', events: ['live'], onOffline }] }],
+      channels: [
+        {
+          id: 'alice',
+          name: 'Alice',
+          platform: 'owncast',
+          url: owncast.url,
+          notify: [{ target: 'out', events: ['live'], onOffline }],
+        },
+      ],
     });
     owncast.goOffline();
     await t.onair.poll.checkNow('alice');
@@ -103,7 +130,8 @@ describe.each(PROVIDERS)('offline edit and delete end to end: $name', (provider)
     const { whileLive, after } = await session('delete');
     expect(whileLive).toHaveLength(1);
     expect(after).toEqual([]);
-    const sent = (await t!.api('GET', '/api/v1/targets/out/deliveries?status=sent')).json as unknown[];
+    const sent = (await t!.api('GET', '/api/v1/targets/out/deliveries?status=sent'))
+      .json as unknown[];
     expect(sent).toHaveLength(2);
   });
 });
@@ -120,7 +148,15 @@ describe('a target that is down for several minutes', () => {
       policy: { reconnectGrace: '0s' },
       delivery: { backoffBase: '1s', backoffMax: '1m' },
       targets: [{ id: 'phone', url: `ntfy://${new URL(ntfy.url).host}/alerts` }],
-      channels: [{ id: 'alice', name: 'Alice', platform: 'owncast', url: owncast.url, notify: [{ target: 'phone', events: ['live', 'title', 'offline'] }] }],
+      channels: [
+        {
+          id: 'alice',
+          name: 'Alice',
+          platform: 'owncast',
+          url: owncast.url,
+          notify: [{ target: 'phone', events: ['live', 'title', 'offline'] }],
+        },
+      ],
     });
     owncast.goOffline();
     await t.onair.poll.checkNow('alice');
@@ -156,19 +192,32 @@ describe('a target that is down for several minutes', () => {
 
     await runFor(3 * MIN);
     expect(ntfy.shown('alerts')).toEqual([]);
-    const pending = (await t.api('GET', '/api/v1/targets/phone/deliveries?status=pending')).json as { attempts: number; lastError: string | null }[];
+    const pending = (await t.api('GET', '/api/v1/targets/phone/deliveries?status=pending'))
+      .json as { attempts: number; lastError: string | null }[];
     expect(pending).toHaveLength(3);
-    expect(pending.some((d) => d.attempts >= 3 && d.lastError?.includes('503') === true)).toBe(true);
+    expect(pending.some((d) => d.attempts >= 3 && d.lastError?.includes('503') === true)).toBe(
+      true,
+    );
     // Order: while the live notice was failing, nothing else of this channel went out.
-    expect(ntfy.requests.every((r) => (r.body as { title: string }).title.endsWith('is live'))).toBe(true);
+    expect(
+      ntfy.requests.every((r) => (r.body as { title: string }).title.endsWith('is live')),
+    ).toBe(true);
 
     await runFor(4 * MIN);
     // Exactly one accepted request per event, in the order they happened.
-    const accepted = ntfy.requests.slice(refused).map((r) => r.body as { title: string; message: string });
-    expect(accepted.map((a) => a.title)).toEqual(['Alice is live', 'Alice has a new title', 'Alice is offline']);
+    const accepted = ntfy.requests
+      .slice(refused)
+      .map((r) => r.body as { title: string; message: string });
+    expect(accepted.map((a) => a.title)).toEqual([
+      'Alice is live',
+      'Alice has a new title',
+      'Alice is offline',
+    ]);
     expect(accepted.map((a) => a.message.split('\n')[0])).toEqual(['One', 'Two', 'Was live: Two']);
     expect(ntfy.shown('alerts')).toHaveLength(3);
-    expect((await t.api('GET', '/api/v1/targets/phone/deliveries?status=pending')).json).toEqual([]);
+    expect((await t.api('GET', '/api/v1/targets/phone/deliveries?status=pending')).json).toEqual(
+      [],
+    );
   });
 
   it('a per-target rate limit spaces the sends without counting attempts', async () => {
@@ -183,15 +232,24 @@ describe('a target that is down for several minutes', () => {
     expect(ntfy.shown('alerts')).toHaveLength(1);
     await runFor(6 * SEC);
     expect(ntfy.shown('alerts')).toHaveLength(2);
-    const sent = (await t.api('GET', '/api/v1/targets/phone/deliveries?status=sent')).json as { attempts: number }[];
+    const sent = (await t.api('GET', '/api/v1/targets/phone/deliveries?status=sent')).json as {
+      attempts: number;
+    }[];
     expect(sent.map((d) => d.attempts)).toEqual([1, 1]);
   });
 
   it('answers a test message with the provider outcome', async () => {
     const ok = await t.api('POST', '/api/v1/targets/phone/test');
-    expect(ok.json).toMatchObject({ ok: true, messageId: expect.stringMatching(/^test-/) as unknown });
+    expect(ok.json).toMatchObject({
+      ok: true,
+      messageId: expect.stringMatching(/^test-/) as unknown,
+    });
     ntfy.failNext({ status: 403, body: { code: 40301, http: 403, error: 'forbidden' } });
     const failed = await t.api('POST', '/api/v1/targets/phone/test');
-    expect(failed.json).toMatchObject({ ok: false, retryable: false, error: expect.stringContaining('403') as unknown });
+    expect(failed.json).toMatchObject({
+      ok: false,
+      retryable: false,
+      error: expect.stringContaining('403') as unknown,
+    });
   });
 });

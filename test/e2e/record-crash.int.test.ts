@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startFfmpeg, startNginx, stopNginx, waitFor } from './hls-peers.js';
 import { ADMIN, decodeErrors, duration, writeConfig } from './record-peers.js';
 
-const peersInstalled = ['/usr/bin/ffmpeg', '/usr/bin/ffprobe', '/usr/sbin/nginx'].every((p) => existsSync(p));
+const peersInstalled = ['/usr/bin/ffmpeg', '/usr/bin/ffprobe', '/usr/sbin/nginx'].every((p) =>
+  existsSync(p),
+);
 const root = join(import.meta.dirname, '../..');
 
 interface Part {
@@ -21,11 +23,16 @@ interface Part {
 /** `onair serve` as its own process (one process: node with the tsx loader, so SIGKILL hits onair itself). */
 function serve(config: string): ChildProcess {
   const run = `import { main } from './src/cli/main.ts'; process.exitCode = await main(process.argv.slice(1), process.env);`;
-  return spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', run, 'serve', '--config', config], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  return spawn(
+    process.execPath,
+    ['--import', 'tsx', '--input-type=module', '-e', run, 'serve', '--config', config],
+    { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
 }
 
 function kill(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
-  if (!child || child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  if (!child || child.pid === undefined || child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve();
   const exited = new Promise<void>((resolve) => {
     child.once('exit', () => {
       resolve();
@@ -37,7 +44,9 @@ function kill(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<
 
 function filesIn(dir: string, ext: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith(ext)).map((f) => join(dir, f));
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith(ext))
+    .map((f) => join(dir, f));
 }
 
 describe.skipIf(!peersInstalled)('a recording killed with SIGKILL', () => {
@@ -54,7 +63,11 @@ describe.skipIf(!peersInstalled)('a recording killed with SIGKILL', () => {
     const nginx = await startNginx(dir, dir);
     nginxPid = nginx.pidFile;
     origin = nginx.origin;
-    await waitFor(() => existsSync(join(dir, 'live', 'index.m3u8')), 20_000, 'ffmpeg to write a playlist');
+    await waitFor(
+      () => existsSync(join(dir, 'live', 'index.m3u8')),
+      20_000,
+      'ffmpeg to write a playlist',
+    );
   }, 30_000);
 
   afterAll(async () => {
@@ -78,8 +91,16 @@ describe.skipIf(!peersInstalled)('a recording killed with SIGKILL', () => {
     onair = serve(config);
     // The negative twin: a recorder writing a plain (non-fragmented) MP4, killed the same way.
     const naiveFile = join(dir, 'naive.mp4');
-    naive = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'quiet', '-nostdin', '-y', '-i', url, '-c', 'copy', naiveFile], { stdio: 'ignore' });
-    await waitFor(() => filesIn(recordings, '.ts').some((f) => statSync(f).size > 1_500_000), 40_000, 'a megabyte and a half recorded');
+    naive = spawn(
+      'ffmpeg',
+      ['-hide_banner', '-loglevel', 'quiet', '-nostdin', '-y', '-i', url, '-c', 'copy', naiveFile],
+      { stdio: 'ignore' },
+    );
+    await waitFor(
+      () => filesIn(recordings, '.ts').some((f) => statSync(f).size > 1_500_000),
+      40_000,
+      'a megabyte and a half recorded',
+    );
     await kill(onair, 'SIGKILL');
     await kill(naive, 'SIGKILL');
     const [first] = filesIn(recordings, '.ts');
@@ -91,13 +112,19 @@ describe.skipIf(!peersInstalled)('a recording killed with SIGKILL', () => {
     onair = serve(config);
     const list = async (): Promise<Part[]> => {
       try {
-        const res = await fetch(`http://127.0.0.1:${port}/api/v1/recordings?channel=cam`, { headers: { authorization: `Bearer ${ADMIN}` } });
+        const res = await fetch(`http://127.0.0.1:${port}/api/v1/recordings?channel=cam`, {
+          headers: { authorization: `Bearer ${ADMIN}` },
+        });
         return res.ok ? ((await res.json()) as Part[]) : [];
       } catch {
         return [];
       }
     };
-    await waitFor(async () => (await list()).some((p) => p.part === 2 && p.bytes > 1_000_000), 40_000, 'the second part');
+    await waitFor(
+      async () => (await list()).some((p) => p.part === 2 && p.bytes > 1_000_000),
+      40_000,
+      'the second part',
+    );
     const parts = await list();
     await kill(onair, 'SIGTERM');
     expect(parts.map((p) => [p.part, p.status, p.endReason])).toStrictEqual([

@@ -5,7 +5,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Onair } from '../../src/main.js';
 import type { Running } from '../fake-servers/listen.js';
 import { waitFor } from './hls-peers.js';
-import { api, decodeErrors, frames, makeResolutionChangeFlv, run, startFlvSource, startRecordingOnair } from './record-peers.js';
+import {
+  api,
+  decodeErrors,
+  frames,
+  makeResolutionChangeFlv,
+  run,
+  startFlvSource,
+  startRecordingOnair,
+} from './record-peers.js';
 
 const peersInstalled = ['/usr/bin/ffmpeg', '/usr/bin/ffprobe'].every((p) => existsSync(p));
 
@@ -33,15 +41,37 @@ describe.skipIf(!peersInstalled)('recording HTTP-FLV whose resolution changes mi
     source = await startFlvSource(joined);
     const url = `${source.url}/live.flv`;
     const twin = join(dir, 'twin.ts');
-    const twinDone = run('ffmpeg', ['-hide_banner', '-loglevel', 'quiet', '-nostdin', '-y', '-i', url, '-c', 'copy', '-f', 'mpegts', twin], 30_000);
+    const twinDone = run(
+      'ffmpeg',
+      [
+        '-hide_banner',
+        '-loglevel',
+        'quiet',
+        '-nostdin',
+        '-y',
+        '-i',
+        url,
+        '-c',
+        'copy',
+        '-f',
+        'mpegts',
+        twin,
+      ],
+      30_000,
+    );
     onair = await startRecordingOnair(dir, {
       poll: { interval: '1s' },
       policy: { reconnectGrace: '2s' },
       recordings: { minFreeSpace: '1MB' },
-      channels: [{ id: 'studio', platform: 'flv', url, record: { template: '{channel}/{session}.ts' } }],
+      channels: [
+        { id: 'studio', platform: 'flv', url, record: { template: '{channel}/{session}.ts' } },
+      ],
     });
     const app = onair;
-    const parts = async () => ((await api(app, 'GET', '/api/v1/recordings?channel=studio')).json as Part[]).filter((p) => p.status !== 'recording');
+    const parts = async () =>
+      ((await api(app, 'GET', '/api/v1/recordings?channel=studio')).json as Part[]).filter(
+        (p) => p.status !== 'recording',
+      );
     await waitFor(async () => (await parts()).length >= 2, 40_000, 'two finished parts');
     const [first, second] = await parts();
     await twinDone;

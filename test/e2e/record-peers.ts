@@ -31,38 +31,94 @@ export async function resolve() {
 /** Writes an onair config for the recorder tests into `dir` and returns its path. */
 export function writeConfig(dir: string, config: Record<string, unknown>): string {
   const file = join(dir, 'onair.yaml');
-  writeFileSync(file, stringify({ dataDir: join(dir, 'data'), auth: { adminToken: ADMIN }, log: { level: 'silent' }, server: { host: '127.0.0.1', port: 0 }, ...config }));
+  writeFileSync(
+    file,
+    stringify({
+      dataDir: join(dir, 'data'),
+      auth: { adminToken: ADMIN },
+      log: { level: 'silent' },
+      server: { host: '127.0.0.1', port: 0 },
+      ...config,
+    }),
+  );
   return file;
 }
 
 /** The whole app in process on the real clock, not listening. */
-export async function startRecordingOnair(dir: string, config: Record<string, unknown>): Promise<Onair> {
+export async function startRecordingOnair(
+  dir: string,
+  config: Record<string, unknown>,
+): Promise<Onair> {
   const loaded = loadOnairConfig(writeConfig(dir, config), {});
-  return startOnair({ loaded, logger: pino({ level: process.env['ONAIR_E2E_LOG'] ?? 'silent' }), listen: false });
+  return startOnair({
+    loaded,
+    logger: pino({ level: process.env['ONAIR_E2E_LOG'] ?? 'silent' }),
+    listen: false,
+  });
 }
 
-export async function api(onair: Onair, method: 'GET' | 'POST' | 'DELETE', url: string): Promise<{ status: number; json: unknown }> {
-  const res = await onair.http.inject({ method, url, headers: { authorization: `Bearer ${ADMIN}` } });
-  return { status: res.statusCode, json: res.body === '' ? null : (JSON.parse(res.body) as unknown) };
+export async function api(
+  onair: Onair,
+  method: 'GET' | 'POST' | 'DELETE',
+  url: string,
+): Promise<{ status: number; json: unknown }> {
+  const res = await onair.http.inject({
+    method,
+    url,
+    headers: { authorization: `Bearer ${ADMIN}` },
+  });
+  return {
+    status: res.statusCode,
+    json: res.body === '' ? null : (JSON.parse(res.body) as unknown),
+  };
 }
 
-export function run(binary: string, args: readonly string[], timeoutMs = 120_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function run(
+  binary: string,
+  args: readonly string[],
+  timeoutMs = 120_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(binary, args, { timeout: timeoutMs, maxBuffer: 64 * 1_048_576 }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      binary,
+      args,
+      { timeout: timeoutMs, maxBuffer: 64 * 1_048_576 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
 /** Container duration in seconds, as ffprobe reads it (0 when unreadable). */
 export async function duration(file: string): Promise<number> {
-  const res = await run('ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', file]);
+  const res = await run('ffprobe', [
+    '-v',
+    'error',
+    '-show_entries',
+    'format=duration',
+    '-of',
+    'csv=p=0',
+    file,
+  ]);
   return Number(res.stdout.trim()) || 0;
 }
 
 /** Video frames' pts (s), width and height, in order. */
-export async function frames(file: string): Promise<{ pts: number; width: number; height: number }[]> {
-  const res = await run('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries', 'frame=pts_time,width,height', '-of', 'csv=p=0', file]);
+export async function frames(
+  file: string,
+): Promise<{ pts: number; width: number; height: number }[]> {
+  const res = await run('ffprobe', [
+    '-v',
+    'error',
+    '-select_streams',
+    'v',
+    '-show_entries',
+    'frame=pts_time,width,height',
+    '-of',
+    'csv=p=0',
+    file,
+  ]);
   return res.stdout
     .trim()
     .split('\n')
@@ -104,9 +160,15 @@ export async function makeResolutionChangeFlv(dir: string, secondsEach: number):
     if (res.code !== 0) throw new Error(`ffmpeg could not encode ${name}: ${res.stderr}`);
     return readFileSync(out);
   };
-  const parts = [await encode('a.flv', '640x360', 0), await encode('b.flv', '320x240', secondsEach)];
-  const isHeader = (t: FlvTag) => t.info.kind === 'script' || (t.info.kind !== 'other' && t.info.config);
-  const tagLists = parts.map((bytes) => new FlvDemuxer().push(bytes).flatMap((e) => (e.kind === 'tag' ? [e.tag] : [])));
+  const parts = [
+    await encode('a.flv', '640x360', 0),
+    await encode('b.flv', '320x240', secondsEach),
+  ];
+  const isHeader = (t: FlvTag) =>
+    t.info.kind === 'script' || (t.info.kind !== 'other' && t.info.config);
+  const tagLists = parts.map((bytes) =>
+    new FlvDemuxer().push(bytes).flatMap((e) => (e.kind === 'tag' ? [e.tag] : [])),
+  );
   const chunks: Uint8Array[] = [flvHeader({ audio: true, video: true })];
   tagLists.forEach((tags, i) => {
     const firstMedia = tags.find((t) => !isHeader(t))?.timestamp ?? 0;
@@ -129,7 +191,9 @@ export async function makeResolutionChangeFlv(dir: string, secondsEach: number):
  * once one client has had all of it, the stream is over (404).
  * Every ffmpeg is stopped by its PID when its client leaves or the server closes.
  */
-export async function startFlvSource(file: string): Promise<Running & { readonly children: Set<ChildProcess> }> {
+export async function startFlvSource(
+  file: string,
+): Promise<Running & { readonly children: Set<ChildProcess> }> {
   const children = new Set<ChildProcess>();
   // Once a client got the whole file, the publisher is gone: 404 from then on, like a media server.
   let ended = false;
@@ -138,7 +202,24 @@ export async function startFlvSource(file: string): Promise<Running & { readonly
       res.writeHead(404).end();
       return;
     }
-    const child = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-i', file, '-c', 'copy', '-f', 'flv', 'pipe:1'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(
+      'ffmpeg',
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-nostdin',
+        '-re',
+        '-i',
+        file,
+        '-c',
+        'copy',
+        '-f',
+        'flv',
+        'pipe:1',
+      ],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
     children.add(child);
     res.writeHead(200, { 'content-type': 'video/x-flv' });
     child.stdout.pipe(res);

@@ -20,7 +20,14 @@ describe('sentinel end to end', () => {
     policy: { reconnectGrace: '10m', notifyCooldown: '0s' },
     poll: { timeout: '500ms' },
     targets: [{ id: 'ops', type: 'webhook', url: receiver.url, secret: SECRET }],
-    channels: [{ id: 'alice', platform: 'owncast', url: `${owncast.url}/alice`, notify: [{ target: 'ops', events: ['live', 'title', 'offline'] }] }],
+    channels: [
+      {
+        id: 'alice',
+        platform: 'owncast',
+        url: `${owncast.url}/alice`,
+        notify: [{ target: 'ops', events: ['live', 'title', 'offline'] }],
+      },
+    ],
   });
 
   /** One poll at `minutes` after the start, then deliver whatever it queued. */
@@ -106,16 +113,24 @@ describe('sentinel end to end', () => {
   });
 
   it('says nothing through a burst of 500s, timeouts and garbage', async () => {
-    for (const [i, fault] of (['error500', 'hang', 'garbage', 'reset', 'error500'] as const).entries()) {
+    for (const [i, fault] of (
+      ['error500', 'hang', 'garbage', 'reset', 'error500'] as const
+    ).entries()) {
       owncast.fault = fault;
       await pollAt(42 + i);
     }
     const channel = (await t.api('GET', '/api/v1/channels/alice')).json as Record<string, unknown>;
-    expect(channel).toMatchObject({ status: 'unreachable', title: 'Morning show: Q&A', consecutiveFailures: 5 });
+    expect(channel).toMatchObject({
+      status: 'unreachable',
+      title: 'Morning show: Q&A',
+      consecutiveFailures: 5,
+    });
     owncast.fault = null;
     await pollAt(50);
     expect(receiver.events).toHaveLength(5);
-    expect(((await t.api('GET', '/api/v1/channels/alice')).json as Record<string, unknown>)['status']).toBe('live');
+    expect(
+      ((await t.api('GET', '/api/v1/channels/alice')).json as Record<string, unknown>)['status'],
+    ).toBe('live');
   });
 
   it('says nothing after a restart while live', async () => {
@@ -124,9 +139,20 @@ describe('sentinel end to end', () => {
     await pollAt(51);
     await pollAt(52);
     expect(receiver.events).toHaveLength(5);
-    const history = (await t.api('GET', '/api/v1/events?channel=alice&limit=100')).json as { event: string; suppressed?: string }[];
-    expect(history.filter((e) => e.suppressed === undefined).map((e) => e.event)).toEqual(['title', 'live', 'offline', 'title', 'live']);
-    expect(history.filter((e) => e.suppressed !== undefined).map((e) => e.suppressed)).toEqual(['reconnectGrace']);
+    const history = (await t.api('GET', '/api/v1/events?channel=alice&limit=100')).json as {
+      event: string;
+      suppressed?: string;
+    }[];
+    expect(history.filter((e) => e.suppressed === undefined).map((e) => e.event)).toEqual([
+      'title',
+      'live',
+      'offline',
+      'title',
+      'live',
+    ]);
+    expect(history.filter((e) => e.suppressed !== undefined).map((e) => e.suppressed)).toEqual([
+      'reconnectGrace',
+    ]);
   });
 
   it('delivered every event exactly once, by id', () => {

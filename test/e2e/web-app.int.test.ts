@@ -8,7 +8,16 @@ import type { Onair } from '../../src/main.js';
 import { FakeOwncast } from '../fake-servers/owncast.server.js';
 import { listen, type Running } from '../fake-servers/listen.js';
 import { WebhookReceiver } from '../fake-servers/webhook-receiver.server.js';
-import { ARTIFACTS, WEB_TOKEN, launchChromium, startLiveHls, startOrigin, startWebOnair, stopProcess, waitForFile } from './web-peers.js';
+import {
+  ARTIFACTS,
+  WEB_TOKEN,
+  launchChromium,
+  startLiveHls,
+  startOrigin,
+  startWebOnair,
+  stopProcess,
+  waitForFile,
+} from './web-peers.js';
 
 /**
  * The web app in Debian's Chromium against the real server: four live ffmpeg HLS channels
@@ -25,7 +34,11 @@ const CAMS = ['cam0', 'cam1', 'cam2', 'cam3'];
 const DAY_MS = 86_400_000;
 
 function icsFeed(start: Date): string {
-  const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const stamp = (d: Date) =>
+    d
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d{3}/, '');
   return [
     'BEGIN:VCALENDAR',
     'VERSION:2.0',
@@ -76,9 +89,16 @@ describe('web app in Chromium', () => {
     });
     onair = await startWebOnair(dir, {
       poll: { interval: '1s', timeout: '3s' },
-      channels: CAMS.map((id, i) => ({ id, platform: 'hls', url: `${origin!.url}/${id}/stream.m3u8`, name: `Camera ${i + 1}` })),
+      channels: CAMS.map((id, i) => ({
+        id,
+        platform: 'hls',
+        url: `${origin!.url}/${id}/stream.m3u8`,
+        name: `Camera ${i + 1}`,
+      })),
       recordings: { remux: true },
-      targets: [{ id: 'ops', type: 'webhook', url: `${hook.url}/hook`, secret: 'e2e-webhook-secret' }],
+      targets: [
+        { id: 'ops', type: 'webhook', url: `${hook.url}/hook`, secret: 'e2e-webhook-secret' },
+      ],
       schedules: [{ url: `${calendar.url}/f1.ics`, channel: 'cam0' }],
     });
     base = onair.url!;
@@ -106,7 +126,10 @@ describe('web app in Chromium', () => {
     await page.getByLabel('Token').fill(WEB_TOKEN);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
-    for (const cam of CAMS) await page.locator(`[data-channel="${cam}"] [data-status="live"]`).waitFor({ timeout: 20_000 });
+    for (const cam of CAMS)
+      await page
+        .locator(`[data-channel="${cam}"] [data-status="live"]`)
+        .waitFor({ timeout: 20_000 });
   }, 40_000);
 
   it('adds a channel by pasting its URL and sees it go live over the event stream', async () => {
@@ -140,7 +163,9 @@ describe('web app in Chromium', () => {
     owncast!.state().tags = ['music', 'festival'];
     owncast!.goLive('Opening night');
     await card.locator('[data-status="live"]').waitFor({ timeout: 15_000 });
-    await expect.poll(() => card.locator('[data-field="title"]').textContent()).toBe('Opening night');
+    await expect
+      .poll(() => card.locator('[data-field="title"]').textContent())
+      .toBe('Opening night');
     await card.getByText('1,234 watching').waitFor();
     expect(navigations).toEqual([]);
     await expect.poll(() => hook!.requests.length, { timeout: 15_000 }).toBe(2);
@@ -155,8 +180,11 @@ describe('web app in Chromium', () => {
     await page.goto(`${base}/watch?channels=${CAMS.join(',')}&layout=2x2`);
     const videos = page.locator('[data-tile] video');
     await expect.poll(() => videos.count()).toBe(4);
-    const times = () => videos.evaluateAll((els) => els.map((v) => (v as unknown as Media).currentTime));
-    await expect.poll(async () => (await times()).every((t) => t > 0), { timeout: 30_000, interval: 500 }).toBe(true);
+    const times = () =>
+      videos.evaluateAll((els) => els.map((v) => (v as unknown as Media).currentTime));
+    await expect
+      .poll(async () => (await times()).every((t) => t > 0), { timeout: 30_000, interval: 500 })
+      .toBe(true);
     const before = await times();
     await page.waitForTimeout(3_000);
     const after = await times();
@@ -187,7 +215,9 @@ describe('web app in Chromium', () => {
     mounts['cam3'] = cam3;
     await expect.poll(() => player.getAttribute('data-state'), { timeout: 30_000 }).toBe('playing');
     const resumed = (await times())[3]!;
-    await expect.poll(async () => (await times())[3]! > resumed + 1, { timeout: 10_000 }).toBe(true);
+    await expect
+      .poll(async () => (await times())[3]! > resumed + 1, { timeout: 10_000 })
+      .toBe(true);
   }, 90_000);
 
   it('shows the imported iCalendar event on the schedule, opening the player', async () => {
@@ -209,7 +239,10 @@ describe('web app in Chromium', () => {
     await expect.poll(() => rows.first().textContent()).toMatch(/live\s*Opening night\s*yes/);
     // cam0 was already live at its first sight: recorded, not announced, with the reason.
     await page.goto(`${base}/channels/cam0`);
-    await page.getByText(/suppressed: first observation/).first().waitFor({ timeout: 10_000 });
+    await page
+      .getByText(/suppressed: first observation/)
+      .first()
+      .waitFor({ timeout: 10_000 });
     await shot('channel');
     await page.getByRole('link', { name: 'Recordings' }).click();
     await page.getByRole('heading', { name: 'Recordings' }).waitFor();
@@ -217,9 +250,15 @@ describe('web app in Chromium', () => {
 
   it('lists, plays and downloads a recording', async () => {
     const auth = { authorization: `Bearer ${WEB_TOKEN}` };
-    expect((await fetch(`${base}/api/v1/channels/cam1/recording`, { method: 'POST', headers: auth })).status).toBe(202);
+    expect(
+      (await fetch(`${base}/api/v1/channels/cam1/recording`, { method: 'POST', headers: auth }))
+        .status,
+    ).toBe(202);
     await page.waitForTimeout(4_000);
-    expect((await fetch(`${base}/api/v1/channels/cam1/recording`, { method: 'DELETE', headers: auth })).status).toBe(204);
+    expect(
+      (await fetch(`${base}/api/v1/channels/cam1/recording`, { method: 'DELETE', headers: auth }))
+        .status,
+    ).toBe(204);
     const item = page.locator('[data-recording]').first();
     // The finished part is remuxed to MP4 (recordings.remux), which the browser can play.
     await expect
@@ -238,14 +277,28 @@ describe('web app in Chromium', () => {
     expect((await file.body()).length).toBeGreaterThan(10_000);
     await item.getByRole('button', { name: /Play/ }).click();
     const video = item.locator('video');
-    await expect.poll(() => video.evaluate((v) => (v as unknown as Media).currentTime), { timeout: 10_000 }).toBeGreaterThan(0.5);
+    await expect
+      .poll(() => video.evaluate((v) => (v as unknown as Media).currentTime), { timeout: 10_000 })
+      .toBeGreaterThan(0.5);
     await shot('recordings');
   }, 60_000);
 
   it('fits a phone-width screen without horizontal scrolling', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
-    const scrollWidth = () => page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth);
-    for (const path of ['/', '/schedule?view=month', '/schedule?view=week', `/watch?channels=${CAMS.join(',')}&layout=1%2B3`, '/admin', '/channels/stage']) {
+    const scrollWidth = () =>
+      page.evaluate(
+        () =>
+          (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } })
+            .document.documentElement.scrollWidth,
+      );
+    for (const path of [
+      '/',
+      '/schedule?view=month',
+      '/schedule?view=week',
+      `/watch?channels=${CAMS.join(',')}&layout=1%2B3`,
+      '/admin',
+      '/channels/stage',
+    ]) {
       await page.goto(`${base}${path}`);
       await page.locator('main h1').waitFor();
       expect(await scrollWidth(), path).toBeLessThanOrEqual(390);

@@ -39,14 +39,19 @@ export class FakeDiscord extends FakeProvider {
     const match = /^\/api\/webhooks\/([^/]+)\/([^/]+)(?:\/messages\/([^/]+))?$/.exec(req.path);
     if (!match) return { status: 404, body: { message: '404: Not Found', code: 0 } };
     const [, id, token, messageId] = match;
-    if (id !== this.webhookId || token !== this.token) return { status: 401, body: { message: 'Invalid Webhook Token', code: 50027 } };
+    if (id !== this.webhookId || token !== this.token)
+      return { status: 401, body: { message: 'Invalid Webhook Token', code: 50027 } };
     if (messageId === undefined) {
-      if (req.method !== 'POST') return { status: 405, body: { message: '405: Method Not Allowed', code: 0 } };
+      if (req.method !== 'POST')
+        return { status: 405, body: { message: '405: Method Not Allowed', code: 0 } };
       const body = req.body as { embeds?: DiscordPosted['embeds']; content?: string };
-      if (!body.embeds?.length && !body.content) return { status: 400, body: { message: 'Cannot send an empty message', code: 50006 } };
+      if (!body.embeds?.length && !body.content)
+        return { status: 400, body: { message: 'Cannot send an empty message', code: 50006 } };
       const message: DiscordPosted = { id: String(this.next++), embeds: body.embeds ?? [] };
       this.messages.push(message);
-      return req.query.get('wait') === 'true' ? { status: 200, body: { id: message.id, embeds: message.embeds } } : { status: 204 };
+      return req.query.get('wait') === 'true'
+        ? { status: 200, body: { id: message.id, embeds: message.embeds } }
+        : { status: 204 };
     }
     const index = this.messages.findIndex((m) => m.id === messageId);
     if (index < 0) return { status: 404, body: { message: 'Unknown Message', code: 10008 } };

@@ -20,8 +20,21 @@ export const PLATFORM_FAULTS = [
 export type PlatformFault = (typeof PLATFORM_FAULTS)[number];
 
 /** What a healthy Owncast answers, live, so any fault that leaked through would read as a go-live. */
-const LIVE = JSON.stringify({ online: true, viewerCount: 3, lastConnectTime: '2026-01-01T00:00:00Z', lastDisconnectTime: null, versionNumber: '0.2.3', streamTitle: 'leaked' });
-const OFFLINE = JSON.stringify({ online: false, lastConnectTime: null, lastDisconnectTime: null, versionNumber: '0.2.3', streamTitle: '' });
+const LIVE = JSON.stringify({
+  online: true,
+  viewerCount: 3,
+  lastConnectTime: '2026-01-01T00:00:00Z',
+  lastDisconnectTime: null,
+  versionNumber: '0.2.3',
+  streamTitle: 'leaked',
+});
+const OFFLINE = JSON.stringify({
+  online: false,
+  lastConnectTime: null,
+  lastDisconnectTime: null,
+  versionNumber: '0.2.3',
+  streamTitle: '',
+});
 
 /**
  * A fake platform with one fault per path prefix, plus `/flip` (live and offline alternating
@@ -63,7 +76,8 @@ export class FaultyPlatform {
 
   get faultsInjected(): number {
     let n = 0;
-    for (const [mode, count] of this.requests) if (mode !== 'healthy' && mode !== 'flip') n += count;
+    for (const [mode, count] of this.requests)
+      if (mode !== 'healthy' && mode !== 'flip') n += count;
     return n;
   }
 
@@ -71,7 +85,12 @@ export class FaultyPlatform {
     for (const timer of this.timers) clearInterval(timer);
     for (const socket of this.sockets) socket.destroy();
     const server = this.server;
-    if (server) await new Promise<void>((resolve) => server.close(() => { resolve(); }));
+    if (server)
+      await new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
   }
 
   private every(ms: number, fn: () => void): NodeJS.Timeout {
@@ -86,18 +105,28 @@ export class FaultyPlatform {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    const match = /^\/([A-Za-z0-9]+)(?:\/(\d+))?\/api\/(status|config)$/.exec((req.url ?? '').split('?')[0] ?? '');
+    const match = /^\/([A-Za-z0-9]+)(?:\/(\d+))?\/api\/(status|config)$/.exec(
+      (req.url ?? '').split('?')[0] ?? '',
+    );
     if (!match) return void res.writeHead(404).end();
     const mode = match[1]!;
     const hop = Number(match[2] ?? 0);
-    if (match[3] === 'config') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"name":"x","tags":[]}');
+    if (match[3] === 'config')
+      return void res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end('{"name":"x","tags":[]}');
     this.requests.set(mode, (this.requests.get(mode) ?? 0) + 1);
-    const json = (body: string, status = 200) => res.writeHead(status, { 'content-type': 'application/json' }).end(body);
+    const json = (body: string, status = 200) =>
+      res.writeHead(status, { 'content-type': 'application/json' }).end(body);
     switch (mode) {
       case 'healthy':
         return void json(this.healthyLive ? LIVE.replace('leaked', 'healthy') : OFFLINE);
       case 'flip':
-        return void json(Math.floor((Date.now() - this.flipStarted) / this.flipMs) % 2 === 0 ? LIVE.replace('leaked', 'flip') : OFFLINE);
+        return void json(
+          Math.floor((Date.now() - this.flipStarted) / this.flipMs) % 2 === 0
+            ? LIVE.replace('leaked', 'flip')
+            : OFFLINE,
+        );
       case 'hang':
         return; // reads the request, never answers
       case 'reset':
@@ -110,7 +139,10 @@ export class FaultyPlatform {
         return void json(LIVE.slice(0, -7) + '}}{');
       case 'truncated':
         // Promises the whole live body, sends half, then drops the connection.
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(LIVE.length) });
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'content-length': String(LIVE.length),
+        });
         res.write(LIVE.slice(0, LIVE.length / 2));
         return void setImmediate(() => req.socket.destroy());
       case 'gigantic': {
@@ -141,17 +173,23 @@ export class FaultyPlatform {
           }
           res.write(LIVE[i++]);
         });
-        res.once('close', () => { this.stop(timer); });
+        res.once('close', () => {
+          this.stop(timer);
+        });
         return;
       }
       case 'redirectLoop':
-        return void res.writeHead(302, { location: `/redirectLoop/${hop === 0 ? 1 : 0}/api/status` }).end();
+        return void res
+          .writeHead(302, { location: `/redirectLoop/${hop === 0 ? 1 : 0}/api/status` })
+          .end();
       case 'redirectChain':
         return void res.writeHead(302, { location: `/redirectChain/${hop + 1}/api/status` }).end();
       case 'emptyBody':
         return void json('');
       case 'html':
-        return void res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>Cloudflare says hi</body></html>');
+        return void res
+          .writeHead(200, { 'content-type': 'text/html' })
+          .end('<html><body>Cloudflare says hi</body></html>');
       case 'wrongShape':
         return void json('{"online":"yes","lastConnectTime":42,"streamTitle":["a"]}');
       default:

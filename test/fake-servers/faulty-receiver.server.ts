@@ -1,10 +1,20 @@
-import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { readBody } from './listen.js';
 
 /** How the receiver treats one request. */
 export type ReceiverAnswer =
-  | { readonly kind: 'answer'; readonly status: number; readonly headers?: Record<string, string>; readonly delayMs?: number }
+  | {
+      readonly kind: 'answer';
+      readonly status: number;
+      readonly headers?: Record<string, string>;
+      readonly delayMs?: number;
+    }
   /** Reads the request and never answers (the sender's timeout must fire). */
   | { readonly kind: 'hang' };
 
@@ -27,7 +37,10 @@ export interface ReceivedRequest {
  */
 export class FaultyReceiver {
   readonly requests: ReceivedRequest[] = [];
-  answer: (request: ReceivedRequest, attempt: number) => ReceiverAnswer = () => ({ kind: 'answer', status: 204 });
+  answer: (request: ReceivedRequest, attempt: number) => ReceiverAnswer = () => ({
+    kind: 'answer',
+    status: 204,
+  });
   private server: Server | null = null;
   private port = 0;
   private readonly sockets = new Set<Socket>();
@@ -80,7 +93,11 @@ export class FaultyReceiver {
     this.timers.clear();
     this.held.clear();
     for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => server.close(() => { resolve(); }));
+    await new Promise<void>((resolve) =>
+      server.close(() => {
+        resolve();
+      }),
+    );
   }
 
   close(): Promise<void> {
@@ -88,7 +105,11 @@ export class FaultyReceiver {
   }
 
   private handle(headers: IncomingHttpHeaders, raw: Buffer, res: ServerResponse): void {
-    const body = JSON.parse(raw.toString('utf8')) as { event: string; title: string | null; channel: { id: string } };
+    const body = JSON.parse(raw.toString('utf8')) as {
+      event: string;
+      title: string | null;
+      channel: { id: string };
+    };
     const request: ReceivedRequest = {
       deliveryId: String(headers['x-onair-delivery']),
       event: body.event,

@@ -43,13 +43,17 @@ export class FakeHls {
       case 'hang':
         return;
       case 'garbage':
-        res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' }).end('<html>not a playlist</html>');
+        res
+          .writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' })
+          .end('<html>not a playlist</html>');
         return;
       case 'huge':
         res.writeHead(200).end(`#EXTM3U\n${'#EXT-X-COMMENT\n'.repeat(200_000)}`);
         return;
       case 'redirectLoop':
-        res.writeHead(302, { location: path.endsWith('a.m3u8') ? '/loop/b.m3u8' : '/loop/a.m3u8' }).end();
+        res
+          .writeHead(302, { location: path.endsWith('a.m3u8') ? '/loop/b.m3u8' : '/loop/a.m3u8' })
+          .end();
         return;
       case 'gone':
         res.writeHead(404).end();
@@ -74,16 +78,26 @@ export class FakeHls {
       );
       return;
     }
-    if (path.endsWith('/index.m3u8') && (path.startsWith('/live/') || path.startsWith('/cdn/token123/'))) {
+    if (
+      path.endsWith('/index.m3u8') &&
+      (path.startsWith('/live/') || path.startsWith('/cdn/token123/'))
+    ) {
       if (!this.live) {
         res.writeHead(404).end();
         return;
       }
       this.sequence++;
-      const lines = ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-TARGETDURATION:2', `#EXT-X-MEDIA-SEQUENCE:${this.sequence}`];
+      const lines = [
+        '#EXTM3U',
+        '#EXT-X-VERSION:3',
+        '#EXT-X-TARGETDURATION:2',
+        `#EXT-X-MEDIA-SEQUENCE:${this.sequence}`,
+      ];
       for (let i = 0; i < 3; i++) lines.push('#EXTINF:2.0,', `seg_${this.sequence + i}.ts`);
       if (this.ended) lines.push('#EXT-X-ENDLIST');
-      res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' }).end(`${lines.join('\n')}\n`);
+      res
+        .writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' })
+        .end(`${lines.join('\n')}\n`);
       return;
     }
     res.writeHead(404).end();

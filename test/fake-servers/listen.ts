@@ -8,7 +8,9 @@ export interface Running {
 }
 
 /** Starts an HTTP server on 127.0.0.1:0; `close` also drops keep-alive sockets. */
-export async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Running> {
+export async function listen(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<Running> {
   const server = createServer(handler);
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -30,31 +30,57 @@ export class FakeMatrix extends FakeProvider {
     return {
       status: 429,
       ...(headerSeconds === undefined ? {} : { headers: { 'retry-after': String(headerSeconds) } }),
-      body: { errcode: 'M_LIMIT_EXCEEDED', error: 'Too many requests', retry_after_ms: retryAfterMs },
+      body: {
+        errcode: 'M_LIMIT_EXCEEDED',
+        error: 'Too many requests',
+        retry_after_ms: retryAfterMs,
+      },
     };
   }
 
   /** What a client shows: originals not redacted, each with its newest edit applied. */
   timeline(): string[] {
-    const redacted = new Set(this.events.filter((e) => e.redacts !== undefined).map((e) => e.redacts));
+    const redacted = new Set(
+      this.events.filter((e) => e.redacts !== undefined).map((e) => e.redacts),
+    );
     const shown: string[] = [];
     for (const e of this.events) {
-      if (e.type !== 'm.room.message' || redacted.has(e.eventId) || e.content['m.relates_to'] !== undefined) continue;
-      const edits = this.events.filter((x) => (x.content['m.relates_to'] as { event_id?: string } | undefined)?.event_id === e.eventId);
+      if (
+        e.type !== 'm.room.message' ||
+        redacted.has(e.eventId) ||
+        e.content['m.relates_to'] !== undefined
+      )
+        continue;
+      const edits = this.events.filter(
+        (x) =>
+          (x.content['m.relates_to'] as { event_id?: string } | undefined)?.event_id === e.eventId,
+      );
       const latest = edits.at(-1);
-      const content = latest ? (latest.content['m.new_content'] as Record<string, unknown>) : e.content;
+      const content = latest
+        ? (latest.content['m.new_content'] as Record<string, unknown>)
+        : e.content;
       shown.push(String(content['body']));
     }
     return shown;
   }
 
   protected handle(req: SeenRequest): Answer {
-    if (req.query.has('access_token')) return { status: 401, body: { errcode: 'M_MISSING_TOKEN', error: 'query tokens are not supported' } };
-    if (req.headers.authorization !== `Bearer ${this.accessToken}`) return { status: 401, body: { errcode: 'M_UNKNOWN_TOKEN', error: 'Unknown token' } };
-    const match = /^\/_matrix\/client\/v3\/rooms\/([^/]+)\/(send\/m\.room\.message|redact\/[^/]+)\/([^/]+)$/.exec(req.path);
-    if (req.method !== 'PUT' || !match) return { status: 404, body: { errcode: 'M_UNRECOGNIZED', error: 'Unrecognized request' } };
+    if (req.query.has('access_token'))
+      return {
+        status: 401,
+        body: { errcode: 'M_MISSING_TOKEN', error: 'query tokens are not supported' },
+      };
+    if (req.headers.authorization !== `Bearer ${this.accessToken}`)
+      return { status: 401, body: { errcode: 'M_UNKNOWN_TOKEN', error: 'Unknown token' } };
+    const match =
+      /^\/_matrix\/client\/v3\/rooms\/([^/]+)\/(send\/m\.room\.message|redact\/[^/]+)\/([^/]+)$/.exec(
+        req.path,
+      );
+    if (req.method !== 'PUT' || !match)
+      return { status: 404, body: { errcode: 'M_UNRECOGNIZED', error: 'Unrecognized request' } };
     const [, room, what = '', txn] = match;
-    if (room !== this.roomId) return { status: 403, body: { errcode: 'M_FORBIDDEN', error: 'not in room' } };
+    if (room !== this.roomId)
+      return { status: 403, body: { errcode: 'M_FORBIDDEN', error: 'not in room' } };
     const key = `${req.path}\u0000${txn}`;
     const earlier = this.txns.get(key);
     if (earlier !== undefined) return { status: 200, body: { event_id: earlier } };
@@ -62,10 +88,12 @@ export class FakeMatrix extends FakeProvider {
     const content = req.body as Record<string, unknown>;
     if (what.startsWith('redact/')) {
       const target = what.slice('redact/'.length);
-      if (!this.events.some((e) => e.eventId === target)) return { status: 404, body: { errcode: 'M_NOT_FOUND', error: 'no such event' } };
+      if (!this.events.some((e) => e.eventId === target))
+        return { status: 404, body: { errcode: 'M_NOT_FOUND', error: 'no such event' } };
       this.events.push({ eventId, type: 'm.room.redaction', content, redacts: target });
     } else {
-      if (content['format'] !== undefined && typeof content['formatted_body'] !== 'string') return { status: 400, body: { errcode: 'M_BAD_JSON', error: 'formatted_body' } };
+      if (content['format'] !== undefined && typeof content['formatted_body'] !== 'string')
+        return { status: 400, body: { errcode: 'M_BAD_JSON', error: 'formatted_body' } };
       this.events.push({ eventId, type: 'm.room.message', content });
     }
     this.txns.set(key, eventId);

@@ -22,7 +22,10 @@ export class Mosquitto {
     const dir = mkdtempSync(join(tmpdir(), 'onair-mosquitto-'));
     const port = await closedPort();
     const conf = join(dir, 'mosquitto.conf');
-    writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n`);
+    writeFileSync(
+      conf,
+      `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n`,
+    );
     const child = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
     const broker = new Mosquitto(port, child, dir);
     await waitForPort(port, 5_000);
@@ -47,7 +50,10 @@ export class Mosquitto {
   }
 
   /** Subscribes now; `messages` collects everything published from here on. */
-  async listen(filter: string): Promise<{ messages: { topic: string; payload: string; retain: boolean }[]; stop(): Promise<void> }> {
+  async listen(filter: string): Promise<{
+    messages: { topic: string; payload: string; retain: boolean }[];
+    stop(): Promise<void>;
+  }> {
     const client = await connectAsync(this.url, { reconnectPeriod: 0 });
     const messages: { topic: string; payload: string; retain: boolean }[] = [];
     client.on('message', (topic, payload, packet) => {

@@ -42,7 +42,8 @@ export class FakeNtfy extends FakeProvider {
     }
     if (req.method === 'POST' && req.path === '/') {
       const b = req.body as Record<string, unknown>;
-      if (typeof b['topic'] !== 'string' || typeof b['message'] !== 'string') return { status: 400, body: { code: 40001, http: 400, error: 'invalid request' } };
+      if (typeof b['topic'] !== 'string' || typeof b['message'] !== 'string')
+        return { status: 400, body: { code: 40001, http: 400, error: 'invalid request' } };
       const id = `m${this.next++}`;
       const sequenceId = typeof b['sequence_id'] === 'string' ? b['sequence_id'] : id;
       const topic = this.notifications.get(b['topic']) ?? new Map<string, NtfyNotification>();
@@ -56,13 +57,26 @@ export class FakeNtfy extends FakeProvider {
         priority: Number(b['priority'] ?? 3),
         click: typeof b['click'] === 'string' ? b['click'] : '',
       });
-      return { status: 200, body: { id, time: 1, expires: 2, event: 'message', topic: b['topic'], message: b['message'], sequence_id: sequenceId } };
+      return {
+        status: 200,
+        body: {
+          id,
+          time: 1,
+          expires: 2,
+          event: 'message',
+          topic: b['topic'],
+          message: b['message'],
+          sequence_id: sequenceId,
+        },
+      };
     }
     const parts = req.path.split('/').filter((p) => p !== '');
     if (req.method === 'DELETE' && parts.length === 2) {
       const [topic = '', seq = ''] = parts;
       const had = this.notifications.get(topic)?.delete(seq) ?? false;
-      return had ? { status: 200, body: { id: `d${this.next++}`, event: 'message_delete', topic } } : { status: 404, body: { code: 40401, http: 404, error: 'not found' } };
+      return had
+        ? { status: 200, body: { id: `d${this.next++}`, event: 'message_delete', topic } }
+        : { status: 404, body: { code: 40401, http: 404, error: 'not found' } };
     }
     return { status: 404, body: { code: 40401, http: 404, error: 'page not found' } };
   }

@@ -45,7 +45,14 @@ export class FakeOwncast {
   state(prefix = ''): OwncastState {
     let s = this.states.get(prefix);
     if (!s) {
-      s = { live: false, title: '', name: 'Fake Owncast', tags: [], viewers: 0, lastConnectTime: null };
+      s = {
+        live: false,
+        title: '',
+        name: 'Fake Owncast',
+        tags: [],
+        viewers: 0,
+        lastConnectTime: null,
+      };
       this.states.set(prefix, s);
     }
     return s;
@@ -98,7 +105,9 @@ export class FakeOwncast {
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"online": tru');
         return;
       case 'wrongShape':
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{"online":"yes","lastConnectTime":42}');
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end('{"online":"yes","lastConnectTime":42}');
         return;
       case 'huge':
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -122,7 +131,17 @@ export class FakeOwncast {
             versionNumber: '0.2.3',
             streamTitle: s.title,
           }
-        : { name: s.name, summary: '', logo: '/logo', tags: s.tags, version: '0.2.3', nsfw: false, socialHandles: [] };
-    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache' }).end(JSON.stringify(body));
+        : {
+            name: s.name,
+            summary: '',
+            logo: '/logo',
+            tags: s.tags,
+            version: '0.2.3',
+            nsfw: false,
+            socialHandles: [],
+          };
+    res
+      .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache' })
+      .end(JSON.stringify(body));
   }
 }

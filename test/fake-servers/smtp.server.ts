@@ -21,10 +21,14 @@ export class SmtpSink {
 
   static async start(): Promise<SmtpSink> {
     const port = await closedPort();
-    const child = spawn('/usr/bin/python3', ['-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${port}`, '-c', 'aiosmtpd.handlers.Debugging'], {
-      env: { ...process.env, PYTHONUNBUFFERED: '1' },
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
+    const child = spawn(
+      '/usr/bin/python3',
+      ['-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${port}`, '-c', 'aiosmtpd.handlers.Debugging'],
+      {
+        env: { ...process.env, PYTHONUNBUFFERED: '1' },
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
     const sink = new SmtpSink(port, child);
     await waitForPort(port, 10_000);
     return sink;

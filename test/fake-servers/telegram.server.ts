@@ -19,35 +19,94 @@ export class FakeTelegram extends FakeProvider {
   }
 
   static rateLimited(seconds: number): Answer {
-    return { status: 429, body: { ok: false, error_code: 429, description: `Too Many Requests: retry after ${seconds}`, parameters: { retry_after: seconds } } };
+    return {
+      status: 429,
+      body: {
+        ok: false,
+        error_code: 429,
+        description: `Too Many Requests: retry after ${seconds}`,
+        parameters: { retry_after: seconds },
+      },
+    };
   }
 
   protected handle(req: SeenRequest): Answer {
     const match = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(req.path);
-    if (!match) return { status: 404, body: { ok: false, error_code: 404, description: 'Not Found' } };
+    if (!match)
+      return { status: 404, body: { ok: false, error_code: 404, description: 'Not Found' } };
     const [, token, method = ''] = match;
-    if (token !== this.botToken) return { status: 401, body: { ok: false, error_code: 401, description: 'Unauthorized' } };
-    const b = req.body as { chat_id?: string; text?: string; message_id?: number; parse_mode?: string };
-    if (b.chat_id !== this.chatId) return { status: 400, body: { ok: false, error_code: 400, description: 'Bad Request: chat not found' } };
+    if (token !== this.botToken)
+      return { status: 401, body: { ok: false, error_code: 401, description: 'Unauthorized' } };
+    const b = req.body as {
+      chat_id?: string;
+      text?: string;
+      message_id?: number;
+      parse_mode?: string;
+    };
+    if (b.chat_id !== this.chatId)
+      return {
+        status: 400,
+        body: { ok: false, error_code: 400, description: 'Bad Request: chat not found' },
+      };
     switch (method) {
       case 'sendMessage': {
-        if (!b.text) return { status: 400, body: { ok: false, error_code: 400, description: 'Bad Request: message text is empty' } };
+        if (!b.text)
+          return {
+            status: 400,
+            body: { ok: false, error_code: 400, description: 'Bad Request: message text is empty' },
+          };
         const id = this.next++;
         this.chat.set(id, b.text);
-        return { status: 200, body: { ok: true, result: { message_id: id, date: 1, chat: { id: Number(this.chatId) }, text: b.text } } };
+        return {
+          status: 200,
+          body: {
+            ok: true,
+            result: { message_id: id, date: 1, chat: { id: Number(this.chatId) }, text: b.text },
+          },
+        };
       }
       case 'editMessageText': {
         const current = this.chat.get(b.message_id ?? -1);
-        if (current === undefined) return { status: 400, body: { ok: false, error_code: 400, description: 'Bad Request: message to edit not found' } };
-        if (current === b.text) return { status: 400, body: { ok: false, error_code: 400, description: 'Bad Request: message is not modified' } };
+        if (current === undefined)
+          return {
+            status: 400,
+            body: {
+              ok: false,
+              error_code: 400,
+              description: 'Bad Request: message to edit not found',
+            },
+          };
+        if (current === b.text)
+          return {
+            status: 400,
+            body: {
+              ok: false,
+              error_code: 400,
+              description: 'Bad Request: message is not modified',
+            },
+          };
         this.chat.set(b.message_id!, b.text ?? '');
-        return { status: 200, body: { ok: true, result: { message_id: b.message_id, text: b.text } } };
+        return {
+          status: 200,
+          body: { ok: true, result: { message_id: b.message_id, text: b.text } },
+        };
       }
       case 'deleteMessage':
-        if (!this.chat.delete(b.message_id ?? -1)) return { status: 400, body: { ok: false, error_code: 400, description: 'Bad Request: message to delete not found' } };
+        if (!this.chat.delete(b.message_id ?? -1))
+          return {
+            status: 400,
+            body: {
+              ok: false,
+              error_code: 400,
+              description: 'Bad Request: message to delete not found',
+            },
+          };
         return { status: 200, body: { ok: true, result: true } };
       default:
-        return { status: 404, body: { ok: false, error_code: 404, description: 'Not Found: method not found' } };
+        return {
+          status: 404,
+          body: { ok: false, error_code: 404, description: 'Not Found: method not found' },
+        };
     }
   }
 }

@@ -18,7 +18,10 @@ export class FakeTwitchAuth {
     this.clientSecret = clientSecret;
   }
 
-  static async start(clientId = 'fake-client', clientSecret = 'fake-secret'): Promise<FakeTwitchAuth> {
+  static async start(
+    clientId = 'fake-client',
+    clientSecret = 'fake-secret',
+  ): Promise<FakeTwitchAuth> {
     const fake = new FakeTwitchAuth(clientId, clientSecret);
     fake.running = await listen((req, res) => {
       void readBody(req).then((body) => {
@@ -28,13 +31,25 @@ export class FakeTwitchAuth {
         }
         fake.tokenRequests++;
         const form = new URLSearchParams(body.toString('utf8'));
-        if (form.get('grant_type') !== 'client_credentials' || form.get('client_id') !== fake.clientId || form.get('client_secret') !== fake.clientSecret) {
-          res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 400, message: 'invalid client' }));
+        if (
+          form.get('grant_type') !== 'client_credentials' ||
+          form.get('client_id') !== fake.clientId ||
+          form.get('client_secret') !== fake.clientSecret
+        ) {
+          res
+            .writeHead(400, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ status: 400, message: 'invalid client' }));
           return;
         }
         const token = `app-${fake.tokenRequests}`;
         fake.valid.add(token);
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: token, expires_in: fake.expiresIn, token_type: 'bearer' }));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            access_token: token,
+            expires_in: fake.expiresIn,
+            token_type: 'bearer',
+          }),
+        );
       });
     });
     return fake;

@@ -64,10 +64,14 @@ export class FakeEventSub {
   }
 
   /** Called by the fake Helix when a subscription is created; false when the session is unknown. */
-  subscribe(sessionId: string, sub: Omit<FakeSubscription, 'id'>): FakeSubscription | 'noSession' | 'duplicate' {
+  subscribe(
+    sessionId: string,
+    sub: Omit<FakeSubscription, 'id'>,
+  ): FakeSubscription | 'noSession' | 'duplicate' {
     const s = this.session(sessionId);
     if (!s) return 'noSession';
-    if (s.subscriptions.some((x) => x.type === sub.type && x.broadcasterId === sub.broadcasterId)) return 'duplicate';
+    if (s.subscriptions.some((x) => x.type === sub.type && x.broadcasterId === sub.broadcasterId))
+      return 'duplicate';
     const created = { ...sub, id: `sub-${++this.seq}` };
     s.subscriptions.push(created);
     this.wake();
@@ -87,30 +91,73 @@ export class FakeEventSub {
   }
 
   /** Sends a notification for a subscription of this type and broadcaster; returns the message id. */
-  notify(type: string, broadcasterId: string, event: Record<string, unknown>, options: { messageId?: string; ageMs?: number; session?: FakeSession } = {}): string {
+  notify(
+    type: string,
+    broadcasterId: string,
+    event: Record<string, unknown>,
+    options: { messageId?: string; ageMs?: number; session?: FakeSession } = {},
+  ): string {
     const session = options.session ?? this.sessionFor(type, broadcasterId);
-    const sub = session.subscriptions.find((s) => s.type === type && s.broadcasterId === broadcasterId);
+    const sub = session.subscriptions.find(
+      (s) => s.type === type && s.broadcasterId === broadcasterId,
+    );
     const id = options.messageId ?? `msg-${++this.seq}`;
     this.send(session, {
-      metadata: { ...this.meta(id, 'notification', options.ageMs), subscription_type: type, subscription_version: sub?.version ?? '1' },
+      metadata: {
+        ...this.meta(id, 'notification', options.ageMs),
+        subscription_type: type,
+        subscription_version: sub?.version ?? '1',
+      },
       payload: {
-        subscription: this.subscriptionJson(session, sub ?? { id: 'sub-unknown', type, version: '1', broadcasterId }, 'enabled'),
+        subscription: this.subscriptionJson(
+          session,
+          sub ?? { id: 'sub-unknown', type, version: '1', broadcasterId },
+          'enabled',
+        ),
         event: { broadcaster_user_id: broadcasterId, ...event },
       },
     });
     return id;
   }
 
-  online(broadcasterId: string, login: string, startedAt: string, options: { messageId?: string; ageMs?: number; session?: FakeSession } = {}): string {
-    return this.notify('stream.online', broadcasterId, { id: `stream-${broadcasterId}`, broadcaster_user_login: login, broadcaster_user_name: login, type: 'live', started_at: startedAt }, options);
+  online(
+    broadcasterId: string,
+    login: string,
+    startedAt: string,
+    options: { messageId?: string; ageMs?: number; session?: FakeSession } = {},
+  ): string {
+    return this.notify(
+      'stream.online',
+      broadcasterId,
+      {
+        id: `stream-${broadcasterId}`,
+        broadcaster_user_login: login,
+        broadcaster_user_name: login,
+        type: 'live',
+        started_at: startedAt,
+      },
+      options,
+    );
   }
 
-  offline(broadcasterId: string, login: string, options: { messageId?: string; session?: FakeSession } = {}): string {
-    return this.notify('stream.offline', broadcasterId, { broadcaster_user_login: login, broadcaster_user_name: login }, options);
+  offline(
+    broadcasterId: string,
+    login: string,
+    options: { messageId?: string; session?: FakeSession } = {},
+  ): string {
+    return this.notify(
+      'stream.offline',
+      broadcasterId,
+      { broadcaster_user_login: login, broadcaster_user_name: login },
+      options,
+    );
   }
 
   keepalive(session = this.current): void {
-    this.send(session, { metadata: this.meta(`ka-${++this.seq}`, 'session_keepalive'), payload: {} });
+    this.send(session, {
+      metadata: this.meta(`ka-${++this.seq}`, 'session_keepalive'),
+      payload: {},
+    });
   }
 
   /** `session_reconnect`: the client should connect to the returned URL; subscriptions move there. */
@@ -120,17 +167,35 @@ export class FakeEventSub {
     const url = `${this.url}?reconnect_id=${rid}`;
     this.send(session, {
       metadata: this.meta(`rc-${this.seq}`, 'session_reconnect'),
-      payload: { session: { id: session.id, status: 'reconnecting', keepalive_timeout_seconds: null, reconnect_url: url, connected_at: this.stamp(0) } },
+      payload: {
+        session: {
+          id: session.id,
+          status: 'reconnecting',
+          keepalive_timeout_seconds: null,
+          reconnect_url: url,
+          connected_at: this.stamp(0),
+        },
+      },
     });
     return url;
   }
 
-  revoke(type: string, broadcasterId: string, status: 'authorization_revoked' | 'user_removed' | 'version_removed'): void {
+  revoke(
+    type: string,
+    broadcasterId: string,
+    status: 'authorization_revoked' | 'user_removed' | 'version_removed',
+  ): void {
     const session = this.sessionFor(type, broadcasterId);
-    const sub = session.subscriptions.find((s) => s.type === type && s.broadcasterId === broadcasterId)!;
+    const sub = session.subscriptions.find(
+      (s) => s.type === type && s.broadcasterId === broadcasterId,
+    )!;
     session.subscriptions = session.subscriptions.filter((s) => s !== sub);
     this.send(session, {
-      metadata: { ...this.meta(`rv-${++this.seq}`, 'revocation'), subscription_type: type, subscription_version: sub.version },
+      metadata: {
+        ...this.meta(`rv-${++this.seq}`, 'revocation'),
+        subscription_type: type,
+        subscription_version: sub.version,
+      },
       payload: { subscription: this.subscriptionJson(session, sub, status) },
     });
   }
@@ -171,7 +236,13 @@ export class FakeEventSub {
   private connected(ws: WebSocket, reconnectId: string | null): void {
     const previous = reconnectId === null ? undefined : this.resumes.get(reconnectId);
     // Like the twitch-cli mock, a reconnect gets a new session id; subscriptions move with it.
-    const session: FakeSession = { id: `sess-${++this.seq}`, ws, subscriptions: previous ? previous.subscriptions : [], closedWith: null, inbound: [] };
+    const session: FakeSession = {
+      id: `sess-${++this.seq}`,
+      ws,
+      subscriptions: previous ? previous.subscriptions : [],
+      closedWith: null,
+      inbound: [],
+    };
     if (previous) previous.subscriptions = [];
     this.sessions.push(session);
     ws.on('message', (data: Buffer) => session.inbound.push(data.toString('utf8')));
@@ -181,13 +252,25 @@ export class FakeEventSub {
     });
     this.send(session, {
       metadata: this.meta(`wl-${this.seq}`, 'session_welcome'),
-      payload: { session: { id: session.id, status: 'connected', keepalive_timeout_seconds: this.keepaliveSeconds, reconnect_url: null, connected_at: this.stamp(0) } },
+      payload: {
+        session: {
+          id: session.id,
+          status: 'connected',
+          keepalive_timeout_seconds: this.keepaliveSeconds,
+          reconnect_url: null,
+          connected_at: this.stamp(0),
+        },
+      },
     });
     this.wake();
   }
 
   private sessionFor(type: string, broadcasterId: string): FakeSession {
-    const s = this.sessions.find((x) => x.closedWith === null && x.subscriptions.some((sub) => sub.type === type && sub.broadcasterId === broadcasterId));
+    const s = this.sessions.find(
+      (x) =>
+        x.closedWith === null &&
+        x.subscriptions.some((sub) => sub.type === type && sub.broadcasterId === broadcasterId),
+    );
     if (!s) throw new Error(`no open session subscribed to ${type} for ${broadcasterId}`);
     return s;
   }

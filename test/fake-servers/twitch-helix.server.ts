@@ -57,7 +57,12 @@ export class FakeHelix {
     return `${this.running.url}/helix`;
   }
 
-  addUser(login: string, id: string, title = `${login} title`, category = 'Just Chatting'): FakeTwitchUser {
+  addUser(
+    login: string,
+    id: string,
+    title = `${login} title`,
+    category = 'Just Chatting',
+  ): FakeTwitchUser {
     const user: FakeTwitchUser = { id, login, title, category, liveSince: null, viewers: 0 };
     this.users.set(login, user);
     return user;
@@ -71,7 +76,9 @@ export class FakeHelix {
     const url = new URL(req.url ?? '/', 'http://x');
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const json = (status: number, data: unknown, headers: Record<string, string> = {}) => {
-      res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(data));
+      res
+        .writeHead(status, { 'content-type': 'application/json', ...headers })
+        .end(JSON.stringify(data));
     };
     if (req.headers['client-id'] !== this.auth.clientId) {
       json(401, { error: 'Unauthorized', status: 401, message: 'invalid client id' });
@@ -85,7 +92,11 @@ export class FakeHelix {
       json(401, { error: 'Unauthorized', status: 401, message: 'invalid access token' });
       return;
     }
-    const rate = { 'ratelimit-limit': '800', 'ratelimit-remaining': String(Math.max(0, this.rateRemaining)), 'ratelimit-reset': String(this.rateReset) };
+    const rate = {
+      'ratelimit-limit': '800',
+      'ratelimit-remaining': String(Math.max(0, this.rateRemaining)),
+      'ratelimit-reset': String(this.rateReset),
+    };
     if (this.rateRemaining < 0) {
       json(429, { error: 'Too Many Requests', status: 429 }, rate);
       return;
@@ -101,7 +112,9 @@ export class FakeHelix {
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"data": [');
         return;
       case 'huge':
-        res.writeHead(200, { 'content-type': 'application/json' }).end(`{"data":[],"x":"${'x'.repeat(4 * 1024 * 1024)}"}`);
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(`{"data":[],"x":"${'x'.repeat(4 * 1024 * 1024)}"}`);
         return;
       case null:
         break;
@@ -109,7 +122,11 @@ export class FakeHelix {
     if (req.method === 'GET' && url.pathname === '/helix/streams') {
       const logins = url.searchParams.getAll('user_login');
       if (logins.length > 100) {
-        json(400, { error: 'Bad Request', status: 400, message: 'too many user_login values' }, rate);
+        json(
+          400,
+          { error: 'Bad Request', status: 400, message: 'too many user_login values' },
+          rate,
+        );
         return;
       }
       this.streamsRequests.push(logins);
@@ -149,17 +166,36 @@ export class FakeHelix {
       this.channelsRequests++;
       const id = url.searchParams.get('broadcaster_id');
       const u = [...this.users.values()].find((x) => x.id === id);
-      const data = u ? [{ broadcaster_id: u.id, broadcaster_login: u.login, broadcaster_name: u.login, game_name: u.category, title: u.title, tags: ['English'] }] : [];
+      const data = u
+        ? [
+            {
+              broadcaster_id: u.id,
+              broadcaster_login: u.login,
+              broadcaster_name: u.login,
+              game_name: u.category,
+              title: u.title,
+              tags: ['English'],
+            },
+          ]
+        : [];
       json(200, { data }, rate);
       return;
     }
     json(404, { error: 'Not Found', status: 404 });
   }
 
-  private createSubscription(token: string | undefined, body: Buffer, json: (status: number, data: unknown) => void): void {
+  private createSubscription(
+    token: string | undefined,
+    body: Buffer,
+    json: (status: number, data: unknown) => void,
+  ): void {
     this.subscribeRequests++;
     if (this.subscribeAnswer !== null) {
-      json(this.subscribeAnswer, { error: 'scripted', status: this.subscribeAnswer, message: 'scripted refusal' });
+      json(this.subscribeAnswer, {
+        error: 'scripted',
+        status: this.subscribeAnswer,
+        message: 'scripted refusal',
+      });
       return;
     }
     // WebSocket transport needs a user access token (§2.5).
@@ -173,14 +209,24 @@ export class FakeHelix {
       condition: { broadcaster_user_id: string };
       transport: { method: string; session_id: string };
     };
-    const total = this.eventsub.sessions.filter((s) => s.closedWith === null).reduce((n, s) => n + s.subscriptions.length, 0);
+    const total = this.eventsub.sessions
+      .filter((s) => s.closedWith === null)
+      .reduce((n, s) => n + s.subscriptions.length, 0);
     if (total + 1 > this.maxTotalCost) {
       json(429, { error: 'Too Many Requests', status: 429, message: 'cost exceeded' });
       return;
     }
-    const created = this.eventsub.subscribe(req.transport.session_id, { type: req.type, version: req.version, broadcasterId: req.condition.broadcaster_user_id });
+    const created = this.eventsub.subscribe(req.transport.session_id, {
+      type: req.type,
+      version: req.version,
+      broadcasterId: req.condition.broadcaster_user_id,
+    });
     if (created === 'noSession') {
-      json(400, { error: 'Bad Request', status: 400, message: 'session does not exist or has already disconnected' });
+      json(400, {
+        error: 'Bad Request',
+        status: 400,
+        message: 'session does not exist or has already disconnected',
+      });
       return;
     }
     if (created === 'duplicate') {
@@ -188,7 +234,17 @@ export class FakeHelix {
       return;
     }
     json(202, {
-      data: [{ id: created.id, status: 'enabled', type: created.type, version: created.version, cost: 1, condition: req.condition, transport: req.transport }],
+      data: [
+        {
+          id: created.id,
+          status: 'enabled',
+          type: created.type,
+          version: created.version,
+          cost: 1,
+          condition: req.condition,
+          transport: req.transport,
+        },
+      ],
       total: total + 1,
       total_cost: total + 1,
       max_total_cost: this.maxTotalCost,

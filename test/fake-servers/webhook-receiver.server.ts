@@ -25,7 +25,12 @@ export class WebhookReceiver {
       void readBody(req).then((buf) => {
         const raw = buf.toString('utf8');
         const { status, headers } = receiver.respond(receiver.requests.length);
-        receiver.requests.push({ status, headers: req.headers, raw, body: JSON.parse(raw) as Received['body'] });
+        receiver.requests.push({
+          status,
+          headers: req.headers,
+          raw,
+          body: JSON.parse(raw) as Received['body'],
+        });
         res.writeHead(status, headers).end();
       });
     });

@@ -52,20 +52,26 @@ class Origin {
       const url = req.url ?? '';
       this.hits.push(url);
       const prefix = `/t/${SECRETS.cdnPath}/live/`;
-      if (!url.startsWith(prefix) || !url.includes(`sig=${SECRETS.cdnQuery}`)) return void res.writeHead(403).end();
+      if (!url.startsWith(prefix) || !url.includes(`sig=${SECRETS.cdnQuery}`))
+        return void res.writeHead(403).end();
       const name = url.slice(prefix.length).split('?')[0];
       if (name === 'index.m3u8') {
         res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' });
-        return void res.end(`#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nseg_1.ts?sig=${SECRETS.cdnQuery}\n#EXTINF:2,\nfile:///etc/passwd\n#EXTINF:2,\nredirect.ts?sig=${SECRETS.cdnQuery}\n`);
+        return void res.end(
+          `#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nseg_1.ts?sig=${SECRETS.cdnQuery}\n#EXTINF:2,\nfile:///etc/passwd\n#EXTINF:2,\nredirect.ts?sig=${SECRETS.cdnQuery}\n`,
+        );
       }
-      if (name === 'redirect.ts') return void res.writeHead(302, { location: 'file:///etc/passwd' }).end();
+      if (name === 'redirect.ts')
+        return void res.writeHead(302, { location: 'file:///etc/passwd' }).end();
       if (name === 'seg_1.ts') {
         // The first fetch is refused like an expired CDN token: the refresh path runs (and logs).
         if (!this.refusedOnce) {
           this.refusedOnce = true;
           return void res.writeHead(410).end();
         }
-        return void res.writeHead(200, { 'content-type': 'video/mp2t' }).end(Buffer.alloc(1_000, 7));
+        return void res
+          .writeHead(200, { 'content-type': 'video/mp2t' })
+          .end(Buffer.alloc(1_000, 7));
       }
       res.writeHead(404).end();
     });
@@ -95,12 +101,26 @@ describe('attacks', () => {
   let helix: FakeHelix;
   let onair: Onair;
 
-  const request = (method: 'GET' | 'POST' | 'DELETE', url: string, options: { token?: string | null; body?: object; remoteAddress?: string; headers?: Record<string, string> } = {}) =>
+  const request = (
+    method: 'GET' | 'POST' | 'DELETE',
+    url: string,
+    options: {
+      token?: string | null;
+      body?: object;
+      remoteAddress?: string;
+      headers?: Record<string, string>;
+    } = {},
+  ) =>
     onair.http.inject({
       method,
       url,
       ...(options.remoteAddress === undefined ? {} : { remoteAddress: options.remoteAddress }),
-      headers: { ...(options.token === null ? {} : { authorization: `Bearer ${options.token ?? SECRETS.admin}` }), ...options.headers },
+      headers: {
+        ...(options.token === null
+          ? {}
+          : { authorization: `Bearer ${options.token ?? SECRETS.admin}` }),
+        ...options.headers,
+      },
       ...(options.body === undefined ? {} : { payload: options.body }),
     });
 
@@ -125,17 +145,57 @@ describe('attacks', () => {
       stringify({
         dataDir: join(dir, 'data'),
         log: { level: 'trace' },
-        auth: { adminToken: SECRETS.admin, users: [{ name: 'viewer', token: SECRETS.user, permissions: [{ action: 'read' }] }] },
-        twitch: { clientId: auth.clientId, clientSecret: SECRETS.twitchSecret, userToken: helix.userToken, apiBase: helix.url, authBase: auth.url, eventsubUrl: eventsub.url },
+        auth: {
+          adminToken: SECRETS.admin,
+          users: [{ name: 'viewer', token: SECRETS.user, permissions: [{ action: 'read' }] }],
+        },
+        twitch: {
+          clientId: auth.clientId,
+          clientSecret: SECRETS.twitchSecret,
+          userToken: helix.userToken,
+          apiBase: helix.url,
+          authBase: auth.url,
+          eventsubUrl: eventsub.url,
+        },
         delivery: { timeout: '1s' },
         targets: [
-          { id: 'hook', type: 'webhook', url: `${receiver.url}?key=${SECRETS.webhookQuery}`, secret: SECRETS.webhookSecret, headers: { authorization: `Bearer ${SECRETS.webhookHeader}` } },
-          { id: 'hook-down', type: 'webhook', url: `${closed}/hook?key=${SECRETS.webhookQuery}`, secret: SECRETS.webhookSecret },
+          {
+            id: 'hook',
+            type: 'webhook',
+            url: `${receiver.url}?key=${SECRETS.webhookQuery}`,
+            secret: SECRETS.webhookSecret,
+            headers: { authorization: `Bearer ${SECRETS.webhookHeader}` },
+          },
+          {
+            id: 'hook-down',
+            type: 'webhook',
+            url: `${closed}/hook?key=${SECRETS.webhookQuery}`,
+            secret: SECRETS.webhookSecret,
+          },
           { id: 'ntfy', type: 'ntfy', server: closed, topic: 'alerts', token: SECRETS.ntfyToken },
-          { id: 'ntfy-basic', type: 'ntfy', server: closed, topic: 'alerts', username: 'me', password: SECRETS.ntfyPassword },
-          { id: 'telegram', type: 'telegram', apiUrl: closed, botToken: SECRETS.telegram, chatId: '42' },
+          {
+            id: 'ntfy-basic',
+            type: 'ntfy',
+            server: closed,
+            topic: 'alerts',
+            username: 'me',
+            password: SECRETS.ntfyPassword,
+          },
+          {
+            id: 'telegram',
+            type: 'telegram',
+            apiUrl: closed,
+            botToken: SECRETS.telegram,
+            chatId: '42',
+          },
           { id: 'discord', type: 'discord', url: `${closed}/api/webhooks/1/${SECRETS.discord}` },
-          { id: 'matrix', type: 'matrix', homeserver: closed, accessToken: SECRETS.matrix, roomId: '!room:example.org' },
+          {
+            id: 'matrix',
+            type: 'matrix',
+            homeserver: closed,
+            accessToken: SECRETS.matrix,
+            roomId: '!room:example.org',
+          },
         ],
         channels: [
           {
@@ -143,21 +203,54 @@ describe('attacks', () => {
             platform: 'owncast',
             url: owncast.url,
             webhookSecret: SECRETS.owncastHook,
-            notify: ['hook', 'hook-down', 'ntfy', 'ntfy-basic', 'telegram', 'discord', 'matrix'].map((target) => ({ target, events: all })),
+            notify: [
+              'hook',
+              'hook-down',
+              'ntfy',
+              'ntfy-basic',
+              'telegram',
+              'discord',
+              'matrix',
+            ].map((target) => ({ target, events: all })),
           },
-          { id: 'cam', platform: 'hls', url: origin.playlistUrl, notify: [{ target: 'hook', events: all }] },
-          { id: 'streamer', platform: 'twitch', url: 'https://twitch.tv/streamer', notify: [{ target: 'hook', events: all }] },
+          {
+            id: 'cam',
+            platform: 'hls',
+            url: origin.playlistUrl,
+            notify: [{ target: 'hook', events: all }],
+          },
+          {
+            id: 'streamer',
+            platform: 'twitch',
+            url: 'https://twitch.tv/streamer',
+            notify: [{ target: 'hook', events: all }],
+          },
         ],
       }),
     );
     const sink = new Writable({
       write(chunk: Buffer, _encoding, done) {
-        lines.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
+        lines.push(
+          ...chunk
+            .toString('utf8')
+            .split('\n')
+            .filter((l) => l !== ''),
+        );
         done();
       },
     });
-    const logger = pino({ level: 'trace', redact: { paths: REDACT_PATHS, censor: 'REDACTED' } }, sink);
-    onair = await startOnair({ loaded: loadOnairConfig(file, {}), logger, clock: time, timers: time, random: () => 0.5, listen: false });
+    const logger = pino(
+      { level: 'trace', redact: { paths: REDACT_PATHS, censor: 'REDACTED' } },
+      sink,
+    );
+    onair = await startOnair({
+      loaded: loadOnairConfig(file, {}),
+      logger,
+      clock: time,
+      timers: time,
+      random: () => 0.5,
+      listen: false,
+    });
   });
   afterAll(async () => {
     await onair.stop();
@@ -183,23 +276,38 @@ describe('attacks', () => {
     owncast.goLive('Secretless title', new Date(time.now()));
     helix.users.get('streamer')!.liveSince = new Date(time.now()).toISOString();
     for (const id of ['alice', 'streamer']) await onair.poll.checkNow(id);
-    const hook = await request('POST', `/api/v1/hooks/owncast/alice?secret=${SECRETS.owncastHook}`, { token: null, body: { type: 'STREAM_TITLE_UPDATED', eventData: { streamTitle: 'x' } } });
+    const hook = await request(
+      'POST',
+      `/api/v1/hooks/owncast/alice?secret=${SECRETS.owncastHook}`,
+      { token: null, body: { type: 'STREAM_TITLE_UPDATED', eventData: { streamTitle: 'x' } } },
+    );
     expect(hook.statusCode).toBeLessThan(500);
     await deliverFor(10_000);
     expect(receiver.requests.length).toBeGreaterThan(0);
     // Playback through the proxy, with the CDN refusing once (the refresh path runs).
-    const playback = (await request('GET', '/api/v1/channels/cam/playback')).json<{ master: string; variants: { url: string }[] }>();
+    const playback = (await request('GET', '/api/v1/channels/cam/playback')).json<{
+      master: string;
+      variants: { url: string }[];
+    }>();
     const variant = await request('GET', playback.variants[0]!.url, { token: null });
     expect(variant.statusCode).toBe(200);
     const segment = variant.body.split('\n').find((l) => l.startsWith('media.ts'))!;
-    expect((await request('GET', `/api/v1/proxy/${segment}`, { token: null })).statusCode).toBe(200);
+    expect((await request('GET', `/api/v1/proxy/${segment}`, { token: null })).statusCode).toBe(
+      200,
+    );
     // The viewer user: a session, an API token, and a few wrong guesses that are logged as failures.
-    const session = await request('POST', '/api/v1/session', { token: null, body: { token: SECRETS.user } });
+    const session = await request('POST', '/api/v1/session', {
+      token: null,
+      body: { token: SECRETS.user },
+    });
     issued.push(/onair_session=([^;]+)/.exec(String(session.headers['set-cookie']))![1]!);
-    const token = (await request('POST', '/api/v1/tokens', { body: { user: 'viewer', name: 'ci' } })).json<{ token: string }>();
+    const token = (
+      await request('POST', '/api/v1/tokens', { body: { user: 'viewer', name: 'ci' } })
+    ).json<{ token: string }>();
     issued.push(token.token);
     expect((await request('GET', '/api/v1/channels', { token: token.token })).statusCode).toBe(200);
-    for (const guess of [`${SECRETS.admin}x`, SECRETS.user.slice(0, -1)]) expect((await request('GET', '/api/v1/channels', { token: guess })).statusCode).toBe(401);
+    for (const guess of [`${SECRETS.admin}x`, SECRETS.user.slice(0, -1)])
+      expect((await request('GET', '/api/v1/channels', { token: guess })).statusCode).toBe(401);
     await deliverFor(60_000);
   });
 
@@ -207,20 +315,36 @@ describe('attacks', () => {
     let variantBody = '';
     let variantPath = '';
     beforeAll(async () => {
-      const playback = (await request('GET', '/api/v1/channels/cam/playback')).json<{ variants: { url: string }[] }>();
+      const playback = (await request('GET', '/api/v1/channels/cam/playback')).json<{
+        variants: { url: string }[];
+      }>();
       variantPath = playback.variants[0]!.url;
       variantBody = (await request('GET', variantPath, { token: null })).body;
     });
     const proxyLines = () => variantBody.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
-    const segmentPath = (name: string) => `/api/v1/proxy/${proxyLines().find((l) => l.startsWith(name))!}`;
+    const segmentPath = (name: string) =>
+      `/api/v1/proxy/${proxyLines().find((l) => l.startsWith(name))!}`;
 
     it.each([
       ['no token', () => '/api/v1/proxy/media.ts'],
       ['garbage', () => '/api/v1/proxy/media.ts?t=garbage'],
-      ['a client URL as the name', () => `/api/v1/proxy/${encodeURIComponent(`${canary.url}/x`)}?t=x`],
-      ['a client URL as the token', () => `/api/v1/proxy/media.ts?t=${encodeURIComponent(canary.url)}`],
+      [
+        'a client URL as the name',
+        () => `/api/v1/proxy/${encodeURIComponent(`${canary.url}/x`)}?t=x`,
+      ],
+      [
+        'a client URL as the token',
+        () => `/api/v1/proxy/media.ts?t=${encodeURIComponent(canary.url)}`,
+      ],
       ['a file URL as the token', () => '/api/v1/proxy/media.ts?t=file%3A%2F%2F%2Fetc%2Fpasswd'],
-      ['a tampered token', () => { const p = segmentPath('media.ts'); const i = p.indexOf('t=') + 40; return p.slice(0, i) + (p[i] === 'A' ? 'B' : 'A') + p.slice(i + 1); }],
+      [
+        'a tampered token',
+        () => {
+          const p = segmentPath('media.ts');
+          const i = p.indexOf('t=') + 40;
+          return p.slice(0, i) + (p[i] === 'A' ? 'B' : 'A') + p.slice(i + 1);
+        },
+      ],
     ])('refuses %s with 403 and no upstream request', async (_name, make) => {
       origin.hits = [];
       const res = await request('GET', make(), { token: null });
@@ -232,8 +356,12 @@ describe('attacks', () => {
     it('ignores client URLs in extra parameters and LL-HLS directives (they only reach the origin as values)', async () => {
       origin.hits = [];
       const extra = `&u=${encodeURIComponent(canary.url)}&url=${encodeURIComponent(canary.url)}&_HLS_msn=${encodeURIComponent(`${canary.url}/x`)}`;
-      expect((await request('GET', `${segmentPath('media.ts')}${extra}`, { token: null })).statusCode).toBe(200);
-      expect((await request('GET', `${variantPath}${extra}`, { token: null })).statusCode).toBe(200);
+      expect(
+        (await request('GET', `${segmentPath('media.ts')}${extra}`, { token: null })).statusCode,
+      ).toBe(200);
+      expect((await request('GET', `${variantPath}${extra}`, { token: null })).statusCode).toBe(
+        200,
+      );
       expect(canaryHits).toEqual([]);
       expect(origin.hits.every((h) => h.startsWith(`/t/${SECRETS.cdnPath}/live/`))).toBe(true);
     });
@@ -242,21 +370,32 @@ describe('attacks', () => {
       expect(proxyLines()).toContain('file:///etc/passwd'); // left as it was: the player's business, not fetched by onair
       expect(proxyLines().filter((l) => l.includes('?t='))).toHaveLength(2);
       // seg_1.ts, then redirect.ts (both named media.ts for players): the second redirects to file:.
-    const redirecting = proxyLines().filter((l) => l.includes('?t='))[1]!;
-    const res = await request('GET', `/api/v1/proxy/${redirecting}`, { token: null });
+      const redirecting = proxyLines().filter((l) => l.includes('?t='))[1]!;
+      const res = await request('GET', `/api/v1/proxy/${redirecting}`, { token: null });
       expect(res.statusCode).toBe(502);
       expect(res.body).not.toContain('passwd');
     });
 
     it('refuses an expired proxy URL, and one for a channel that was deleted', async () => {
       const segment = segmentPath('media.ts');
-      expect((await request('POST', '/api/v1/channels', { body: { id: 'gone', platform: 'hls', url: origin.playlistUrl } })).statusCode).toBe(201);
-      const gone = (await request('GET', '/api/v1/channels/gone/playback')).json<{ variants: { url: string }[] }>().variants[0]!.url;
+      expect(
+        (
+          await request('POST', '/api/v1/channels', {
+            body: { id: 'gone', platform: 'hls', url: origin.playlistUrl },
+          })
+        ).statusCode,
+      ).toBe(201);
+      const gone = (await request('GET', '/api/v1/channels/gone/playback')).json<{
+        variants: { url: string }[];
+      }>().variants[0]!.url;
       expect((await request('DELETE', '/api/v1/channels/gone')).statusCode).toBe(204);
       origin.hits = [];
       expect((await request('GET', gone, { token: null })).statusCode).toBe(403);
       time.set(time.now() + 11 * 60_000); // segment URLs live ten minutes
-      expect((await request('GET', segment, { token: null })).json<{ error: { message: string } }>().error.message).toBe('proxy URL expired');
+      expect(
+        (await request('GET', segment, { token: null })).json<{ error: { message: string } }>()
+          .error.message,
+      ).toBe('proxy URL expired');
       expect(origin.hits).toEqual([]);
     });
   });
@@ -264,23 +403,50 @@ describe('attacks', () => {
   it('rate limits token guessing per address: a bounded number of guesses, then 429 even for a valid token', async () => {
     const attacker = '203.0.113.7';
     const statuses: number[] = [];
-    for (let i = 0; i < 200; i++) statuses.push((await request('GET', '/api/v1/channels', { token: `onair_${randomBytes(16).toString('hex')}`, remoteAddress: attacker })).statusCode);
+    for (let i = 0; i < 200; i++)
+      statuses.push(
+        (
+          await request('GET', '/api/v1/channels', {
+            token: `onair_${randomBytes(16).toString('hex')}`,
+            remoteAddress: attacker,
+          })
+        ).statusCode,
+      );
     const guessed = statuses.filter((s) => s === 401).length;
     const refused = await request('GET', '/api/v1/channels', { remoteAddress: attacker });
     expect(refused.statusCode).toBe(429);
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
-    expect((await request('POST', '/api/v1/session', { token: null, remoteAddress: attacker, body: { token: SECRETS.user } })).statusCode).toBe(429);
-    expect((await request('GET', '/api/v1/channels', { remoteAddress: '203.0.113.8' })).statusCode).toBe(200);
+    expect(
+      (
+        await request('POST', '/api/v1/session', {
+          token: null,
+          remoteAddress: attacker,
+          body: { token: SECRETS.user },
+        })
+      ).statusCode,
+    ).toBe(429);
+    expect(
+      (await request('GET', '/api/v1/channels', { remoteAddress: '203.0.113.8' })).statusCode,
+    ).toBe(200);
     expect(guessed).toBe(10); // auth.failedAuth.maxFailures, per 15-minute window
-    recordFigures('attacks-bruteforce', { attempts: statuses.length, answeredBefore429: guessed, refusedWith429: statuses.filter((s) => s === 429).length });
+    recordFigures('attacks-bruteforce', {
+      attempts: statuses.length,
+      answeredBefore429: guessed,
+      refusedWith429: statuses.filter((s) => s === 429).length,
+    });
   });
 
   it('sets the web app security headers', async () => {
-    expect(existsSync(join(import.meta.dirname, '../../dist/web/index.html')), 'the web app is built by `npm run build` (npm ci)').toBe(true);
+    expect(
+      existsSync(join(import.meta.dirname, '../../dist/web/index.html')),
+      'the web app is built by `npm run build` (npm ci)',
+    ).toBe(true);
     for (const path of ['/', '/channels/alice']) {
       const res = await request('GET', path, { token: null });
       expect(res.statusCode).toBe(200);
-      expect(res.headers['content-security-policy']).toMatch(/default-src 'self'.*frame-ancestors 'none'/);
+      expect(res.headers['content-security-policy']).toMatch(
+        /default-src 'self'.*frame-ancestors 'none'/,
+      );
       expect(res.headers['x-content-type-options']).toBe('nosniff');
       expect(res.headers['x-frame-options']).toBe('DENY');
       expect(res.headers['referrer-policy']).toBe('no-referrer');
@@ -289,16 +455,42 @@ describe('attacks', () => {
 
   it('never writes a secret to a log line or an API answer', async () => {
     const answers: string[] = [];
-    for (const path of ['/api/v1/channels', '/api/v1/targets', '/api/v1/events?limit=1000', '/api/v1/streams/active', '/api/v1/users', '/api/v1/tokens', '/metrics']) answers.push((await request('GET', path)).body);
-    for (const target of ['hook', 'hook-down', 'ntfy', 'ntfy-basic', 'telegram', 'discord', 'matrix']) answers.push((await request('GET', `/api/v1/targets/${target}/deliveries`)).body);
+    for (const path of [
+      '/api/v1/channels',
+      '/api/v1/targets',
+      '/api/v1/events?limit=1000',
+      '/api/v1/streams/active',
+      '/api/v1/users',
+      '/api/v1/tokens',
+      '/metrics',
+    ])
+      answers.push((await request('GET', path)).body);
+    for (const target of [
+      'hook',
+      'hook-down',
+      'ntfy',
+      'ntfy-basic',
+      'telegram',
+      'discord',
+      'matrix',
+    ])
+      answers.push((await request('GET', `/api/v1/targets/${target}/deliveries`)).body);
     const secrets = [...Object.values(SECRETS), helix.userToken, ...issued];
     const leaks = secrets.flatMap((s) => [
       ...lines.filter((l) => l.includes(s)).map((l) => `log: ${l.slice(0, 300)}`),
       // The CDN path token in a channel's own URL is the known gap below.
-      ...(s === SECRETS.cdnPath ? [] : answers.filter((a) => a.includes(s)).map((a) => `api: ${s} in ${a.slice(0, 200)}`)),
+      ...(s === SECRETS.cdnPath
+        ? []
+        : answers.filter((a) => a.includes(s)).map((a) => `api: ${s} in ${a.slice(0, 200)}`)),
     ]);
     const errors = lines.filter((l) => /"level":(40|50)/.test(l)).length;
-    recordFigures('attacks-secrets', { secrets: secrets.length, logLines: lines.length, warnOrErrorLines: errors, apiAnswers: answers.length, leaks: leaks.length });
+    recordFigures('attacks-secrets', {
+      secrets: secrets.length,
+      logLines: lines.length,
+      warnOrErrorLines: errors,
+      apiAnswers: answers.length,
+      leaks: leaks.length,
+    });
     expect(leaks).toEqual([]);
     expect(lines.length).toBeGreaterThan(40);
     // The failure paths ran (refused connections to every notifier), so URLs with secrets were logged about.
@@ -308,6 +500,7 @@ describe('attacks', () => {
   // Channel and event views redact a stream channel URL's query, user info and token-looking path
   // segments (e.g. nginx secure_link's `/t/<md5>/…`), so no reader of the API sees the token.
   it('keeps a CDN token in the path of a stream channel URL out of API answers', async () => {
-    for (const path of ['/api/v1/channels', '/api/v1/events?limit=1000']) expect((await request('GET', path)).body).not.toContain(SECRETS.cdnPath);
+    for (const path of ['/api/v1/channels', '/api/v1/events?limit=1000'])
+      expect((await request('GET', path)).body).not.toContain(SECRETS.cdnPath);
   });
 });

@@ -8,7 +8,13 @@ import { contentId } from '../../src/core/event-id.js';
 import { removeDir } from '../e2e/harness.js';
 import { FaultyReceiver } from '../fake-servers/faulty-receiver.server.js';
 import { FakeOwncast } from '../fake-servers/owncast.server.js';
-import { ensureBuilt, recordFigures, sleep, startServe, type ServeProcess } from './serve-process.js';
+import {
+  ensureBuilt,
+  recordFigures,
+  sleep,
+  startServe,
+  type ServeProcess,
+} from './serve-process.js';
 import { brokenAlternation, judge, type Delivered } from './verdict.js';
 
 /** CI runs the full 20 rounds (about a minute and a half); ONAIR_CHAOS_ROUNDS changes it. */
@@ -37,7 +43,10 @@ class Timeline {
 
   constructor(fake: FakeOwncast) {
     this.fake = fake;
-    for (let i = 0; i < CHANNELS; i++) this.periods.set(`ch${i}`, [{ live: false, start: Date.now(), end: null, startedAt: null, titles: [] }]);
+    for (let i = 0; i < CHANNELS; i++)
+      this.periods.set(`ch${i}`, [
+        { live: false, start: Date.now(), end: null, startedAt: null, titles: [] },
+      ]);
   }
 
   current(channel: string): Period {
@@ -50,12 +59,16 @@ class Timeline {
     this.current(channel).end = now;
     if (this.current(channel).live) {
       this.fake.goOffline(prefix);
-      this.periods.get(channel)!.push({ live: false, start: now, end: null, startedAt: null, titles: [] });
+      this.periods
+        .get(channel)!
+        .push({ live: false, start: now, end: null, startedAt: null, titles: [] });
     } else {
       const startedAt = this.base + ++this.session * 1_000;
       const title = `${channel} session ${this.session}`;
       this.fake.goLive(title, new Date(startedAt), prefix);
-      this.periods.get(channel)!.push({ live: true, start: now, end: null, startedAt, titles: [title] });
+      this.periods
+        .get(channel)!
+        .push({ live: true, start: now, end: null, startedAt, titles: [title] });
     }
   }
 
@@ -69,9 +82,14 @@ class Timeline {
 }
 
 /** Longest stretch of [start, end) covered by one window in which a process was up and probing. */
-function longestUptime(start: number, end: number, uptimes: readonly (readonly [number, number])[]): number {
+function longestUptime(
+  start: number,
+  end: number,
+  uptimes: readonly (readonly [number, number])[],
+): number {
   let best = 0;
-  for (const [up, down] of uptimes) best = Math.max(best, Math.min(end, down) - Math.max(start, up));
+  for (const [up, down] of uptimes)
+    best = Math.max(best, Math.min(end, down) - Math.max(start, up));
   return best;
 }
 
@@ -128,10 +146,16 @@ describe('chaos: SIGKILL while channels flap and deliveries flow', () => {
       }),
     );
     // A receiver that takes its time, so kills land between "it took the request" and "onair marked it sent".
-    receiver.answer = () => ({ kind: 'answer', status: 204, delayMs: Math.floor(Math.random() * 400) });
+    receiver.answer = () => ({
+      kind: 'answer',
+      status: 204,
+      delayMs: Math.floor(Math.random() * 400),
+    });
     const timeline = new Timeline(owncast);
     const api = async <T>(path: string): Promise<T> => {
-      const res = await fetch(`${current!.url}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      const res = await fetch(`${current!.url}${path}`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
       return (await res.json()) as T;
     };
 
@@ -175,9 +199,12 @@ describe('chaos: SIGKILL while channels flap and deliveries flow', () => {
     for (;;) {
       const channels = await api<{ id: string; status: string }[]>('/api/v1/channels');
       const pending = await api<unknown[]>('/api/v1/targets/hook/deliveries?status=pending');
-      const agrees = channels.every((c) => c.status === (timeline.current(c.id).live ? 'live' : 'offline'));
+      const agrees = channels.every(
+        (c) => c.status === (timeline.current(c.id).live ? 'live' : 'offline'),
+      );
       if (agrees && pending.length === 0 && Date.now() - quietSince > VISIBLE_MS) break;
-      if (Date.now() - quietSince > 30_000) throw new Error(`no quiet state: ${JSON.stringify({ channels, pending })}`);
+      if (Date.now() - quietSince > 30_000)
+        throw new Error(`no quiet state: ${JSON.stringify({ channels, pending })}`);
       await sleep(200);
     }
     const history = (await api<ApiEvent[]>('/api/v1/events?limit=1000')).reverse();
@@ -187,8 +214,16 @@ describe('chaos: SIGKILL while channels flap and deliveries flow', () => {
     const end = Date.now();
 
     const announced = history.filter((e) => e.suppressed === undefined);
-    const expected: Delivered[] = announced.map((e) => ({ deliveryId: e.id, channel: e.channel.id, event: e.event }));
-    const received: Delivered[] = receiver.requests.map((r) => ({ deliveryId: r.deliveryId, channel: r.channel, event: r.event }));
+    const expected: Delivered[] = announced.map((e) => ({
+      deliveryId: e.id,
+      channel: e.channel.id,
+      event: e.event,
+    }));
+    const received: Delivered[] = receiver.requests.map((r) => ({
+      deliveryId: r.deliveryId,
+      channel: r.channel,
+      event: r.event,
+    }));
     const verdict = judge(expected, received);
 
     // Every announcement is true to what the fake showed: its session existed (and ended, for
@@ -202,7 +237,9 @@ describe('chaos: SIGKILL while channels flap and deliveries flow', () => {
       if (!session) return true;
       if (e.event === 'offline') return session.end === null;
       if (e.event === 'live') return !session.titles.includes(e.title ?? '');
-      return !periods.some((p) => p.live && p.startedAt! >= startedAt! && p.titles.includes(e.title ?? ''));
+      return !periods.some(
+        (p) => p.live && p.startedAt! >= startedAt! && p.titles.includes(e.title ?? ''),
+      );
     });
     // Every session (and end of session) that a running process certainly saw was announced.
     const missed: string[] = [];
@@ -211,12 +248,20 @@ describe('chaos: SIGKILL while channels flap and deliveries flow', () => {
         if (!p.live || p.startedAt === null) return;
         const before = periods[i - 1]!;
         const after = periods[i + 1];
-        const sawOfflineBefore = longestUptime(before.start, before.end ?? end, uptimes) >= VISIBLE_MS;
+        const sawOfflineBefore =
+          longestUptime(before.start, before.end ?? end, uptimes) >= VISIBLE_MS;
         const sawLive = longestUptime(p.start, p.end ?? end, uptimes) >= VISIBLE_MS;
         const liveId = contentId(channel, 'live', p.startedAt);
-        if (sawOfflineBefore && sawLive && !announced.some((e) => e.id === liveId)) missed.push(`${channel} live ${p.titles[0]!}`);
-        const sawOfflineAfter = after !== undefined && longestUptime(after.start, after.end ?? end, uptimes) >= VISIBLE_MS;
-        if (announced.some((e) => e.id === liveId) && sawOfflineAfter && !announced.some((e) => e.id === contentId(channel, 'offline', p.startedAt!))) {
+        if (sawOfflineBefore && sawLive && !announced.some((e) => e.id === liveId))
+          missed.push(`${channel} live ${p.titles[0]!}`);
+        const sawOfflineAfter =
+          after !== undefined &&
+          longestUptime(after.start, after.end ?? end, uptimes) >= VISIBLE_MS;
+        if (
+          announced.some((e) => e.id === liveId) &&
+          sawOfflineAfter &&
+          !announced.some((e) => e.id === contentId(channel, 'offline', p.startedAt!))
+        ) {
           missed.push(`${channel} offline ${p.titles[0]!}`);
         }
       });
@@ -227,13 +272,18 @@ describe('chaos: SIGKILL while channels flap and deliveries flow', () => {
     const dbEvents = (db.prepare('select count(*) as n from events').get() as { n: number }).n;
     db.close();
 
-    const fakeTransitions = [...timeline.periods.values()].reduce((n, periods) => n + periods.length - 1, 0);
+    const fakeTransitions = [...timeline.periods.values()].reduce(
+      (n, periods) => n + periods.length - 1,
+      0,
+    );
     recordFigures('chaos', {
       rounds: ROUNDS,
       channels: CHANNELS,
       fakeTransitions,
       announced: announced.length,
-      byKind: Object.fromEntries(['live', 'title', 'offline'].map((k) => [k, announced.filter((e) => e.event === k).length])),
+      byKind: Object.fromEntries(
+        ['live', 'title', 'offline'].map((k) => [k, announced.filter((e) => e.event === k).length]),
+      ),
       suppressed: history.length - announced.length,
       receiverRequests: receiver.requests.length,
       distinctIdsReceived: new Set(receiver.requests.map((r) => r.deliveryId)).size,

@@ -16,7 +16,8 @@ const WARM_MS = 4_000;
 
 /** TCP sockets this process holds open (onair's clients and the fakes' server sides). */
 function tcpHandles(): number {
-  return process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap' || r === 'TCPWRAP').length;
+  return process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap' || r === 'TCPWRAP')
+    .length;
 }
 
 /**
@@ -43,14 +44,30 @@ describe('platform faults: no false notification, no crash, bounded memory and s
         poll: { interval: '1s', timeout: '1s', maxBackoff: '2s' },
         targets: [{ id: 'hook', type: 'webhook', url: receiver.url }],
         channels: modes.flatMap((mode) => [
-          { id: `owncast-${mode}`, platform: 'owncast', url: `${fake.url}/${mode}`, notify: [{ target: 'hook', events: ['live', 'title', 'offline'] }] },
+          {
+            id: `owncast-${mode}`,
+            platform: 'owncast',
+            url: `${fake.url}/${mode}`,
+            notify: [{ target: 'hook', events: ['live', 'title', 'offline'] }],
+          },
           ...(mode === 'healthy' || mode === 'flip'
             ? []
-            : [{ id: `hls-${mode}`, platform: 'hls', url: `${fake.url}/${mode}/api/status`, notify: [{ target: 'hook', events: ['live', 'title', 'offline'] }] }]),
+            : [
+                {
+                  id: `hls-${mode}`,
+                  platform: 'hls',
+                  url: `${fake.url}/${mode}/api/status`,
+                  notify: [{ target: 'hook', events: ['live', 'title', 'offline'] }],
+                },
+              ]),
         ]),
       }),
     );
-    onair = await startOnair({ loaded: loadOnairConfig(file, {}), logger: pino({ level: 'silent' }), listen: false });
+    onair = await startOnair({
+      loaded: loadOnairConfig(file, {}),
+      logger: pino({ level: 'silent' }),
+      listen: false,
+    });
   });
   afterAll(async () => {
     await onair.stop();
@@ -60,10 +77,22 @@ describe('platform faults: no false notification, no crash, bounded memory and s
   });
 
   it('keeps quiet about every faulty channel while announcing the healthy one', async () => {
-    const samples: { at: number; rss: number; heap: number; tcp: number; fakeConnections: number }[] = [];
+    const samples: {
+      at: number;
+      rss: number;
+      heap: number;
+      tcp: number;
+      fakeConnections: number;
+    }[] = [];
     const sample = (at: number) => {
       const { rss, heapUsed } = process.memoryUsage();
-      samples.push({ at, rss, heap: heapUsed, tcp: tcpHandles(), fakeConnections: fake.openConnections });
+      samples.push({
+        at,
+        rss,
+        heap: heapUsed,
+        tcp: tcpHandles(),
+        fakeConnections: fake.openConnections,
+      });
     };
     const started = Date.now();
     let wentLive = false;
@@ -80,11 +109,19 @@ describe('platform faults: no false notification, no crash, bounded memory and s
 
     const health = await onair.http.inject({ method: 'GET', url: '/healthz' });
     expect(health.statusCode).toBe(200);
-    const channels = (await onair.http.inject({ method: 'GET', url: '/api/v1/channels', headers: { authorization: `Bearer ${TOKEN}` } })).json<
+    const channels = (
+      await onair.http.inject({
+        method: 'GET',
+        url: '/api/v1/channels',
+        headers: { authorization: `Bearer ${TOKEN}` },
+      })
+    ).json<
       { id: string; status: string; consecutiveFailures: number; lastError: string | null }[]
     >();
     const byId = new Map(channels.map((c) => [c.id, c]));
-    const notices = receiver.requests.map((r) => `${r.body.event}:${(r.body.channel as { id: string }).id}`);
+    const notices = receiver.requests.map(
+      (r) => `${r.body.event}:${(r.body.channel as { id: string }).id}`,
+    );
     const first = samples[0]!;
     const last = samples.at(-1)!;
     const maxOf = (key: 'tcp' | 'fakeConnections') => Math.max(...samples.map((s) => s[key]));
@@ -100,7 +137,9 @@ describe('platform faults: no false notification, no crash, bounded memory and s
       heapGrowthAfterWarmUp: last.heap - first.heap,
       maxTcpHandles: maxOf('tcp'),
       maxFakeConnections: maxOf('fakeConnections'),
-      lastErrors: Object.fromEntries(channels.filter((c) => c.lastError !== null).map((c) => [c.id, c.lastError])),
+      lastErrors: Object.fromEntries(
+        channels.filter((c) => c.lastError !== null).map((c) => [c.id, c.lastError]),
+      ),
     });
 
     // The positive control proves notifications flow; no faulty channel was announced. The flipping

@@ -1,5 +1,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -8,7 +15,10 @@ const BIN = join(ROOT, 'bin/onair.js');
 /** `bin/onair.js` runs the compiled CLI; CI builds it in `npm ci` (prepare), a fresh tree may not have. */
 export function ensureBuilt(): void {
   if (existsSync(join(ROOT, 'dist/cli/main.js'))) return;
-  const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { encoding: 'utf8', cwd: ROOT });
+  const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], {
+    encoding: 'utf8',
+    cwd: ROOT,
+  });
   if (build.status !== 0) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
 }
 
@@ -24,8 +34,15 @@ export interface ServeProcess {
 }
 
 /** Starts `onair serve --config FILE` (a real process) and waits until it listens. */
-export async function startServe(config: string, env: Readonly<Record<string, string>> = {}, timeoutMs = 20_000): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+export async function startServe(
+  config: string,
+  env: Readonly<Record<string, string>> = {},
+  timeoutMs = 20_000,
+): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--config', config], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   const lines: string[] = [];
   const started: { url: string | null } = { url: null };
   let partial = '';
@@ -37,15 +54,21 @@ export async function startServe(config: string, env: Readonly<Record<string, st
       lines.push(line);
       // Long runs (the soak) log a line per delivery: keep the tail only.
       if (lines.length > 2_000) lines.splice(0, 1_000);
-      if (started.url === null && line.includes('"onair started"')) started.url = (JSON.parse(line) as { url: string }).url;
+      if (started.url === null && line.includes('"onair started"'))
+        started.url = (JSON.parse(line) as { url: string }).url;
     }
   };
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => { resolve(code ?? signal ?? 'unknown'); }));
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => {
+      resolve(code ?? signal ?? 'unknown');
+    }),
+  );
   const deadline = Date.now() + timeoutMs;
   while (started.url === null) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`onair serve exited early:\n${lines.join('\n')}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`onair serve exited early:\n${lines.join('\n')}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`onair serve did not start in ${timeoutMs} ms:\n${lines.join('\n')}`);

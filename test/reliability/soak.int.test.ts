@@ -6,7 +6,13 @@ import { runSoak } from './soak.js';
 describe('soak (short)', () => {
   it('polls 10,000 flapping channels for a minute within memory and descriptor bounds', async () => {
     const result = await runSoak({ channels: 10_000, minutes: 1, sampleMs: 3_000 });
-    recordFigures('soak', { ...result, samples: result.samples.map((s) => `${s.atS}s ${(s.rss / 1_048_576).toFixed(1)}MB ${s.fds}fd ${s.sockets}sock ${s.delivered}sent`) });
+    recordFigures('soak', {
+      ...result,
+      samples: result.samples.map(
+        (s) =>
+          `${s.atS}s ${(s.rss / 1_048_576).toFixed(1)}MB ${s.fds}fd ${s.sockets}sock ${s.delivered}sent`,
+      ),
+    });
     // It worked: every channel was probed at least once and flaps were announced.
     expect(result.probes).toBeGreaterThan(10_000);
     expect(result.delivered).toBeGreaterThan(100);

@@ -37,11 +37,18 @@ export interface SoakResult {
 }
 
 /** Starts `test/bench/owncast-farm.ts` in its own process (so it does not share the measured loop). */
-async function startFarm(flipMs: number, liveModulo: number): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../bench/owncast-farm.ts')], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, FARM_FLIP_MS: String(flipMs), FARM_LIVE_MODULO: String(liveModulo) },
-  });
+async function startFarm(
+  flipMs: number,
+  liveModulo: number,
+): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, '../bench/owncast-farm.ts')],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, FARM_FLIP_MS: String(flipMs), FARM_LIVE_MODULO: String(liveModulo) },
+    },
+  );
   const port = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -49,14 +56,22 @@ async function startFarm(flipMs: number, liveModulo: number): Promise<{ child: C
       const match = /PORT (\d+)/.exec(out);
       if (match) resolve(match[1]!);
     });
-    child.once('exit', () => { reject(new Error('owncast farm exited')); });
+    child.once('exit', () => {
+      reject(new Error('owncast farm exited'));
+    });
   });
   return { child, url: `http://127.0.0.1:${port}` };
 }
 
-const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+const mean = (values: readonly number[]) =>
+  values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
 
-export async function runSoak(options: { channels: number; minutes: number; sampleMs?: number; log?: (line: string) => void }): Promise<SoakResult> {
+export async function runSoak(options: {
+  channels: number;
+  minutes: number;
+  sampleMs?: number;
+  log?: (line: string) => void;
+}): Promise<SoakResult> {
   const { channels, minutes } = options;
   const sampleMs = options.sampleMs ?? 5_000;
   const log = options.log ?? (() => undefined);
@@ -78,7 +93,12 @@ export async function runSoak(options: { channels: number; minutes: number; samp
         poll: { interval: '10s', concurrency: 128, timeout: '5s' },
         policy: { reconnectGrace: '0s' },
         targets: [{ id: 'hook', type: 'webhook', url: receiver.url }],
-        channels: Array.from({ length: channels }, (_, i) => ({ id: `c${i}`, platform: 'owncast', url: `${farm.url}/c/${i}`, notify: [{ target: 'hook', events: ['live', 'offline'] }] })),
+        channels: Array.from({ length: channels }, (_, i) => ({
+          id: `c${i}`,
+          platform: 'owncast',
+          url: `${farm.url}/c/${i}`,
+          notify: [{ target: 'hook', events: ['live', 'offline'] }],
+        })),
       }),
     );
     onair = await startServe(config, {}, 120_000);
@@ -88,15 +108,31 @@ export async function runSoak(options: { channels: number; minutes: number; samp
     while (Date.now() - started < minutes * 60_000) {
       await sleep(sampleMs);
       const { fds, sockets } = fdsOf(onair.pid);
-      const sample: SoakSample = { atS: Math.round((Date.now() - started) / 1_000), rss: rssOf(onair.pid), fds, sockets, delivered: receiver.requests.length };
+      const sample: SoakSample = {
+        atS: Math.round((Date.now() - started) / 1_000),
+        rss: rssOf(onair.pid),
+        fds,
+        sockets,
+        delivered: receiver.requests.length,
+      };
       samples.push(sample);
-      log(`${String(sample.atS).padStart(7)} ${(sample.rss / 1_048_576).toFixed(1).padStart(11)} ${String(fds).padStart(5)} ${String(sockets).padStart(8)} ${String(sample.delivered).padStart(10)}`);
+      log(
+        `${String(sample.atS).padStart(7)} ${(sample.rss / 1_048_576).toFixed(1).padStart(11)} ${String(fds).padStart(5)} ${String(sockets).padStart(8)} ${String(sample.delivered).padStart(10)}`,
+      );
     }
     const third = Math.max(1, Math.floor(samples.length / 3));
     const middle = samples.slice(third, 2 * third);
     const last = samples.slice(-third);
-    const metrics = (await (await fetch(`${onair.url}/metrics`, { headers: { authorization: 'Bearer soak-admin-token' } })).text()).split('\n');
-    const probes = metrics.filter((l) => l.startsWith('onair_probes_total')).reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
+    const metrics = (
+      await (
+        await fetch(`${onair.url}/metrics`, {
+          headers: { authorization: 'Bearer soak-admin-token' },
+        })
+      ).text()
+    ).split('\n');
+    const probes = metrics
+      .filter((l) => l.startsWith('onair_probes_total'))
+      .reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
     process.kill(onair.pid, 'SIGTERM');
     await onair.exited;
     return {
@@ -110,8 +146,10 @@ export async function runSoak(options: { channels: number; minutes: number; samp
       probes,
     };
   } finally {
-    if (onair && onair.child.exitCode === null && onair.child.signalCode === null) process.kill(onair.pid, 'SIGKILL');
-    if (farm.child.pid !== undefined && farm.child.exitCode === null) process.kill(farm.child.pid, 'SIGTERM');
+    if (onair && onair.child.exitCode === null && onair.child.signalCode === null)
+      process.kill(onair.pid, 'SIGKILL');
+    if (farm.child.pid !== undefined && farm.child.exitCode === null)
+      process.kill(farm.child.pid, 'SIGTERM');
     await receiver.close();
     removeDir(dir);
   }
@@ -120,7 +158,14 @@ export async function runSoak(options: { channels: number; minutes: number; samp
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const channels = Number(process.argv[2] ?? 10_000);
   const minutes = Number(process.argv[3] ?? 5);
-  const result = await runSoak({ channels, minutes, sampleMs: minutes > 5 ? 30_000 : 5_000, log: (line) => { console.log(line); } });
+  const result = await runSoak({
+    channels,
+    minutes,
+    sampleMs: minutes > 5 ? 30_000 : 5_000,
+    log: (line) => {
+      console.log(line);
+    },
+  });
   console.log(
     `\n${result.channels} channels, ${result.minutes} min: RSS floor growth after warm-up ${(result.rssGrowth / 1_048_576).toFixed(1)} MB ` +
       `(peak ${(result.rssPeak / 1_048_576).toFixed(0)} MB), ` +

@@ -16,7 +16,11 @@ interface ApiEvent {
   suppressed?: string;
 }
 
-const asDelivered = (r: ReceivedRequest): Delivered => ({ deliveryId: r.deliveryId, channel: r.channel, event: r.event });
+const asDelivered = (r: ReceivedRequest): Delivered => ({
+  deliveryId: r.deliveryId,
+  channel: r.channel,
+  event: r.event,
+});
 
 /**
  * Three misbehaving targets at once, on a manual clock: one down (port closed) for ten minutes,
@@ -24,7 +28,10 @@ const asDelivered = (r: ReceivedRequest): Delivered => ({ deliveryId: r.delivery
  */
 describe('target faults: down for ten minutes, 429 with Retry-After, hanging', () => {
   let owncast: FakeOwncast;
-  const receivers: Record<'down' | 'throttled' | 'hanging', FaultyReceiver> = {} as Record<'down' | 'throttled' | 'hanging', FaultyReceiver>;
+  const receivers: Record<'down' | 'throttled' | 'hanging', FaultyReceiver> = {} as Record<
+    'down' | 'throttled' | 'hanging',
+    FaultyReceiver
+  >;
   let t: TestOnair;
 
   beforeAll(async () => {
@@ -32,12 +39,20 @@ describe('target faults: down for ten minutes, 429 with Retry-After, hanging', (
     receivers.down = await FaultyReceiver.start();
     receivers.throttled = await FaultyReceiver.start();
     receivers.hanging = await FaultyReceiver.start();
-    const notify = ['down', 'throttled', 'hanging'].map((target) => ({ target, events: ['live', 'title', 'offline'] }));
+    const notify = ['down', 'throttled', 'hanging'].map((target) => ({
+      target,
+      events: ['live', 'title', 'offline'],
+    }));
     t = await startTestOnair({
       policy: { reconnectGrace: '0s' },
       delivery: { timeout: '1s', backoffBase: '1s', backoffMax: '1m' },
       targets: Object.entries(receivers).map(([id, r]) => ({ id, type: 'webhook', url: r.url })),
-      channels: ['alice', 'bob'].map((id) => ({ id, platform: 'owncast', url: `${owncast.url}/${id}`, notify })),
+      channels: ['alice', 'bob'].map((id) => ({
+        id,
+        platform: 'owncast',
+        url: `${owncast.url}/${id}`,
+        notify,
+      })),
     });
   });
   afterAll(async () => {
@@ -66,10 +81,13 @@ describe('target faults: down for ten minutes, 429 with Retry-After, hanging', (
     const throttledAt: number[] = [];
     receivers.throttled.answer = () => {
       throttledAt.push(t.time.now());
-      return throttledAt.length <= 3 ? { kind: 'answer', status: 429, headers: { 'retry-after': '120' } } : { kind: 'answer', status: 204 };
+      return throttledAt.length <= 3
+        ? { kind: 'answer', status: 429, headers: { 'retry-after': '120' } }
+        : { kind: 'answer', status: 204 };
     };
     let hung = 0;
-    receivers.hanging.answer = () => (hung++ < 4 ? { kind: 'hang' } : { kind: 'answer', status: 204 });
+    receivers.hanging.answer = () =>
+      hung++ < 4 ? { kind: 'hang' } : { kind: 'answer', status: 204 };
     await observe(); // first sight: offline, nothing announced
 
     // Ten minutes of activity while `down` refuses connections.
@@ -84,16 +102,25 @@ describe('target faults: down for ten minutes, 429 with Retry-After, hanging', (
       await runFor(MIN);
     }
     expect(receivers.down.requests).toEqual([]);
-    const pendingWhileDown = (await t.api('GET', '/api/v1/targets/down/deliveries?status=pending')).json as { attempts: number; lastError: string | null }[];
+    const pendingWhileDown = (await t.api('GET', '/api/v1/targets/down/deliveries?status=pending'))
+      .json as { attempts: number; lastError: string | null }[];
     expect(pendingWhileDown.length).toBeGreaterThan(0);
     // Only each channel's oldest is tried (order); the rest wait untried.
-    expect(pendingWhileDown.filter((d) => d.lastError?.includes('ECONNREFUSED') === true && d.attempts > 5)).toHaveLength(2);
+    expect(
+      pendingWhileDown.filter(
+        (d) => d.lastError?.includes('ECONNREFUSED') === true && d.attempts > 5,
+      ),
+    ).toHaveLength(2);
 
     await receivers.down.up();
     await runFor(5 * MIN);
 
-    const history = ((await t.api('GET', '/api/v1/events?limit=1000')).json as ApiEvent[]).reverse();
-    const expected: Delivered[] = history.filter((e) => e.suppressed === undefined).map((e) => ({ deliveryId: e.id, channel: e.channel.id, event: e.event }));
+    const history = (
+      (await t.api('GET', '/api/v1/events?limit=1000')).json as ApiEvent[]
+    ).reverse();
+    const expected: Delivered[] = history
+      .filter((e) => e.suppressed === undefined)
+      .map((e) => ({ deliveryId: e.id, channel: e.channel.id, event: e.event }));
     const figures: Record<string, unknown> = { announced: expected.length };
     for (const [name, receiver] of Object.entries(receivers)) {
       const verdict = judge(expected, receiver.accepted.map(asDelivered));
@@ -103,19 +130,39 @@ describe('target faults: down for ten minutes, 429 with Retry-After, hanging', (
         lost: verdict.lost.length,
         doubled: verdict.duplicates,
         outOfOrder: verdict.outOfOrder.length,
-        redeliveredIds: Object.keys(judge(expected, receiver.requests.map(asDelivered)).doubled).length,
+        redeliveredIds: Object.keys(judge(expected, receiver.requests.map(asDelivered)).doubled)
+          .length,
       };
-      expect(verdict, name).toEqual({ lost: [], doubled: {}, duplicates: 0, unexpected: [], outOfOrder: [] });
-      expect((await t.api('GET', `/api/v1/targets/${name}/deliveries?status=pending`)).json, name).toEqual([]);
+      expect(verdict, name).toEqual({
+        lost: [],
+        doubled: {},
+        duplicates: 0,
+        unexpected: [],
+        outOfOrder: [],
+      });
+      expect(
+        (await t.api('GET', `/api/v1/targets/${name}/deliveries?status=pending`)).json,
+        name,
+      ).toEqual([]);
     }
     recordFigures('target-faults', figures);
     expect(expected.length).toBeGreaterThanOrEqual(12);
     // The throttled target was paused for Retry-After each time: after a 429, nothing reached it
     // for two minutes (a request sent in the same batch as the 429 may arrive at the same instant).
-    const inPause = throttledAt.slice(0, 3).flatMap((refusedAt) => throttledAt.filter((at) => at > refusedAt && at < refusedAt + 120 * SEC));
+    const inPause = throttledAt
+      .slice(0, 3)
+      .flatMap((refusedAt) =>
+        throttledAt.filter((at) => at > refusedAt && at < refusedAt + 120 * SEC),
+      );
     expect(inPause).toEqual([]);
     expect(throttledAt.length).toBeGreaterThan(3);
     // The hanging target saw its first message four times unanswered, then once answered.
-    expect(receivers.hanging.requests.slice(0, 5).map((r) => r.status)).toEqual([null, null, null, null, 204]);
+    expect(receivers.hanging.requests.slice(0, 5).map((r) => r.status)).toEqual([
+      null,
+      null,
+      null,
+      null,
+      204,
+    ]);
   }, 120_000);
 });

@@ -15,21 +15,42 @@ export interface ExtractorHttp {
  * Redirects are followed — CDNs often hand out their token that way — and relative variant URIs
  * resolve against the URL that finally answered.
  */
-export async function resolveHls(deps: ExtractorHttp, url: string, signal: AbortSignal, title?: string): Promise<ResolveResult> {
-  const res = await deps.http.request(url, { timeoutMs: deps.timeoutMs, maxBytes: deps.maxBytes, maxRedirects: 5, signal });
+export async function resolveHls(
+  deps: ExtractorHttp,
+  url: string,
+  signal: AbortSignal,
+  title?: string,
+): Promise<ResolveResult> {
+  const res = await deps.http.request(url, {
+    timeoutMs: deps.timeoutMs,
+    maxBytes: deps.maxBytes,
+    maxRedirects: 5,
+    signal,
+  });
   if (!res.ok) return { ok: false, reason: res.error, retryable: res.reason !== 'badUrl' };
   if (res.status !== 200) {
-    return { ok: false, reason: `${redactUrl(url)} answered HTTP ${res.status}`, retryable: res.status >= 500 || res.status === 429 || res.status === 408 };
+    return {
+      ok: false,
+      reason: `${redactUrl(url)} answered HTTP ${res.status}`,
+      retryable: res.status >= 500 || res.status === 429 || res.status === 408,
+    };
   }
   const parsed = parsePlaylist(res.body.toString('utf8'));
   if (!parsed.ok) return { ok: false, reason: parsed.error, retryable: false };
   const titled = title === undefined ? {} : { title };
-  if (parsed.playlist.kind === 'media') return { ok: true, sources: [{ url: res.url, quality: 'best', ...titled }] };
+  if (parsed.playlist.kind === 'media')
+    return { ok: true, sources: [{ url: res.url, quality: 'best', ...titled }] };
   const used = new Set<string>();
   const sources: StreamSource[] = [...parsed.playlist.variants]
     .sort((a, b) => (b.bandwidth ?? 0) - (a.bandwidth ?? 0))
     .map((v, i) => {
-      let quality = v.name ?? (v.height !== null ? `${v.height}p` : v.bandwidth !== null ? `${Math.round(v.bandwidth / 1000)}k` : `variant${i}`);
+      let quality =
+        v.name ??
+        (v.height !== null
+          ? `${v.height}p`
+          : v.bandwidth !== null
+            ? `${Math.round(v.bandwidth / 1000)}k`
+            : `variant${i}`);
       if (used.has(quality)) quality = `${quality}-${i}`;
       used.add(quality);
       return {
@@ -41,6 +62,7 @@ export async function resolveHls(deps: ExtractorHttp, url: string, signal: Abort
         ...(v.bandwidth !== null ? { bandwidth: v.bandwidth } : {}),
       };
     });
-  if (sources.length === 0) return { ok: false, reason: 'multivariant playlist has no variants', retryable: false };
+  if (sources.length === 0)
+    return { ok: false, reason: 'multivariant playlist has no variants', retryable: false };
   return { ok: true, sources, master: res.url };
 }

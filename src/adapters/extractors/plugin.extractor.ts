@@ -27,12 +27,19 @@ const outputSchema = z.union([
 /** What a plugin module exports: `resolve`, named or on its default export. */
 const moduleSchema = z.union([
   z.object({ resolve: z.custom<PluginResolve>((v) => typeof v === 'function') }),
-  z.object({ default: z.object({ resolve: z.custom<PluginResolve>((v) => typeof v === 'function') }) }),
+  z.object({
+    default: z.object({ resolve: z.custom<PluginResolve>((v) => typeof v === 'function') }),
+  }),
 ]);
 
 /** The contract of a plugin module (see `examples/extractor-plugin.mjs` and the README). */
 export type PluginResolve = (
-  channel: { readonly id: string; readonly url: string; readonly platform: string; readonly options: Readonly<Record<string, unknown>> },
+  channel: {
+    readonly id: string;
+    readonly url: string;
+    readonly platform: string;
+    readonly options: Readonly<Record<string, unknown>>;
+  },
   context: { readonly signal: AbortSignal },
 ) => unknown;
 
@@ -56,9 +63,16 @@ export class PluginExtractor implements Extractor {
     if (typeof fn === 'string') return { ok: false, reason: fn, retryable: false };
     let output: unknown;
     try {
-      output = await fn({ id: channel.id, url: channel.url, platform: channel.platform, options: channel.options }, { signal });
+      output = await fn(
+        { id: channel.id, url: channel.url, platform: channel.platform, options: channel.options },
+        { signal },
+      );
     } catch (error) {
-      return { ok: false, reason: `plugin ${this.modulePath} failed: ${redactText(error instanceof Error ? error.message : String(error))}`, retryable: true };
+      return {
+        ok: false,
+        reason: `plugin ${this.modulePath} failed: ${redactText(error instanceof Error ? error.message : String(error))}`,
+        retryable: true,
+      };
     }
     // `null` or no sources: the channel is not live now (the contract of the `plugin` platform).
     if (output === null || (Array.isArray(output) && output.length === 0)) {
@@ -67,17 +81,24 @@ export class PluginExtractor implements Extractor {
     const parsed = outputSchema.safeParse(output);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      return { ok: false, reason: `plugin ${this.modulePath} returned a bad result (${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'})`, retryable: false };
+      return {
+        ok: false,
+        reason: `plugin ${this.modulePath} returned a bad result (${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'})`,
+        retryable: false,
+      };
     }
     const data = parsed.data;
-    return Array.isArray(data) ? { ok: true, sources: data } : { ok: true, sources: data.sources, master: data.master };
+    return Array.isArray(data)
+      ? { ok: true, sources: data }
+      : { ok: true, sources: data.sources, master: data.master };
   }
 
   private async load(): Promise<PluginResolve | string> {
     try {
       const mod: unknown = await import(pathToFileURL(resolvePath(this.modulePath)).href);
       const parsed = moduleSchema.safeParse(mod);
-      if (!parsed.success) return `plugin ${this.modulePath} exports no resolve(channel, context) function`;
+      if (!parsed.success)
+        return `plugin ${this.modulePath} exports no resolve(channel, context) function`;
       return 'resolve' in parsed.data ? parsed.data.resolve : parsed.data.default.resolve;
     } catch (error) {
       return `cannot load plugin ${this.modulePath}: ${redactText(error instanceof Error ? error.message : String(error))}`;

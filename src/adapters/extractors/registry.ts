@@ -19,9 +19,17 @@ export interface ExtractorRule {
 }
 
 /** The built-in extractors, a plain array; `streamlink` only when it is installed. */
-export function builtInExtractors(deps: ExtractorHttp, streamlinkPath = findStreamlink()): Extractor[] {
-  const list: Extractor[] = [new OwncastExtractor(deps), new HlsExtractor(deps), new FlvExtractor()];
-  if (streamlinkPath !== null) list.push(new StreamlinkExtractor(streamlinkPath, Math.max(deps.timeoutMs, 30_000)));
+export function builtInExtractors(
+  deps: ExtractorHttp,
+  streamlinkPath = findStreamlink(),
+): Extractor[] {
+  const list: Extractor[] = [
+    new OwncastExtractor(deps),
+    new HlsExtractor(deps),
+    new FlvExtractor(),
+  ];
+  if (streamlinkPath !== null)
+    list.push(new StreamlinkExtractor(streamlinkPath, Math.max(deps.timeoutMs, 30_000)));
   return list;
 }
 
@@ -29,11 +37,16 @@ export function builtInExtractors(deps: ExtractorHttp, streamlinkPath = findStre
  * Picks the extractor of a channel: the first rule that matches it (by channel id and platform),
  * else the built-in extractor named like the channel's platform. Returns a reason when there is none.
  */
-export function extractorSelector(builtIn: readonly Extractor[], rules: readonly ExtractorRule[]): (channel: Channel) => Extractor | string {
+export function extractorSelector(
+  builtIn: readonly Extractor[],
+  rules: readonly ExtractorRule[],
+): (channel: Channel) => Extractor | string {
   const bound = rules.map((rule) => ({
     rule,
     extractor:
-      rule.use === 'plugin' && rule.module !== undefined ? new PluginExtractor(rule.module) : builtIn.find((e) => e.id === rule.use),
+      rule.use === 'plugin' && rule.module !== undefined
+        ? new PluginExtractor(rule.module)
+        : builtIn.find((e) => e.id === rule.use),
   }));
   return (channel) => {
     for (const { rule, extractor } of bound) {
@@ -41,6 +54,9 @@ export function extractorSelector(builtIn: readonly Extractor[], rules: readonly
       if (rule.platform !== undefined && rule.platform !== channel.platform) continue;
       return extractor ?? `extractor "${rule.use}" is not available (is it installed?)`;
     }
-    return builtIn.find((e) => e.id === channel.platform) ?? `no extractor for platform "${channel.platform}"`;
+    return (
+      builtIn.find((e) => e.id === channel.platform) ??
+      `no extractor for platform "${channel.platform}"`
+    );
   };
 }

@@ -8,7 +8,12 @@ import { redactText } from './plugin.extractor.js';
 
 /** `streamlink --json URL` output: the part we use (wire shape, parsed at the edge). */
 const streamlinkWire = z.object({
-  streams: z.record(z.string(), z.object({ type: z.string(), url: z.string(), master: z.string().optional() })).optional(),
+  streams: z
+    .record(
+      z.string(),
+      z.object({ type: z.string(), url: z.string(), master: z.string().optional() }),
+    )
+    .optional(),
   metadata: z.object({ title: z.string().nullish() }).optional(),
   error: z.string().optional(),
 });
@@ -48,14 +53,25 @@ export class StreamlinkExtractor implements Extractor {
       execFile(
         this.executable,
         ['--json', channel.url],
-        { timeout: this.timeoutMs, signal, maxBuffer: 4 * 1024 * 1024, env: { ...process.env, PYTHONWARNINGS: 'ignore' } },
+        {
+          timeout: this.timeoutMs,
+          signal,
+          maxBuffer: 4 * 1024 * 1024,
+          env: { ...process.env, PYTHONWARNINGS: 'ignore' },
+        },
         (error, stdout) => {
           // streamlink exits 1 with a JSON `error` for "no streams"; parse stdout either way.
           let json: unknown;
           try {
             json = JSON.parse(stdout);
           } catch {
-            done({ ok: false, reason: error ? `streamlink failed: ${redactText(error.message)}` : 'streamlink printed no JSON', retryable: true });
+            done({
+              ok: false,
+              reason: error
+                ? `streamlink failed: ${redactText(error.message)}`
+                : 'streamlink printed no JSON',
+              retryable: true,
+            });
             return;
           }
           done(toResult(streamlinkWire.safeParse(json)));
@@ -66,12 +82,18 @@ export class StreamlinkExtractor implements Extractor {
 }
 
 function toResult(parsed: z.ZodSafeParseResult<z.output<typeof streamlinkWire>>): ResolveResult {
-  if (!parsed.success) return { ok: false, reason: 'streamlink printed unexpected JSON', retryable: false };
+  if (!parsed.success)
+    return { ok: false, reason: 'streamlink printed unexpected JSON', retryable: false };
   const { streams, metadata, error } = parsed.data;
   if (error !== undefined) {
     // What streamlink says when the site answers but nothing is streaming: offline, not an error.
     const offline = /no playable streams/i.test(error);
-    return { ok: false, reason: `streamlink: ${redactText(error)}`, retryable: !offline, ...(offline ? { offline } : {}) };
+    return {
+      ok: false,
+      reason: `streamlink: ${redactText(error)}`,
+      retryable: !offline,
+      ...(offline ? { offline } : {}),
+    };
   }
   const title = metadata?.title ?? undefined;
   const hls = Object.entries(streams ?? {}).filter(([, s]) => s.type === 'hls');
@@ -81,7 +103,8 @@ function toResult(parsed: z.ZodSafeParseResult<z.output<typeof streamlinkWire>>)
   const sources: StreamSource[] = pick
     .map(([name, s]) => ({ url: s.url, quality: name, ...(title !== undefined ? { title } : {}) }))
     .sort((a, b) => Number(b.url === best) - Number(a.url === best));
-  if (sources.length === 0) return { ok: false, reason: 'streamlink found no HLS stream', retryable: true };
+  if (sources.length === 0)
+    return { ok: false, reason: 'streamlink found no HLS stream', retryable: true };
   const master = hls.find(([, s]) => s.master !== undefined)?.[1].master;
   return { ok: true, sources, ...(master !== undefined ? { master } : {}) };
 }

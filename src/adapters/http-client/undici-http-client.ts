@@ -1,5 +1,10 @@
 import { Agent, request, type Dispatcher } from 'undici';
-import type { HttpClient, HttpFailure, HttpRequest, HttpResponse } from '../../ports/http-client.js';
+import type {
+  HttpClient,
+  HttpFailure,
+  HttpRequest,
+  HttpResponse,
+} from '../../ports/http-client.js';
 import { redactUrl } from '../../core/redact.js';
 
 export interface UndiciHttpClientOptions {
@@ -32,7 +37,11 @@ export class UndiciHttpClient implements HttpClient {
     return this.exchange(url, options, performance.now() + options.timeoutMs);
   }
 
-  private async exchange(url: string, options: HttpRequest, deadline: number): Promise<HttpResponse | HttpFailure> {
+  private async exchange(
+    url: string,
+    options: HttpRequest,
+    deadline: number,
+  ): Promise<HttpResponse | HttpFailure> {
     const seen = new Set<string>();
     let current = url;
     let method = options.method ?? 'GET';
@@ -49,7 +58,8 @@ export class UndiciHttpClient implements HttpClient {
       }
       seen.add(parsed.href);
       const remaining = Math.floor(deadline - performance.now());
-      if (remaining <= 0) return fail('timeout', `timed out after ${options.timeoutMs}ms: ${redactUrl(parsed.href)}`);
+      if (remaining <= 0)
+        return fail('timeout', `timed out after ${options.timeoutMs}ms: ${redactUrl(parsed.href)}`);
       try {
         const res = await request(parsed, {
           method,
@@ -62,7 +72,8 @@ export class UndiciHttpClient implements HttpClient {
         });
         if (REDIRECTS.has(res.statusCode) && typeof res.headers.location === 'string') {
           await res.body.dump();
-          if (hop >= (options.maxRedirects ?? 0)) return fail('redirects', `too many redirects from ${redactUrl(url)}`);
+          if (hop >= (options.maxRedirects ?? 0))
+            return fail('redirects', `too many redirects from ${redactUrl(url)}`);
           const next = new URL(res.headers.location, parsed).href;
           if (seen.has(next)) return fail('redirects', `redirect loop at ${redactUrl(next)}`);
           current = next;
@@ -73,16 +84,23 @@ export class UndiciHttpClient implements HttpClient {
           continue;
         }
         // A body that trickles in must still end at the deadline (bodyTimeout only bounds each gap).
-        const timer = setTimeout(() => {
-          res.body.destroy(new DeadlineError());
-        }, Math.max(1, deadline - performance.now()));
+        const timer = setTimeout(
+          () => {
+            res.body.destroy(new DeadlineError());
+          },
+          Math.max(1, deadline - performance.now()),
+        );
         let body: Buffer | null;
         try {
           body = await readBody(res, options.maxBytes);
         } finally {
           clearTimeout(timer);
         }
-        if (body === null) return fail('tooLarge', `response from ${redactUrl(parsed.href)} exceeds ${options.maxBytes} bytes`);
+        if (body === null)
+          return fail(
+            'tooLarge',
+            `response from ${redactUrl(parsed.href)} exceeds ${options.maxBytes} bytes`,
+          );
         return {
           ok: true,
           status: res.statusCode,
@@ -92,8 +110,15 @@ export class UndiciHttpClient implements HttpClient {
         };
       } catch (error) {
         const code = (error as { code?: string }).code ?? (error as Error).name;
-        if (error instanceof DeadlineError || TIMEOUT_CODES.has(code) || performance.now() >= deadline) {
-          return fail('timeout', `timed out after ${options.timeoutMs}ms: ${redactUrl(parsed.href)}`);
+        if (
+          error instanceof DeadlineError ||
+          TIMEOUT_CODES.has(code) ||
+          performance.now() >= deadline
+        ) {
+          return fail(
+            'timeout',
+            `timed out after ${options.timeoutMs}ms: ${redactUrl(parsed.href)}`,
+          );
         }
         if (options.signal?.aborted) return fail('aborted', `aborted: ${redactUrl(parsed.href)}`);
         return fail('network', `${code} from ${redactUrl(parsed.href)}`);
@@ -106,7 +131,11 @@ export class UndiciHttpClient implements HttpClient {
   }
 }
 
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 class DeadlineError extends Error {
   override readonly name = 'DeadlineError';
@@ -126,7 +155,10 @@ async function readBody(res: Dispatcher.ResponseData, max: number): Promise<Buff
 }
 
 /** Reads a body of unknown length, giving up (null) as soon as it passes `max` bytes. */
-async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }, max: number): Promise<Buffer | null> {
+async function readCapped(
+  body: AsyncIterable<Buffer> & { destroy(): void },
+  max: number,
+): Promise<Buffer | null> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
@@ -144,7 +176,9 @@ function fail(reason: HttpFailure['reason'], error: string): HttpFailure {
   return { ok: false, reason, error };
 }
 
-function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+function flattenHeaders(
+  headers: Record<string, string | string[] | undefined>,
+): Record<string, string> {
   const flat: Record<string, string> = {};
   for (const [key, value] of Object.entries(headers)) {
     if (value !== undefined) flat[key] = Array.isArray(value) ? value.join(', ') : value;

@@ -20,7 +20,11 @@ export class InProcessJobs implements JobRuntime {
   }) {
     this.poll = deps.poll;
     this.delivery = deps.delivery;
-    this.leases = new MemoryLeases(deps.clock, deps.timers, deps.logger.child({ component: 'leases' }));
+    this.leases = new MemoryLeases(
+      deps.clock,
+      deps.timers,
+      deps.logger.child({ component: 'leases' }),
+    );
   }
 
   start(): Promise<void> {

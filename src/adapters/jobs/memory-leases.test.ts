@@ -3,7 +3,13 @@ import { ManualTime } from '../../../test/fakes/manual-time.js';
 import type { Logger } from '../../ports/logger.js';
 import { MemoryLeases } from './memory-leases.js';
 
-const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => quiet };
+const quiet: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  child: () => quiet,
+};
 
 it('holds a lease while renewing it, and hands it over on release', async () => {
   const time = new ManualTime();

@@ -12,12 +12,20 @@ export class PrometheusMetrics implements Metrics {
   private readonly probes: Counter<'platform' | 'result'>;
   private readonly probeSeconds: Histogram<'platform'>;
   private readonly deliveries: Counter<'type' | 'result'>;
-  private readonly probeChildren = new Map<string, { count: Counter.Internal; seconds: Histogram.Internal<'platform'> }>();
+  private readonly probeChildren = new Map<
+    string,
+    { count: Counter.Internal; seconds: Histogram.Internal<'platform'> }
+  >();
 
   constructor(sources: PrometheusSources) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'onair_process_' });
-    this.probes = new Counter({ name: 'onair_probes_total', help: 'Platform probes by result', labelNames: ['platform', 'result'], registers });
+    this.probes = new Counter({
+      name: 'onair_probes_total',
+      help: 'Platform probes by result',
+      labelNames: ['platform', 'result'],
+      registers,
+    });
     this.probeSeconds = new Histogram({
       name: 'onair_probe_duration_seconds',
       help: 'Platform probe duration',
@@ -25,14 +33,20 @@ export class PrometheusMetrics implements Metrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
-    this.deliveries = new Counter({ name: 'onair_deliveries_total', help: 'Delivery attempts by result', labelNames: ['type', 'result'], registers });
+    this.deliveries = new Counter({
+      name: 'onair_deliveries_total',
+      help: 'Delivery attempts by result',
+      labelNames: ['type', 'result'],
+      registers,
+    });
     new Gauge({
       name: 'onair_channels',
       help: 'Channels by status',
       labelNames: ['status'],
       registers,
       collect() {
-        for (const [status, n] of Object.entries(sources.channelsByStatus())) this.set({ status }, n);
+        for (const [status, n] of Object.entries(sources.channelsByStatus()))
+          this.set({ status }, n);
       },
     });
     new Gauge({
@@ -51,7 +65,10 @@ export class PrometheusMetrics implements Metrics {
     const key = `${platform}\u0000${result}`;
     let child = this.probeChildren.get(key);
     if (!child) {
-      child = { count: this.probes.labels(platform, result), seconds: this.probeSeconds.labels(platform) };
+      child = {
+        count: this.probes.labels(platform, result),
+        seconds: this.probeSeconds.labels(platform),
+      };
       this.probeChildren.set(key, child);
     }
     child.count.inc();

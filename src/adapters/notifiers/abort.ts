@@ -8,7 +8,11 @@ export async function withDeadline<T>(
   signal: AbortSignal,
   timeoutMs: number,
   cancel: () => void,
-): Promise<{ ok: true; value: T } | { ok: false; reason: 'aborted' | 'timeout' } | { ok: false; reason: 'error'; error: unknown }> {
+): Promise<
+  | { ok: true; value: T }
+  | { ok: false; reason: 'aborted' | 'timeout' }
+  | { ok: false; reason: 'error'; error: unknown }
+> {
   if (signal.aborted) {
     cancel();
     work.catch(() => undefined);

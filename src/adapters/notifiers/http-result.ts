@@ -24,11 +24,22 @@ export function isRetryableStatus(status: number): boolean {
  * webhook token, Telegram bot token), which `redactUrl` cannot know about.
  */
 export function transportFailure(res: HttpFailure, what: string): SendResult {
-  return { ok: false, retryable: res.reason !== 'badUrl', retryAfterMs: null, error: `${what}: ${res.reason}` };
+  return {
+    ok: false,
+    retryable: res.reason !== 'badUrl',
+    retryAfterMs: null,
+    error: `${what}: ${res.reason}`,
+  };
 }
 
 /** A non-2xx answer as a failure; `retryAfter` overrides the `Retry-After` header when the body says more. */
-export function statusFailure(res: HttpResponse, what: string, now: number, detail = '', retryAfter: number | null = null): SendResult {
+export function statusFailure(
+  res: HttpResponse,
+  what: string,
+  now: number,
+  detail = '',
+  retryAfter: number | null = null,
+): SendResult {
   return {
     ok: false,
     retryable: isRetryableStatus(res.status),
@@ -38,9 +49,15 @@ export function statusFailure(res: HttpResponse, what: string, now: number, deta
 }
 
 /** Maps a plain HTTP exchange to a send result (providers with richer errors refine this). */
-export function resultOfHttp(res: HttpResponse | HttpFailure, what: string, now: number): SendResult {
-  if (!res.ok) return { ok: false, retryable: res.reason !== 'badUrl', retryAfterMs: null, error: res.error };
-  if (res.status >= 200 && res.status < 300) return { ok: true, messageId: null, detail: `${what} answered ${res.status}` };
+export function resultOfHttp(
+  res: HttpResponse | HttpFailure,
+  what: string,
+  now: number,
+): SendResult {
+  if (!res.ok)
+    return { ok: false, retryable: res.reason !== 'badUrl', retryAfterMs: null, error: res.error };
+  if (res.status >= 200 && res.status < 300)
+    return { ok: true, messageId: null, detail: `${what} answered ${res.status}` };
   return statusFailure(res, what, now);
 }
 

@@ -2,12 +2,18 @@ import type { z } from 'zod';
 import type { OptionIssue, OptionsResult } from '../../ports/notifier.js';
 
 /** Validates target options with a zod schema, reporting every issue with its path. */
-export function parseOptionsWith(schema: z.ZodType<Record<string, unknown>>, raw: unknown): OptionsResult {
+export function parseOptionsWith(
+  schema: z.ZodType<Record<string, unknown>>,
+  raw: unknown,
+): OptionsResult {
   const result = schema.safeParse(raw);
   if (result.success) return { ok: true, options: result.data };
   return {
     ok: false,
-    issues: result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+    issues: result.error.issues.map((issue) => ({
+      path: issue.path.join('.'),
+      message: issue.message,
+    })),
   };
 }
 
@@ -16,7 +22,10 @@ export function urlIssue(message: string): { ok: false; issues: OptionIssue[] } 
 }
 
 /** Parses a shorthand URL, or says why it is not one. */
-export function shorthand(raw: string, hint: string): { ok: true; url: URL } | { ok: false; issues: OptionIssue[] } {
+export function shorthand(
+  raw: string,
+  hint: string,
+): { ok: true; url: URL } | { ok: false; issues: OptionIssue[] } {
   try {
     return { ok: true, url: new URL(raw) };
   } catch {

@@ -17,13 +17,18 @@ export function httpFailed(result: HttpFailure): Observation {
 }
 
 export function statusFailed(res: HttpResponse, what: string): Observation {
-  return failed(`${what} answered HTTP ${res.status}`, res.status >= 500 || res.status === 429 || res.status === 408);
+  return failed(
+    `${what} answered HTTP ${res.status}`,
+    res.status >= 500 || res.status === 429 || res.status === 408,
+  );
 }
 
 export function validateHttpUrl(url: string): string | null {
   try {
     const parsed = new URL(url);
-    return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? null : 'must be an http(s) URL';
+    return parsed.protocol === 'http:' || parsed.protocol === 'https:'
+      ? null
+      : 'must be an http(s) URL';
   } catch {
     return 'must be an absolute URL';
   }

@@ -1,4 +1,10 @@
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { TokenSealer } from '../../app/playback/ports.js';
 
@@ -26,7 +32,10 @@ export class HmacTokenSealer implements TokenSealer {
   seal(payload: unknown): string {
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-ctr', this.encKey, iv);
-    const body = Buffer.concat([cipher.update(deflateRawSync(JSON.stringify(payload))), cipher.final()]);
+    const body = Buffer.concat([
+      cipher.update(deflateRawSync(JSON.stringify(payload))),
+      cipher.final(),
+    ]);
     const tag = this.mac(iv, body);
     return Buffer.concat([iv, body, tag]).toString('base64url');
   }
@@ -42,19 +51,28 @@ export class HmacTokenSealer implements TokenSealer {
     try {
       const decipher = createDecipheriv('aes-256-ctr', this.encKey, iv);
       const deflated = Buffer.concat([decipher.update(body), decipher.final()]);
-      return JSON.parse(inflateRawSync(deflated, { maxOutputLength: MAX_PAYLOAD }).toString('utf8')) as unknown;
+      return JSON.parse(
+        inflateRawSync(deflated, { maxOutputLength: MAX_PAYLOAD }).toString('utf8'),
+      ) as unknown;
     } catch {
       return null;
     }
   }
 
   private mac(iv: Buffer, body: Buffer): Buffer {
-    return createHmac('sha256', this.macKey).update(iv).update(body).digest().subarray(0, TAG_BYTES);
+    return createHmac('sha256', this.macKey)
+      .update(iv)
+      .update(body)
+      .digest()
+      .subarray(0, TAG_BYTES);
   }
 }
 
 /** The proxy secret: read from settings, or generated once and stored there. */
-export async function proxySecret(settings: { getSetting(key: string): Promise<string | undefined>; setSetting(key: string, value: string): Promise<void> }): Promise<Buffer> {
+export async function proxySecret(settings: {
+  getSetting(key: string): Promise<string | undefined>;
+  setSetting(key: string, value: string): Promise<void>;
+}): Promise<Buffer> {
   const stored = await settings.getSetting('proxy.secret');
   if (stored !== undefined && stored.length >= 43) return Buffer.from(stored, 'base64url');
   const secret = randomBytes(32);

@@ -11,7 +11,15 @@ export interface UndiciUpstreamOptions {
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 /** Response headers a player needs, passed through from the origin. */
-const PASS_HEADERS = ['content-type', 'content-length', 'content-range', 'accept-ranges', 'last-modified', 'etag', 'cache-control'] as const;
+const PASS_HEADERS = [
+  'content-type',
+  'content-length',
+  'content-range',
+  'accept-ranges',
+  'last-modified',
+  'etag',
+  'cache-control',
+] as const;
 
 /**
  * The proxy's undici client. Playlists are read whole (capped); bytes are returned as the
@@ -27,7 +35,11 @@ export class UndiciUpstream implements Upstream {
   constructor(options: UndiciUpstreamOptions) {
     this.options = options;
     this.headers = { 'user-agent': options.userAgent };
-    this.agent = new Agent({ connections: options.connectionsPerOrigin, keepAliveTimeout: 30_000, pipelining: 1 });
+    this.agent = new Agent({
+      connections: options.connectionsPerOrigin,
+      keepAliveTimeout: 30_000,
+      pipelining: 1,
+    });
   }
 
   async text(url: string, signal: AbortSignal): Promise<UpstreamText> {
@@ -47,10 +59,18 @@ export class UndiciUpstream implements Upstream {
     } catch (error) {
       return { ok: false, reason: failure(error, signal) };
     }
-    return { ok: true, status: res.data.statusCode, url: res.url, body: Buffer.concat(chunks).toString('utf8') };
+    return {
+      ok: true,
+      status: res.data.statusCode,
+      url: res.url,
+      body: Buffer.concat(chunks).toString('utf8'),
+    };
   }
 
-  async open(url: string, options: { readonly range?: string | undefined; readonly signal?: AbortSignal | undefined }): Promise<UpstreamBytes> {
+  async open(
+    url: string,
+    options: { readonly range?: string | undefined; readonly signal?: AbortSignal | undefined },
+  ): Promise<UpstreamBytes> {
     const res = await this.follow(url, options.range, options.signal);
     if (!res.ok) return res;
     const headers: Record<string, string> = {};
@@ -69,7 +89,9 @@ export class UndiciUpstream implements Upstream {
     url: string,
     range: string | undefined,
     signal: AbortSignal | undefined,
-  ): Promise<{ ok: true; url: string; data: Dispatcher.ResponseData } | { ok: false; reason: string }> {
+  ): Promise<
+    { ok: true; url: string; data: Dispatcher.ResponseData } | { ok: false; reason: string }
+  > {
     let current = url;
     const headers = range === undefined ? this.headers : { ...this.headers, range };
     for (let hop = 0; hop <= 5; hop++) {
@@ -79,7 +101,8 @@ export class UndiciUpstream implements Upstream {
       } catch {
         return { ok: false, reason: 'bad upstream URL' };
       }
-      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return { ok: false, reason: 'unsupported upstream scheme' };
+      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+        return { ok: false, reason: 'unsupported upstream scheme' };
       let data: Dispatcher.ResponseData;
       try {
         data = await request(parsed, {

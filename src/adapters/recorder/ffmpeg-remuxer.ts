@@ -21,10 +21,16 @@ export function findFfmpeg(path = process.env['PATH'] ?? ''): string | null {
 
 function run(binary: string, args: readonly string[], timeoutMs: number): Promise<RemuxResult> {
   return new Promise((resolve) => {
-    execFile(binary, args, { timeout: timeoutMs, maxBuffer: 1_048_576 }, (error, _stdout, stderr) => {
-      if (error) resolve({ ok: false, error: (stderr.trim().split('\n').pop() ?? '') || error.message });
-      else resolve({ ok: true });
-    });
+    execFile(
+      binary,
+      args,
+      { timeout: timeoutMs, maxBuffer: 1_048_576 },
+      (error, _stdout, stderr) => {
+        if (error)
+          resolve({ ok: false, error: (stderr.trim().split('\n').pop() ?? '') || error.message });
+        else resolve({ ok: true });
+      },
+    );
   });
 }
 
@@ -43,7 +49,24 @@ export class FfmpegRemuxer implements Remuxer {
     const temp = `${output}.part.mp4`;
     const result = await run(
       this.binary,
-      ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', '-i', input, '-map', '0:v?', '-map', '0:a?', '-c', 'copy', '-movflags', '+faststart', temp],
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-nostdin',
+        '-y',
+        '-i',
+        input,
+        '-map',
+        '0:v?',
+        '-map',
+        '0:a?',
+        '-c',
+        'copy',
+        '-movflags',
+        '+faststart',
+        temp,
+      ],
       this.timeoutMs,
     );
     if (!result.ok) {
@@ -55,6 +78,27 @@ export class FfmpegRemuxer implements Remuxer {
   }
 
   thumbnail(input: string, output: string): Promise<RemuxResult> {
-    return run(this.binary, ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', '-ss', '1', '-i', input, '-frames:v', '1', '-vf', 'scale=480:-2', '-q:v', '4', output], 60_000);
+    return run(
+      this.binary,
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-nostdin',
+        '-y',
+        '-ss',
+        '1',
+        '-i',
+        input,
+        '-frames:v',
+        '1',
+        '-vf',
+        'scale=480:-2',
+        '-q:v',
+        '4',
+        output,
+      ],
+      60_000,
+    );
   }
 }

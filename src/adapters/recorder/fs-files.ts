@@ -1,11 +1,31 @@
 import { constants } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, rmdir, stat, statfs, writeFile, type FileHandle } from 'node:fs/promises';
+import {
+  mkdir,
+  open,
+  readFile,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  statfs,
+  writeFile,
+  type FileHandle,
+} from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
-import type { CreateResult, PartFile, RecordingFiles, WriteResult } from '../../app/recorder/ports.js';
+import type {
+  CreateResult,
+  PartFile,
+  RecordingFiles,
+  WriteResult,
+} from '../../app/recorder/ports.js';
 
 function failure(error: unknown): WriteResult & { ok: false } {
   const code = (error as { code?: string }).code;
-  return { ok: false, reason: code === 'ENOSPC' || code === 'EDQUOT' ? 'diskFull' : 'io', error: code ?? (error instanceof Error ? error.message : 'unknown error') };
+  return {
+    ok: false,
+    reason: code === 'ENOSPC' || code === 'EDQUOT' ? 'diskFull' : 'io',
+    error: code ?? (error instanceof Error ? error.message : 'unknown error'),
+  };
 }
 
 /** One part file; writes go straight to the file (no user-space buffer), so a killed process leaves every byte written so far. */
@@ -55,21 +75,28 @@ export class FsRecordingFiles implements RecordingFiles {
 
   async create(path: string): Promise<CreateResult> {
     const full = this.absolute(path);
-    if (full === null) return { ok: false, reason: 'outside', error: 'path leaves the recordings directory' };
+    if (full === null)
+      return { ok: false, reason: 'outside', error: 'path leaves the recordings directory' };
     try {
       await mkdir(dirname(full), { recursive: true });
       // O_EXCL: an existing file is never opened, let alone overwritten.
-      const handle = await open(full, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+      const handle = await open(
+        full,
+        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL,
+        0o644,
+      );
       return { ok: true, file: new FsPartFile(handle) };
     } catch (error) {
-      if ((error as { code?: string }).code === 'EEXIST') return { ok: false, reason: 'exists', error: 'file exists' };
+      if ((error as { code?: string }).code === 'EEXIST')
+        return { ok: false, reason: 'exists', error: 'file exists' };
       return failure(error);
     }
   }
 
   async writeText(path: string, text: string): Promise<WriteResult> {
     const full = this.absolute(path);
-    if (full === null) return { ok: false, reason: 'io', error: 'path leaves the recordings directory' };
+    if (full === null)
+      return { ok: false, reason: 'io', error: 'path leaves the recordings directory' };
     const temp = `${full}.tmp-${process.pid}`;
     try {
       await mkdir(dirname(full), { recursive: true });

@@ -38,13 +38,19 @@ import {
   subscriptionFromRow,
   targetFromRow,
 } from './rows.js';
-import type { ChannelStateTable, Database, KeepalivesTable, RecordingsTable, TokensTable, UsersTable } from './schema.js';
+import type {
+  ChannelStateTable,
+  Database,
+  KeepalivesTable,
+  RecordingsTable,
+  TokensTable,
+  UsersTable,
+} from './schema.js';
 
 /** Rows per multi-row statement: 9 channel columns × 500 stays far under SQLite's 32,766 parameters. */
 const PUT_CHUNK = 500;
 /** 16 columns × 1,000 rows stays under SQLite's 32,766 bound parameters. */
 const TOUCH_CHUNK = 1_000;
-
 
 /** The store over Kysely; the SQLite and PostgreSQL adapters differ only in how they connect. */
 export class KyselyStore implements Store, AuthStore, KeepaliveStore, RecordingStore {
@@ -76,15 +82,28 @@ export class KyselyStore implements Store, AuthStore, KeepaliveStore, RecordingS
   }
 
   async getChannel(id: string): Promise<StoredChannel | undefined> {
-    const row = await this.db.selectFrom('channels').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('channels')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
     return row && channelFromRow(row);
   }
 
-  putChannel(channel: Channel, subscriptions: readonly Subscription[], source: ChannelSource, now: Instant): Promise<void> {
+  putChannel(
+    channel: Channel,
+    subscriptions: readonly Subscription[],
+    source: ChannelSource,
+    now: Instant,
+  ): Promise<void> {
     return this.putChannels([{ channel, subscriptions }], source, now);
   }
 
-  async putChannels(entries: readonly ChannelEntry[], source: ChannelSource, now: Instant): Promise<void> {
+  async putChannels(
+    entries: readonly ChannelEntry[],
+    source: ChannelSource,
+    now: Instant,
+  ): Promise<void> {
     // Multi-row statements in one transaction: a config with 100k channels loads in seconds.
     await this.db.transaction().execute(async (tx) => {
       for (let i = 0; i < entries.length; i += PUT_CHUNK) {
@@ -116,12 +135,27 @@ export class KyselyStore implements Store, AuthStore, KeepaliveStore, RecordingS
             })),
           )
           .execute();
-        await tx.deleteFrom('subscriptions').where('channel_id', 'in', chunk.map(({ channel }) => channel.id)).execute();
+        await tx
+          .deleteFrom('subscriptions')
+          .where(
+            'channel_id',
+            'in',
+            chunk.map(({ channel }) => channel.id),
+          )
+          .execute();
         const subscriptions = chunk.flatMap(({ channel, subscriptions: subs }) =>
-          subs.map((s) => ({ channel_id: channel.id, target_id: s.targetId, events: JSON.stringify(s.events), options: JSON.stringify(s.options) })),
+          subs.map((s) => ({
+            channel_id: channel.id,
+            target_id: s.targetId,
+            events: JSON.stringify(s.events),
+            options: JSON.stringify(s.options),
+          })),
         );
         for (let j = 0; j < subscriptions.length; j += PUT_CHUNK) {
-          await tx.insertInto('subscriptions').values(subscriptions.slice(j, j + PUT_CHUNK)).execute();
+          await tx
+            .insertInto('subscriptions')
+            .values(subscriptions.slice(j, j + PUT_CHUNK))
+            .execute();
         }
       }
     });
@@ -142,7 +176,11 @@ export class KyselyStore implements Store, AuthStore, KeepaliveStore, RecordingS
   }
 
   async getTarget(id: string): Promise<StoredTarget | undefined> {
-    const row = await this.db.selectFrom('targets').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('targets')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
     return row && targetFromRow(row);
   }
 
@@ -157,7 +195,11 @@ export class KyselyStore implements Store, AuthStore, KeepaliveStore, RecordingS
 
   async deleteTarget(id: string): Promise<'deleted' | 'notFound' | 'inUse'> {
     return this.db.transaction().execute(async (tx) => {
-      const used = await tx.selectFrom('subscriptions').select('channel_id').where('target_id', '=', id).executeTakeFirst();
+      const used = await tx
+        .selectFrom('subscriptions')
+        .select('channel_id')
+        .where('target_id', '=', id)
+        .executeTakeFirst();
       if (used) return 'inUse';
       const result = await tx.deleteFrom('targets').where('id', '=', id).executeTakeFirst();
       return Number(result.numDeletedRows) > 0 ? 'deleted' : 'notFound';
@@ -177,7 +219,11 @@ export class KyselyStore implements Store, AuthStore, KeepaliveStore, RecordingS
   }
 
   async getState(channelId: string): Promise<ChannelState | undefined> {
-    const row = await this.db.selectFrom('channel_state').selectAll().where('channel_id', '=', channelId).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('channel_state')
+      .selectAll()
+      .where('channel_id', '=', channelId)
+      .executeTakeFirst();
     return row && stateFromRow(row);
   }
 
@@ -185,7 +231,11 @@ export class KyselyStore implements Store, AuthStore, KeepaliveStore, RecordingS
     const states = new Map<string, ChannelState>();
     // Chunks keep each statement under the dialects' bound-parameter limits.
     for (let i = 0; i < channelIds.length; i += 1_000) {
-      const rows = await this.db.selectFrom('channel_state').selectAll().where('channel_id', 'in', channelIds.slice(i, i + 1_000)).execute();
+      const rows = await this.db
+        .selectFrom('channel_state')
+        .selectAll()
+        .where('channel_id', 'in', channelIds.slice(i, i + 1_000))
+        .execute();
       for (const row of rows) states.set(row.channel_id, stateFromRow(row));
     }
     return states;
@@ -193,7 +243,11 @@ export class KyselyStore implements Store, AuthStore, KeepaliveStore, RecordingS
 
   async commit(commit: Commit): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
-      const exists = await tx.selectFrom('channels').select('id').where('id', '=', commit.channelId).executeTakeFirst();
+      const exists = await tx
+        .selectFrom('channels')
+        .select('id')
+        .where('id', '=', commit.channelId)
+        .executeTakeFirst();
       // A channel deleted while its probe was in flight: nothing to remember.
       if (!exists) return;
       await upsertState(tx, commit.channelId, commit.state);
@@ -249,8 +303,6 @@ export class KyselyStore implements Store, AuthStore, KeepaliveStore, RecordingS
     });
   }
 
-
-
   async listEvents(query: EventQuery): Promise<StoredEvent[]> {
     let q = this.db.selectFrom('events').selectAll();
     if (query.channelId !== undefined) q = q.where('channel_id', '=', query.channelId);
@@ -260,7 +312,11 @@ export class KyselyStore implements Store, AuthStore, KeepaliveStore, RecordingS
   }
 
   async getEvent(id: string): Promise<StoredEvent | undefined> {
-    const row = await this.db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('events')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
     return row && eventFromRow(row);
   }
 
@@ -304,7 +360,10 @@ export class KyselyStore implements Store, AuthStore, KeepaliveStore, RecordingS
 
   async updateDelivery(
     seq: number,
-    change: Pick<Delivery, 'status' | 'attempts' | 'nextAttemptAt' | 'lastError' | 'providerMessageId'>,
+    change: Pick<
+      Delivery,
+      'status' | 'attempts' | 'nextAttemptAt' | 'lastError' | 'providerMessageId'
+    >,
     now: Instant,
   ): Promise<void> {
     await this.db
@@ -321,7 +380,12 @@ export class KyselyStore implements Store, AuthStore, KeepaliveStore, RecordingS
       .execute();
   }
 
-  async listDeliveries(query: { eventId?: string; targetId?: string; status?: DeliveryStatus; limit: number }): Promise<Delivery[]> {
+  async listDeliveries(query: {
+    eventId?: string;
+    targetId?: string;
+    status?: DeliveryStatus;
+    limit: number;
+  }): Promise<Delivery[]> {
     let q = this.db.selectFrom('deliveries').selectAll();
     if (query.eventId !== undefined) q = q.where('event_id', '=', query.eventId);
     if (query.targetId !== undefined) q = q.where('target_id', '=', query.targetId);
@@ -342,7 +406,11 @@ export class KyselyStore implements Store, AuthStore, KeepaliveStore, RecordingS
   }
 
   async getSetting(key: string): Promise<string | undefined> {
-    const row = await this.db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('settings')
+      .select('value')
+      .where('key', '=', key)
+      .executeTakeFirst();
     return row?.value;
   }
 
@@ -360,7 +428,11 @@ export class KyselyStore implements Store, AuthStore, KeepaliveStore, RecordingS
   }
 
   async getUser(name: string): Promise<StoredUser | undefined> {
-    const row = await this.db.selectFrom('users').selectAll().where('name', '=', name).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('name', '=', name)
+      .executeTakeFirst();
     return row && userFromRow(row);
   }
 
@@ -378,10 +450,16 @@ export class KyselyStore implements Store, AuthStore, KeepaliveStore, RecordingS
     return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
   }
 
-  async updateUser(name: string, change: Pick<StoredUser, 'permissions' | 'allowedIps'>): Promise<boolean> {
+  async updateUser(
+    name: string,
+    change: Pick<StoredUser, 'permissions' | 'allowedIps'>,
+  ): Promise<boolean> {
     const result = await this.db
       .updateTable('users')
-      .set({ permissions: JSON.stringify(change.permissions), allowed_ips: JSON.stringify(change.allowedIps) })
+      .set({
+        permissions: JSON.stringify(change.permissions),
+        allowed_ips: JSON.stringify(change.allowedIps),
+      })
       .where('name', '=', name)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
@@ -411,7 +489,11 @@ export class KyselyStore implements Store, AuthStore, KeepaliveStore, RecordingS
   }
 
   async getToken(id: string): Promise<StoredToken | undefined> {
-    const row = await this.db.selectFrom('tokens').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('tokens')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
     return row && tokenFromRow(row);
   }
 
@@ -444,7 +526,11 @@ export class KyselyStore implements Store, AuthStore, KeepaliveStore, RecordingS
   }
 
   async getSession(hash: string): Promise<StoredSession | undefined> {
-    const row = await this.db.selectFrom('sessions').selectAll().where('hash', '=', hash).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('hash', '=', hash)
+      .executeTakeFirst();
     return (
       row && {
         hash: row.hash,
@@ -462,7 +548,10 @@ export class KyselyStore implements Store, AuthStore, KeepaliveStore, RecordingS
   }
 
   async deleteExpiredSessions(now: Instant): Promise<number> {
-    const result = await this.db.deleteFrom('sessions').where('expires_at', '<=', now).executeTakeFirst();
+    const result = await this.db
+      .deleteFrom('sessions')
+      .where('expires_at', '<=', now)
+      .executeTakeFirst();
     return Number(result.numDeletedRows);
   }
 
@@ -482,11 +571,17 @@ export class KyselyStore implements Store, AuthStore, KeepaliveStore, RecordingS
   }
 
   async getKeepalive(id: string): Promise<StoredKeepalive | undefined> {
-    const row = await this.db.selectFrom('keepalives').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('keepalives')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
     return row && keepaliveFromRow(row);
   }
 
-  async listKeepalives(query: { readonly creatorUser?: string; readonly channelId?: string } = {}): Promise<StoredKeepalive[]> {
+  async listKeepalives(
+    query: { readonly creatorUser?: string; readonly channelId?: string } = {},
+  ): Promise<StoredKeepalive[]> {
     let q = this.db.selectFrom('keepalives').selectAll();
     if (query.creatorUser !== undefined) q = q.where('creator_user', '=', query.creatorUser);
     if (query.channelId !== undefined) q = q.where('channel_id', '=', query.channelId);
@@ -521,7 +616,15 @@ export class KyselyStore implements Store, AuthStore, KeepaliveStore, RecordingS
     return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
   }
 
-  async updateRecording(id: string, change: Partial<Pick<StoredRecording, 'path' | 'container' | 'endedAt' | 'bytes' | 'status' | 'endReason' | 'resume'>>): Promise<void> {
+  async updateRecording(
+    id: string,
+    change: Partial<
+      Pick<
+        StoredRecording,
+        'path' | 'container' | 'endedAt' | 'bytes' | 'status' | 'endReason' | 'resume'
+      >
+    >,
+  ): Promise<void> {
     const set: Partial<RecordingsTable> = {};
     if (change.path !== undefined) set.path = change.path;
     if (change.container !== undefined) set.container = change.container;
@@ -529,17 +632,28 @@ export class KyselyStore implements Store, AuthStore, KeepaliveStore, RecordingS
     if (change.bytes !== undefined) set.bytes = change.bytes;
     if (change.status !== undefined) set.status = change.status;
     if (change.endReason !== undefined) set.end_reason = change.endReason;
-    if (change.resume !== undefined) set.resume = change.resume === null ? null : JSON.stringify(change.resume);
+    if (change.resume !== undefined)
+      set.resume = change.resume === null ? null : JSON.stringify(change.resume);
     if (Object.keys(set).length === 0) return;
     await this.db.updateTable('recordings').set(set).where('id', '=', id).execute();
   }
 
   async getRecording(id: string): Promise<StoredRecording | undefined> {
-    const row = await this.db.selectFrom('recordings').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('recordings')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
     return row && recordingFromRow(row);
   }
 
-  async listRecordings(query: { readonly channelId?: string; readonly session?: string; readonly status?: StoredRecording['status'] } = {}): Promise<StoredRecording[]> {
+  async listRecordings(
+    query: {
+      readonly channelId?: string;
+      readonly session?: string;
+      readonly status?: StoredRecording['status'];
+    } = {},
+  ): Promise<StoredRecording[]> {
     let q = this.db.selectFrom('recordings').selectAll();
     if (query.channelId !== undefined) q = q.where('channel_id', '=', query.channelId);
     if (query.session !== undefined) q = q.where('session', '=', query.session);
@@ -608,7 +722,11 @@ function keepaliveFromRow(row: Selectable<KeepalivesTable>): StoredKeepalive {
   };
 }
 
-async function upsertState(tx: Transaction<Database>, channelId: string, state: ChannelState): Promise<void> {
+async function upsertState(
+  tx: Transaction<Database>,
+  channelId: string,
+  state: ChannelState,
+): Promise<void> {
   const row = stateToRow(channelId, state);
   const { channel_id: _id, ...update } = row;
   await tx
@@ -639,27 +757,29 @@ function withEvent(db: Kysely<Database>) {
 
 /** Pending deliveries due at `now` with their events; per (channel, target) only the oldest. */
 function dueQuery(db: Kysely<Database>, now: Instant, limit: number) {
-  return withEvent(db)
-    .where('d.status', '=', 'pending')
-    .where('d.next_attempt_at', '<=', now)
-    // Per (channel, target), only the oldest pending delivery: a `title` never overtakes its `live`.
-    // A correlated min() over the (target, channel, status, seq) index, not NOT EXISTS: on a table
-    // not yet analysed PostgreSQL planned that as a quadratic anti-join (seconds at 5,000 rows).
-    .where((eb) =>
-      eb(
-        'd.seq',
-        '=',
-        eb
-          .selectFrom('deliveries as p')
-          .select((e) => e.fn.min('p.seq').as('first'))
-          .whereRef('p.target_id', '=', 'd.target_id')
-          .whereRef('p.channel_id', '=', 'd.channel_id')
-          .where('p.status', '=', 'pending'),
-      ),
-    )
-    .orderBy('d.next_attempt_at')
-    .orderBy('d.seq')
-    .limit(limit);
+  return (
+    withEvent(db)
+      .where('d.status', '=', 'pending')
+      .where('d.next_attempt_at', '<=', now)
+      // Per (channel, target), only the oldest pending delivery: a `title` never overtakes its `live`.
+      // A correlated min() over the (target, channel, status, seq) index, not NOT EXISTS: on a table
+      // not yet analysed PostgreSQL planned that as a quadratic anti-join (seconds at 5,000 rows).
+      .where((eb) =>
+        eb(
+          'd.seq',
+          '=',
+          eb
+            .selectFrom('deliveries as p')
+            .select((e) => e.fn.min('p.seq').as('first'))
+            .whereRef('p.target_id', '=', 'd.target_id')
+            .whereRef('p.channel_id', '=', 'd.channel_id')
+            .where('p.status', '=', 'pending'),
+        ),
+      )
+      .orderBy('d.next_attempt_at')
+      .orderBy('d.seq')
+      .limit(limit)
+  );
 }
 
 type DueRow = Awaited<ReturnType<ReturnType<typeof withEvent>['execute']>>[number];

@@ -30,16 +30,24 @@ export function migrations(dialect: Dialect): MigrationProvider {
           .execute();
         await db.schema
           .createTable('subscriptions')
-          .addColumn('channel_id', 'text', (c) => c.notNull().references('channels.id').onDelete('cascade'))
+          .addColumn('channel_id', 'text', (c) =>
+            c.notNull().references('channels.id').onDelete('cascade'),
+          )
           .addColumn('target_id', 'text', (c) => c.notNull().references('targets.id'))
           .addColumn('events', 'text', (c) => c.notNull())
           .addColumn('options', 'text', (c) => c.notNull())
           .addPrimaryKeyConstraint('subscriptions_pk', ['channel_id', 'target_id'])
           .execute();
-        await db.schema.createIndex('subscriptions_target').on('subscriptions').column('target_id').execute();
+        await db.schema
+          .createIndex('subscriptions_target')
+          .on('subscriptions')
+          .column('target_id')
+          .execute();
         await db.schema
           .createTable('channel_state')
-          .addColumn('channel_id', 'text', (c) => c.primaryKey().references('channels.id').onDelete('cascade'))
+          .addColumn('channel_id', 'text', (c) =>
+            c.primaryKey().references('channels.id').onDelete('cascade'),
+          )
           .addColumn('liveness', 'text', (c) => c.notNull())
           .addColumn('title', 'text')
           .addColumn('tags', 'text', (c) => c.notNull())
@@ -72,7 +80,11 @@ export function migrations(dialect: Dialect): MigrationProvider {
           .addColumn('suppressed', 'text')
           .addColumn('channel', 'text', (c) => c.notNull())
           .execute();
-        await db.schema.createIndex('events_channel_at').on('events').columns(['channel_id', 'at']).execute();
+        await db.schema
+          .createIndex('events_channel_at')
+          .on('events')
+          .columns(['channel_id', 'at'])
+          .execute();
         await db.schema.createIndex('events_at').on('events').column('at').execute();
         await db.schema
           .createTable('deliveries')
@@ -91,7 +103,11 @@ export function migrations(dialect: Dialect): MigrationProvider {
           .addColumn('updated_at', instant, (c) => c.notNull())
           .addUniqueConstraint('deliveries_event_target', ['event_id', 'target_id'])
           .execute();
-        await db.schema.createIndex('deliveries_due').on('deliveries').columns(['status', 'next_attempt_at']).execute();
+        await db.schema
+          .createIndex('deliveries_due')
+          .on('deliveries')
+          .columns(['status', 'next_attempt_at'])
+          .execute();
         await db.schema
           .createIndex('deliveries_order')
           .on('deliveries')
@@ -133,7 +149,11 @@ export function migrations(dialect: Dialect): MigrationProvider {
           .execute();
         await db.schema.createIndex('sessions_user').on('sessions').column('user_name').execute();
         await db.schema.createIndex('sessions_token').on('sessions').column('token_id').execute();
-        await db.schema.createIndex('sessions_expires').on('sessions').column('expires_at').execute();
+        await db.schema
+          .createIndex('sessions_expires')
+          .on('sessions')
+          .column('expires_at')
+          .execute();
         // No foreign key to channels: deleting a channel must release the keepalive's reader and
         // announce the removal, which the app does before deleting the rows itself.
         await db.schema
@@ -146,8 +166,16 @@ export function migrations(dialect: Dialect): MigrationProvider {
           .addColumn('created_at', instant, (c) => c.notNull())
           .addColumn('expires_at', instant, (c) => c.notNull())
           .execute();
-        await db.schema.createIndex('keepalives_channel').on('keepalives').column('channel_id').execute();
-        await db.schema.createIndex('keepalives_creator').on('keepalives').column('creator_user').execute();
+        await db.schema
+          .createIndex('keepalives_channel')
+          .on('keepalives')
+          .column('channel_id')
+          .execute();
+        await db.schema
+          .createIndex('keepalives_creator')
+          .on('keepalives')
+          .column('creator_user')
+          .execute();
       },
     },
     '0003_recordings': {
@@ -168,8 +196,16 @@ export function migrations(dialect: Dialect): MigrationProvider {
           .addColumn('end_reason', 'text')
           .addColumn('resume', 'text')
           .execute();
-        await db.schema.createIndex('recordings_channel').on('recordings').columns(['channel_id', 'started_at']).execute();
-        await db.schema.createIndex('recordings_session').on('recordings').column('session').execute();
+        await db.schema
+          .createIndex('recordings_channel')
+          .on('recordings')
+          .columns(['channel_id', 'started_at'])
+          .execute();
+        await db.schema
+          .createIndex('recordings_session')
+          .on('recordings')
+          .column('session')
+          .execute();
       },
     },
   };

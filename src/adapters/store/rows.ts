@@ -1,12 +1,31 @@
 import type { Insertable, Selectable } from 'kysely';
-import type { ChannelEvent, ChannelState, EventKind, Liveness, SuppressionReason } from '../../core/model.js';
+import type {
+  ChannelEvent,
+  ChannelState,
+  EventKind,
+  Liveness,
+  SuppressionReason,
+} from '../../core/model.js';
 import type { ChannelSnapshot } from '../../core/notification.js';
-import type { Delivery, DeliveryStatus, StoredChannel, StoredEvent, StoredTarget, Subscription, ChannelSource } from '../../ports/store.js';
-import type { ChannelStateTable, ChannelsTable, DeliveriesTable, EventsTable, SubscriptionsTable, TargetsTable } from './schema.js';
+import type {
+  Delivery,
+  DeliveryStatus,
+  StoredChannel,
+  StoredEvent,
+  StoredTarget,
+  Subscription,
+  ChannelSource,
+} from '../../ports/store.js';
+import type {
+  ChannelStateTable,
+  ChannelsTable,
+  DeliveriesTable,
+  EventsTable,
+  SubscriptionsTable,
+  TargetsTable,
+} from './schema.js';
 
 /** Mapping between rows and domain values; JSON columns are parsed here and nowhere else. */
-
-
 
 /** JSON columns hold what this module wrote there. */
 const object = (text: string) => JSON.parse(text) as Record<string, unknown>;

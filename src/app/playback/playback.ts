@@ -1,5 +1,11 @@
 import type { Readable } from 'node:stream';
-import { collectUris, playlistVariables, rewritePlaylist, withDirectives, type UriRef } from '../../core/hls/rewrite.js';
+import {
+  collectUris,
+  playlistVariables,
+  rewritePlaylist,
+  withDirectives,
+  type UriRef,
+} from '../../core/hls/rewrite.js';
 import type { Clock } from '../../ports/clock.js';
 import type { StreamSource } from '../../ports/extractor.js';
 import type { Logger } from '../../ports/logger.js';
@@ -42,18 +48,45 @@ export interface PlaybackVariant {
 }
 
 export type StartResult =
-  | { readonly ok: true; readonly viewer: string; readonly master: string; readonly variants: readonly PlaybackVariant[] }
+  | {
+      readonly ok: true;
+      readonly viewer: string;
+      readonly master: string;
+      readonly variants: readonly PlaybackVariant[];
+    }
   | { readonly ok: false; readonly status: 404 | 502; readonly reason: string };
 
 /** What the proxy route sends. Errors carry no upstream URL. */
 export type ProxyReply =
   | { readonly kind: 'playlist'; readonly body: string }
-  | { readonly kind: 'bytes'; readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: Readable }
+  | {
+      readonly kind: 'bytes';
+      readonly status: number;
+      readonly headers: Readonly<Record<string, string>>;
+      readonly body: Readable;
+    }
   | { readonly kind: 'error'; readonly status: number; readonly message: string };
 
 const REFUSED = new Set([403, 410]);
 /** Extensions a proxy URL may end in (players and browsers sniff them); anything else is `data`. */
-const SAFE_EXTENSIONS = new Set(['ts', 'm4s', 'mp4', 'm4a', 'm4v', 'aac', 'mp3', 'ac3', 'ec3', 'vtt', 'webvtt', 'key', 'json', 'cmfv', 'cmfa', 'fmp4']);
+const SAFE_EXTENSIONS = new Set([
+  'ts',
+  'm4s',
+  'mp4',
+  'm4a',
+  'm4v',
+  'aac',
+  'mp3',
+  'ac3',
+  'ec3',
+  'vtt',
+  'webvtt',
+  'key',
+  'json',
+  'cmfv',
+  'cmfa',
+  'fmp4',
+]);
 
 /**
  * Playback through onair's HLS proxy. A viewer gets proxy URLs (sealed, expiring tokens naming
@@ -76,7 +109,8 @@ export class Playback {
 
   /** Starts a playback session: the caller becomes a viewer reader; returns proxy paths. */
   async start(channelId: string): Promise<StartResult> {
-    if (!(await this.o.channelExists(channelId))) return { ok: false, status: 404, reason: `no channel "${channelId}"` };
+    if (!(await this.o.channelExists(channelId)))
+      return { ok: false, status: 404, reason: `no channel "${channelId}"` };
     const viewer = this.o.newViewerId();
     this.o.readers.acquire(channelId, 'viewer', viewer);
     const current = await this.o.refresher.current(channelId);
@@ -105,16 +139,24 @@ export class Playback {
    * Serves one proxy request. A token onair did not seal, a tampered one, an expired one or one
    * for a channel that no longer exists is refused before anything is fetched.
    */
-  async serve(token: string, directives: readonly (readonly [string, string])[], range: string | undefined): Promise<ProxyReply> {
+  async serve(
+    token: string,
+    directives: readonly (readonly [string, string])[],
+    range: string | undefined,
+  ): Promise<ProxyReply> {
     const parsed = proxyTokenSchema.safeParse(this.o.sealer.open(token));
     if (!parsed.success) return { kind: 'error', status: 403, message: 'invalid proxy URL' };
     const tok = parsed.data;
-    if (tok.e <= this.o.clock.now()) return { kind: 'error', status: 403, message: 'proxy URL expired' };
-    if (!(await this.exists(tok.c))) return { kind: 'error', status: 403, message: 'proxy URL for an unknown channel' };
+    if (tok.e <= this.o.clock.now())
+      return { kind: 'error', status: 403, message: 'proxy URL expired' };
+    if (!(await this.exists(tok.c)))
+      return { kind: 'error', status: 403, message: 'proxy URL for an unknown channel' };
     this.o.readers.acquire(tok.c, 'viewer', tok.v);
     const current = await this.o.refresher.current(tok.c);
     if (!current.ok) return { kind: 'error', status: 502, message: 'stream unavailable' };
-    return tok.pl ? this.playlist(tok, current.streams, directives) : this.bytes(tok, current.streams, range);
+    return tok.pl
+      ? this.playlist(tok, current.streams, directives)
+      : this.bytes(tok, current.streams, range);
   }
 
   /** `channelExists`, with positive answers reused for `existsCacheMs`. */
@@ -130,8 +172,13 @@ export class Playback {
     return true;
   }
 
-  private async playlist(tok: ProxyToken, streams: Streams, directives: readonly (readonly [string, string])[]): Promise<ProxyReply> {
-    if (tok.l.t === 'master' && streams.master === null) return { kind: 'playlist', body: this.writtenMaster(tok, streams) };
+  private async playlist(
+    tok: ProxyToken,
+    streams: Streams,
+    directives: readonly (readonly [string, string])[],
+  ): Promise<ProxyReply> {
+    if (tok.l.t === 'master' && streams.master === null)
+      return { kind: 'playlist', body: this.writtenMaster(tok, streams) };
     // The player keeps a playlist URL for its whole session: always fetch the current one.
     let url = await this.locate(tok.l, streams, tok.g !== streams.generation);
     if (url === null) return { kind: 'error', status: 404, message: 'stream no longer offered' };
@@ -145,20 +192,32 @@ export class Playback {
       res = await this.o.playlists.get(withDirectives(url, directives));
     }
     if (!res.ok) return { kind: 'error', status: 502, message: 'upstream unreachable' };
-    if (res.status !== 200) return { kind: 'error', status: res.status === 404 || res.status === 410 ? 404 : 502, message: `upstream answered ${res.status}` };
-    const imports = res.body.includes('IMPORT=') ? await this.importsFor(tok.l, streams) : undefined;
+    if (res.status !== 200)
+      return {
+        kind: 'error',
+        status: res.status === 404 || res.status === 410 ? 404 : 502,
+        message: `upstream answered ${res.status}`,
+      };
+    const imports = res.body.includes('IMPORT=')
+      ? await this.importsFor(tok.l, streams)
+      : undefined;
     const parent = withUrl(tok.l, url);
     const base = { c: tok.c, v: tok.v, g: streams.generation };
     const body = rewritePlaylist(
       res.body,
       res.url,
-      (ref) => `${nameOf(ref)}?t=${this.token(base, ref.playlist, { t: 'child', u: ref.url, i: ref.ident, p: parent })}`,
+      (ref) =>
+        `${nameOf(ref)}?t=${this.token(base, ref.playlist, { t: 'child', u: ref.url, i: ref.ident, p: parent })}`,
       imports ? { imports } : {},
     );
     return { kind: 'playlist', body };
   }
 
-  private async bytes(tok: ProxyToken, streams: Streams, range: string | undefined): Promise<ProxyReply> {
+  private async bytes(
+    tok: ProxyToken,
+    streams: Streams,
+    range: string | undefined,
+  ): Promise<ProxyReply> {
     // A segment URL is used as signed while it works (old tokens overlap new ones); only a
     // refusal makes it worth finding the segment again in a freshly resolved playlist.
     const url = await this.locate(tok.l, streams, false);
@@ -170,7 +229,10 @@ export class Playback {
       if (!refreshed.ok) return { kind: 'error', status: 502, message: 'stream unavailable' };
       const again = await this.locate(tok.l, refreshed.streams, true);
       if (again === null) return { kind: 'error', status: 404, message: 'not found' };
-      this.o.logger.debug({ channel: tok.c, ident: tok.l.t === 'child' ? tok.l.i : tok.l.t }, 'refetching a refused segment with a fresh token');
+      this.o.logger.debug(
+        { channel: tok.c, ident: tok.l.t === 'child' ? tok.l.i : tok.l.t },
+        'refetching a refused segment with a fresh token',
+      );
       res = await this.o.upstream.open(again, { range });
     }
     if (!res.ok) return { kind: 'error', status: 502, message: 'upstream unreachable' };
@@ -200,11 +262,16 @@ export class Playback {
   }
 
   /** The multivariant playlist's variables, for a media playlist that imports them. */
-  private async importsFor(loc: Locator, streams: Streams): Promise<Map<string, string> | undefined> {
+  private async importsFor(
+    loc: Locator,
+    streams: Streams,
+  ): Promise<Map<string, string> | undefined> {
     const masterUrl = loc.t === 'child' && loc.p.t === 'master' ? streams.master : null;
     if (masterUrl === null) return undefined;
     const master = await this.o.playlists.get(masterUrl);
-    return master.ok && master.status === 200 ? playlistVariables(master.body, master.url) : undefined;
+    return master.ok && master.status === 200
+      ? playlistVariables(master.body, master.url)
+      : undefined;
   }
 
   /** Without an upstream multivariant playlist, onair writes one listing the sources. */
@@ -213,9 +280,13 @@ export class Playback {
     const lines = ['#EXTM3U'];
     streams.sources.forEach((s, i) => {
       const attrs = [`BANDWIDTH=${s.bandwidth ?? (streams.sources.length - i) * 1_000_000}`];
-      if (s.width !== undefined && s.height !== undefined) attrs.push(`RESOLUTION=${s.width}x${s.height}`);
+      if (s.width !== undefined && s.height !== undefined)
+        attrs.push(`RESOLUTION=${s.width}x${s.height}`);
       attrs.push(`NAME="${s.quality.replace(/"/g, "'")}"`);
-      lines.push(`#EXT-X-STREAM-INF:${attrs.join(',')}`, `index.m3u8?t=${this.token(base, true, sourceLocator(s))}`);
+      lines.push(
+        `#EXT-X-STREAM-INF:${attrs.join(',')}`,
+        `index.m3u8?t=${this.token(base, true, sourceLocator(s))}`,
+      );
     });
     return `${lines.join('\n')}\n`;
   }
@@ -242,11 +313,26 @@ function discard(body: Readable): void {
 }
 
 function sourceLocator(s: StreamSource): Locator {
-  return { t: 'source', u: s.url, q: s.quality, ti: s.title, w: s.width, h: s.height, b: s.bandwidth };
+  return {
+    t: 'source',
+    u: s.url,
+    q: s.quality,
+    ti: s.title,
+    w: s.width,
+    h: s.height,
+    b: s.bandwidth,
+  };
 }
 
 function fromLocator(loc: Extract<Locator, { t: 'source' }>): StreamSource {
-  return { url: loc.u, quality: loc.q, title: loc.ti, width: loc.w, height: loc.h, bandwidth: loc.b };
+  return {
+    url: loc.u,
+    quality: loc.q,
+    title: loc.ti,
+    width: loc.w,
+    height: loc.h,
+    bandwidth: loc.b,
+  };
 }
 
 /** The locator as the parent of what its playlist lists, with the URL it was fetched from now. */

@@ -7,7 +7,12 @@ export type UpstreamText =
 
 /** A byte stream from the origin, not buffered: the body is piped to the player as it arrives. */
 export type UpstreamBytes =
-  | { readonly ok: true; readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: Readable }
+  | {
+      readonly ok: true;
+      readonly status: number;
+      readonly headers: Readonly<Record<string, string>>;
+      readonly body: Readable;
+    }
   | { readonly ok: false; readonly reason: string };
 
 /**
@@ -22,7 +27,10 @@ export interface Upstream {
    * adapter's own header and idle-body timeouts bound the request (the proxy's segment path:
    * no timer per request; a player that goes away destroys the body, which aborts it).
    */
-  open(url: string, options: { readonly range?: string | undefined; readonly signal?: AbortSignal | undefined }): Promise<UpstreamBytes>;
+  open(
+    url: string,
+    options: { readonly range?: string | undefined; readonly signal?: AbortSignal | undefined },
+  ): Promise<UpstreamBytes>;
 }
 
 /**

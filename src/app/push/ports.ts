@@ -14,9 +14,19 @@ export type PushResult<T> = { readonly ok: true; readonly value: T } | PushFailu
 
 /** An EventSub notification, mapped from the wire (PROTOCOLS.md §2.6). */
 export type TwitchPushEvent =
-  | { readonly type: 'stream.online'; readonly broadcasterId: string; readonly startedAt: Instant | null; readonly name: string | null }
+  | {
+      readonly type: 'stream.online';
+      readonly broadcasterId: string;
+      readonly startedAt: Instant | null;
+      readonly name: string | null;
+    }
   | { readonly type: 'stream.offline'; readonly broadcasterId: string }
-  | { readonly type: 'channel.update'; readonly broadcasterId: string; readonly title: string; readonly tags: readonly string[] };
+  | {
+      readonly type: 'channel.update';
+      readonly broadcasterId: string;
+      readonly title: string;
+      readonly tags: readonly string[];
+    };
 
 /** Why a session ended; every close code of §2.3 arrives here with its meaning. */
 export interface SessionEnd {
@@ -61,9 +71,20 @@ export interface TwitchPushApi {
   /** The channel's Twitch login, or null when the URL is not a Twitch channel. */
   login(channel: Channel): string | null;
   userIds(logins: readonly string[]): Promise<PushResult<ReadonlyMap<string, string>>>;
-  subscribe(type: string, version: string, broadcasterId: string, sessionId: string): Promise<PushResult<SubscriptionCost>>;
+  subscribe(
+    type: string,
+    version: string,
+    broadcasterId: string,
+    sessionId: string,
+  ): Promise<PushResult<SubscriptionCost>>;
   /** Title, tags and display name for a `stream.online` (which carries no title). */
-  details(broadcasterId: string): Promise<PushResult<{ readonly title: string | null; readonly tags: readonly string[]; readonly name: string | null }>>;
+  details(broadcasterId: string): Promise<
+    PushResult<{
+      readonly title: string | null;
+      readonly tags: readonly string[];
+      readonly name: string | null;
+    }>
+  >;
   /** One Helix poll of these channels (batched). */
   poll(channels: readonly Channel[]): Promise<ReadonlyMap<string, Observation>>;
 }

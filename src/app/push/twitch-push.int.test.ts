@@ -52,14 +52,30 @@ describe('Twitch EventSub push', () => {
       {
         policy: { reconnectGrace: '0s', notifyCooldown: '0s' },
         poll: { interval: '1h', timeout: '1s' },
-        twitch: { clientId: auth.clientId, clientSecret: auth.clientSecret, userToken: helix.userToken, apiBase: helix.url, authBase: auth.url, eventsubUrl: eventsub.url },
+        twitch: {
+          clientId: auth.clientId,
+          clientSecret: auth.clientSecret,
+          userToken: helix.userToken,
+          apiBase: helix.url,
+          authBase: auth.url,
+          eventsubUrl: eventsub.url,
+        },
         targets: [{ id: 'hook', type: 'webhook', url: receiver.url }],
-        channels: logins.map((l) => ({ id: l, platform: 'twitch', url: `https://twitch.tv/${l}`, notify: [{ target: 'hook', events: ['live', 'title', 'offline'] }] })),
+        channels: logins.map((l) => ({
+          id: l,
+          platform: 'twitch',
+          url: `https://twitch.tv/${l}`,
+          notify: [{ target: 'hook', events: ['live', 'title', 'offline'] }],
+        })),
       },
       { time },
     );
     dirs.push(t.dir);
-    if (subscriptions > 0) await eventsub.until(() => eventsub.sessions.length > 0 && eventsub.current.subscriptions.length === subscriptions);
+    if (subscriptions > 0)
+      await eventsub.until(
+        () =>
+          eventsub.sessions.length > 0 && eventsub.current.subscriptions.length === subscriptions,
+      );
     await idle();
     return t;
   }
@@ -84,7 +100,11 @@ describe('Twitch EventSub push', () => {
 
   it('subscribes after the welcome within the budget, reconciles once, then announces pushed transitions', async () => {
     await start(['alice', 'bob'], 6);
-    expect(session().subscriptions.map((s) => `${s.type}/${s.broadcasterId}`).sort()).toEqual([
+    expect(
+      session()
+        .subscriptions.map((s) => `${s.type}/${s.broadcasterId}`)
+        .sort(),
+    ).toEqual([
       'channel.update/1000',
       'channel.update/1001',
       'stream.offline/1000',
@@ -101,7 +121,11 @@ describe('Twitch EventSub push', () => {
     eventsub.notify('channel.update', '1000', { title: 'New title', category_name: 'Chess' });
     expect(await delivered(2)).toEqual(['live:alice stream', 'title:New title']);
     eventsub.offline('1000', 'alice');
-    expect(await delivered(3)).toEqual(['live:alice stream', 'title:New title', 'offline:New title']);
+    expect(await delivered(3)).toEqual([
+      'live:alice stream',
+      'title:New title',
+      'offline:New title',
+    ]);
     expect(session().inbound).toEqual([]);
   });
 
@@ -110,7 +134,9 @@ describe('Twitch EventSub push', () => {
     expect(push('a5')).toEqual({ mode: 'push', reason: null });
     expect(push('a6')?.mode).toBe('poll');
     const view = await t!.api('GET', '/api/v1/channels/a6');
-    expect((view.json as { push: { reason: string } }).push.reason).toMatch(/cost budget \(max_total_cost 10\)/);
+    expect((view.json as { push: { reason: string } }).push.reason).toMatch(
+      /cost budget \(max_total_cost 10\)/,
+    );
   });
 
   it('drops a duplicate message id, also when replayed later', async () => {
@@ -130,7 +156,11 @@ describe('Twitch EventSub push', () => {
     expect(receiver.events).toEqual(['live:alice stream', 'offline:alice stream']);
     // Negative twin: the same content under a new id is a new go-live.
     eventsub.online('1000', 'alice', '2026-01-01T00:00:40Z');
-    expect(await delivered(3)).toEqual(['live:alice stream', 'offline:alice stream', 'live:alice stream']);
+    expect(await delivered(3)).toEqual([
+      'live:alice stream',
+      'offline:alice stream',
+      'live:alice stream',
+    ]);
   });
 
   it('ignores a message older than 10 minutes, and takes one 9 minutes old', async () => {
@@ -155,12 +185,17 @@ describe('Twitch EventSub push', () => {
     // Silence past keepalive_timeout_seconds (10 s) plus slack: a fresh session.
     helix.users.get('alice')!.liveSince = START;
     await time.advance(12_001);
-    await eventsub.until(() => eventsub.sessions.length === 2 && session().subscriptions.length === 3);
+    await eventsub.until(
+      () => eventsub.sessions.length === 2 && session().subscriptions.length === 3,
+    );
     expect(eventsub.sessions[0]!.closedWith).not.toBeNull();
     expect(await delivered(1)).toEqual(['live:alice stream']);
     // The go-live pushed late for the same stream is the same transition: not announced again.
     eventsub.online('1000', 'alice', START);
-    eventsub.notify('channel.update', '1000', { title: 'alice stream', category_name: 'Just Chatting' });
+    eventsub.notify('channel.update', '1000', {
+      title: 'alice stream',
+      category_name: 'Just Chatting',
+    });
     await new Promise((r) => setTimeout(r, 50));
     await idle();
     expect(receiver.events).toEqual(['live:alice stream']);
@@ -195,7 +230,12 @@ describe('Twitch EventSub push', () => {
     eventsub.revoke('stream.online', '1000', 'authorization_revoked');
     await eventsub.until(() => push('alice')?.mode === 'poll');
     const view = await t!.api('GET', '/api/v1/channels/alice');
-    expect((view.json as { push: unknown }).push).toEqual({ mode: 'poll', reason: expect.stringMatching(/revoked the stream.online subscription \(authorization_revoked\)/) as unknown });
+    expect((view.json as { push: unknown }).push).toEqual({
+      mode: 'poll',
+      reason: expect.stringMatching(
+        /revoked the stream.online subscription \(authorization_revoked\)/,
+      ) as unknown,
+    });
     expect(push('bob')).toEqual({ mode: 'push', reason: null });
     // Polling takes over at once for the revoked channel.
     helix.users.get('alice')!.liveSince = START;
@@ -205,25 +245,32 @@ describe('Twitch EventSub push', () => {
     expect(await delivered(2)).toEqual(['live:alice stream', 'live:bob stream']);
   });
 
-  it.each([4000, 4001, 4002, 4004, 4005, 4006, 4007])('reconnects fresh and resubscribes after close code %i', async (code) => {
-    await start(['alice'], 3);
-    eventsub.close(code);
-    await eventsub.until(() => push('alice')?.mode === 'poll');
-    expect(push('alice')?.reason).toContain(String(code));
-    await time.advance(1);
-    await eventsub.until(() => eventsub.sessions.length === 2 && session().subscriptions.length === 3);
-    await idle();
-    expect(push('alice')).toEqual({ mode: 'push', reason: null });
-    eventsub.online('1000', 'alice', START);
-    expect(await delivered(1)).toEqual(['live:alice stream']);
-  });
+  it.each([4000, 4001, 4002, 4004, 4005, 4006, 4007])(
+    'reconnects fresh and resubscribes after close code %i',
+    async (code) => {
+      await start(['alice'], 3);
+      eventsub.close(code);
+      await eventsub.until(() => push('alice')?.mode === 'poll');
+      expect(push('alice')?.reason).toContain(String(code));
+      await time.advance(1);
+      await eventsub.until(
+        () => eventsub.sessions.length === 2 && session().subscriptions.length === 3,
+      );
+      await idle();
+      expect(push('alice')).toEqual({ mode: 'push', reason: null });
+      eventsub.online('1000', 'alice', START);
+      expect(await delivered(1)).toEqual(['live:alice stream']);
+    },
+  );
 
   it('after 4003 (unused) reconnects; sessions that never get a subscription stop after three tries', async () => {
     await start(['alice'], 3);
     eventsub.close(4003);
     await eventsub.until(() => push('alice')?.mode === 'poll');
     await time.advance(1);
-    await eventsub.until(() => eventsub.sessions.length === 2 && session().subscriptions.length === 3);
+    await eventsub.until(
+      () => eventsub.sessions.length === 2 && session().subscriptions.length === 3,
+    );
     await idle();
     expect(push('alice')?.mode).toBe('push');
     // Now every subscription fails: empty sessions, backing off, then no more.
@@ -249,7 +296,9 @@ describe('Twitch EventSub push', () => {
     await idle();
     expect(eventsub.sessions.length).toBe(1);
     expect(push('alice')?.reason).toMatch(reason);
-    expect(JSON.stringify((await t!.api('GET', '/api/v1/channels/alice')).json)).not.toContain(helix.userToken);
+    expect(JSON.stringify((await t!.api('GET', '/api/v1/channels/alice')).json)).not.toContain(
+      helix.userToken,
+    );
   });
 
   it('without a user token polls every Twitch channel and says so', async () => {
@@ -257,13 +306,22 @@ describe('Twitch EventSub push', () => {
     time = new ManualTime();
     t = await startTestOnair(
       {
-        twitch: { clientId: auth.clientId, clientSecret: auth.clientSecret, apiBase: helix.url, authBase: auth.url, eventsubUrl: eventsub.url },
+        twitch: {
+          clientId: auth.clientId,
+          clientSecret: auth.clientSecret,
+          apiBase: helix.url,
+          authBase: auth.url,
+          eventsubUrl: eventsub.url,
+        },
         channels: [{ id: 'alice', platform: 'twitch', url: 'https://twitch.tv/alice' }],
       },
       { time },
     );
     dirs.push(t.dir);
-    expect(push('alice')).toEqual({ mode: 'poll', reason: expect.stringContaining('twitch.userToken') as unknown });
+    expect(push('alice')).toEqual({
+      mode: 'poll',
+      reason: expect.stringContaining('twitch.userToken') as unknown,
+    });
     expect(eventsub.sessions.length).toBe(0);
   });
 });

@@ -3,7 +3,13 @@ import type { Cancel, Timers } from '../../ports/clock.js';
 import type { Logger } from '../../ports/logger.js';
 import type { PollLoop, PushStatus } from '../poll-loop.js';
 import type { Sentinel } from '../sentinel.js';
-import type { EventSubConnector, EventSubSession, SessionEnd, TwitchPushApi, TwitchPushEvent } from './ports.js';
+import type {
+  EventSubConnector,
+  EventSubSession,
+  SessionEnd,
+  TwitchPushApi,
+  TwitchPushEvent,
+} from './ports.js';
 
 export interface TwitchPushDeps {
   readonly sentinel: Sentinel;
@@ -62,7 +68,12 @@ export class TwitchPush {
     const channels = this.twitchChannels();
     if (channels.length === 0) return;
     if (!this.deps.api.hasUserToken) {
-      for (const c of channels) this.status(c.id, 'poll', 'EventSub needs a user access token (twitch.userToken); polled by Helix');
+      for (const c of channels)
+        this.status(
+          c.id,
+          'poll',
+          'EventSub needs a user access token (twitch.userToken); polled by Helix',
+        );
       return;
     }
     for (const c of channels) this.status(c.id, 'poll', 'EventSub connecting');
@@ -106,7 +117,11 @@ export class TwitchPush {
     const log = this.deps.logger;
     this.session = this.deps.eventsub.open({
       welcome: (sessionId, resumed) => {
-        if (resumed) log.info({}, 'EventSub session resumed after session_reconnect; subscriptions moved with it');
+        if (resumed)
+          log.info(
+            {},
+            'EventSub session resumed after session_reconnect; subscriptions moved with it',
+          );
         else this.track(this.subscribeAll(sessionId));
       },
       notification: (event) => {
@@ -125,9 +140,17 @@ export class TwitchPush {
   private async prepare(): Promise<boolean> {
     const channels = this.twitchChannels();
     const logins = new Map(channels.map((c) => [c.id, this.deps.api.login(c)]));
-    const ids = await this.deps.api.userIds([...new Set([...logins.values()].filter((l): l is string => l !== null))]);
+    const ids = await this.deps.api.userIds([
+      ...new Set([...logins.values()].filter((l): l is string => l !== null)),
+    ]);
     if (!ids.ok) {
-      if (ids.retryable) for (const c of channels) this.status(c.id, 'poll', `cannot look up Twitch users (${ids.error}); polled by Helix, retrying`);
+      if (ids.retryable)
+        for (const c of channels)
+          this.status(
+            c.id,
+            'poll',
+            `cannot look up Twitch users (${ids.error}); polled by Helix, retrying`,
+          );
       else this.giveUp(`cannot look up Twitch users: ${ids.error}`);
       return false;
     }
@@ -139,7 +162,11 @@ export class TwitchPush {
       if (broadcasterId === undefined) {
         this.status(c.id, 'poll', `Twitch has no user "${login ?? c.url}"`);
       } else if (budget < CHANNEL_COST) {
-        this.status(c.id, 'poll', `over the EventSub cost budget (max_total_cost ${this.deps.maxTotalCost}); polled by Helix`);
+        this.status(
+          c.id,
+          'poll',
+          `over the EventSub cost budget (max_total_cost ${this.deps.maxTotalCost}); polled by Helix`,
+        );
       } else {
         budget -= CHANNEL_COST;
         plan.push({ channel: c, broadcasterId });
@@ -160,7 +187,10 @@ export class TwitchPush {
     const covered: Planned[] = [];
     for (const p of this.plan) {
       if (this.session !== session || this.stopped) return;
-      const types: [string, string][] = [['stream.online', '1'], ['stream.offline', '1']];
+      const types: [string, string][] = [
+        ['stream.online', '1'],
+        ['stream.offline', '1'],
+      ];
       let failure: { status?: number; error: string } | null = null;
       for (const [type, version] of types) {
         const result = await this.deps.api.subscribe(type, version, p.broadcasterId, sessionId);
@@ -181,14 +211,26 @@ export class TwitchPush {
         return;
       }
       if (failure) {
-        const reason = failure.status === 429 ? 'Twitch refused the subscription: cost budget exceeded (HTTP 429)' : `EventSub subscription failed: ${failure.error}`;
+        const reason =
+          failure.status === 429
+            ? 'Twitch refused the subscription: cost budget exceeded (HTTP 429)'
+            : `EventSub subscription failed: ${failure.error}`;
         this.deps.logger.warn({ channel: p.channel.id }, reason);
         this.status(p.channel.id, 'poll', `${reason}; polled by Helix`);
         continue;
       }
       if (p.update) {
-        const update = await this.deps.api.subscribe('channel.update', '2', p.broadcasterId, sessionId);
-        if (!update.ok) this.deps.logger.warn({ channel: p.channel.id, error: update.error }, 'channel.update subscription failed; titles come from polling');
+        const update = await this.deps.api.subscribe(
+          'channel.update',
+          '2',
+          p.broadcasterId,
+          sessionId,
+        );
+        if (!update.ok)
+          this.deps.logger.warn(
+            { channel: p.channel.id, error: update.error },
+            'channel.update subscription failed; titles come from polling',
+          );
       }
       covered.push(p);
     }
@@ -215,7 +257,9 @@ export class TwitchPush {
     await Promise.all(
       channels.map((c) => {
         const observation = observations.get(c.id);
-        return observation ? this.enqueue(c.id, () => this.deps.sentinel.observe(c.id, observation)) : Promise.resolve();
+        return observation
+          ? this.enqueue(c.id, () => this.deps.sentinel.observe(c.id, observation))
+          : Promise.resolve();
       }),
     );
   }
@@ -267,11 +311,18 @@ export class TwitchPush {
   private revocation(type: string, broadcasterId: string | null, status: string): void {
     const channelId = broadcasterId === null ? undefined : this.byBroadcaster.get(broadcasterId);
     if (channelId === undefined) return;
-    this.deps.logger.warn({ channel: channelId, type, status }, 'Twitch revoked an EventSub subscription; polling instead');
+    this.deps.logger.warn(
+      { channel: channelId, type, status },
+      'Twitch revoked an EventSub subscription; polling instead',
+    );
     this.plan = this.plan.filter((p) => p.channel.id !== channelId);
     this.byBroadcaster.delete(broadcasterId!);
     this.covered.delete(channelId);
-    this.status(channelId, 'poll', `Twitch revoked the ${type} subscription (${status}); polled by Helix`);
+    this.status(
+      channelId,
+      'poll',
+      `Twitch revoked the ${type} subscription (${status}); polled by Helix`,
+    );
     if (this.plan.length === 0) {
       // Nothing left to listen for: an empty session would only be closed as unused (4003).
       this.session?.close();
@@ -283,7 +334,8 @@ export class TwitchPush {
     this.session = null;
     if (this.stopped) return;
     this.deps.logger.warn({ code: end.code, reason: end.reason }, 'EventSub session ended');
-    for (const id of this.covered) this.status(id, 'poll', `${end.reason}; reconnecting, polled by Helix meanwhile`);
+    for (const id of this.covered)
+      this.status(id, 'poll', `${end.reason}; reconnecting, polled by Helix meanwhile`);
     this.covered.clear();
     if (end.unused) this.emptySession(end.reason);
     else this.reconnectLater();
@@ -292,7 +344,9 @@ export class TwitchPush {
   private emptySession(reason: string): void {
     this.emptySessions++;
     if (this.emptySessions >= this.deps.maxEmptySessions) {
-      this.giveUp(`EventSub gave up after ${this.emptySessions} sessions without a subscription (${reason})`);
+      this.giveUp(
+        `EventSub gave up after ${this.emptySessions} sessions without a subscription (${reason})`,
+      );
       return;
     }
     this.reconnectLater();
@@ -300,7 +354,10 @@ export class TwitchPush {
 
   private reconnectLater(): void {
     if (this.stopped || this.retry) return;
-    const delay = this.attempts === 0 ? 0 : Math.min(this.deps.retryBaseMs * 2 ** (this.attempts - 1), this.deps.retryMaxMs);
+    const delay =
+      this.attempts === 0
+        ? 0
+        : Math.min(this.deps.retryBaseMs * 2 ** (this.attempts - 1), this.deps.retryMaxMs);
     this.attempts++;
     this.retry = this.deps.timers.after(delay, () => {
       this.track(this.connect());
@@ -313,7 +370,8 @@ export class TwitchPush {
     this.deps.logger.error({ reason }, 'Twitch push stopped; all Twitch channels are polled');
     for (const c of this.twitchChannels()) {
       const current = this.deps.poll.pushStatus(c.id);
-      if (current?.reason?.startsWith('Twitch revoked') !== true) this.status(c.id, 'poll', `${reason}; polled by Helix`);
+      if (current?.reason?.startsWith('Twitch revoked') !== true)
+        this.status(c.id, 'poll', `${reason}; polled by Helix`);
     }
   }
 

@@ -23,16 +23,24 @@ export async function recordFlv(ctx: RecorderContext): Promise<RunEnd> {
   let reresolved = false;
   let refusedGeneration: number | null = null;
   while (!stopped()) {
-    const streams: StreamsResult = refusedGeneration === null ? await ctx.streams.current() : await ctx.streams.refused(refusedGeneration);
+    const streams: StreamsResult =
+      refusedGeneration === null
+        ? await ctx.streams.current()
+        : await ctx.streams.refused(refusedGeneration);
     refusedGeneration = null;
     const source = streams.ok ? pickSource(streams.streams.sources, ctx.quality) : undefined;
     if (streams.ok && source) {
       const watchdog = new AbortController();
-      const res = await ctx.upstream.open(source.url, { signal: AbortSignal.any([signal, watchdog.signal]) });
+      const res = await ctx.upstream.open(source.url, {
+        signal: AbortSignal.any([signal, watchdog.signal]),
+      });
       if (res.ok && REFUSED.has(res.status)) {
         discard(res.body);
         refusedGeneration = streams.streams.generation;
-        ctx.logger.info({ channel: ctx.channelId, status: res.status }, 'FLV stream refused: re-resolving');
+        ctx.logger.info(
+          { channel: ctx.channelId, status: res.status },
+          'FLV stream refused: re-resolving',
+        );
         await sleep(ctx.timers, 500, signal);
         continue;
       }
@@ -53,19 +61,32 @@ export async function recordFlv(ctx: RecorderContext): Promise<RunEnd> {
             reresolved = false;
             for (const event of demuxer.push(chunk)) {
               if (event.kind === 'invalid') {
-                ctx.logger.warn({ channel: ctx.channelId, reason: event.reason }, 'not an FLV stream');
+                ctx.logger.warn(
+                  { channel: ctx.channelId, reason: event.reason },
+                  'not an FLV stream',
+                );
                 discard(res.body);
                 return 'failed';
               }
-              if (event.kind === 'resync') writer.noteGap({ reason: 'failed', error: `skipped ${event.skipped} damaged bytes` });
+              if (event.kind === 'resync')
+                writer.noteGap({
+                  reason: 'failed',
+                  error: `skipped ${event.skipped} damaged bytes`,
+                });
               for (const action of splitter.push(event)) {
                 if (action.kind === 'close') await writer.close(action.reason);
                 else if (action.kind === 'open') {
-                  const opened = await writer.open('flv', action.bytes, { video: action.video, audio: action.audio });
+                  const opened = await writer.open('flv', action.bytes, {
+                    video: action.video,
+                    audio: action.audio,
+                  });
                   if (!opened.ok) {
                     discard(res.body);
                     if (opened.reason === 'diskFull') return 'diskFull';
-                    ctx.logger.error({ channel: ctx.channelId, error: opened.error }, 'could not open a recording part');
+                    ctx.logger.error(
+                      { channel: ctx.channelId, error: opened.error },
+                      'could not open a recording part',
+                    );
                     return 'failed';
                   }
                 } else if (writer.isOpen) {

@@ -1,5 +1,9 @@
 import { parsePlaylist } from '../../core/hls/playlist.js';
-import { parseMediaPlaylist, type MediaPlaylist, type Segment } from '../../core/recording/media-playlist.js';
+import {
+  parseMediaPlaylist,
+  type MediaPlaylist,
+  type Segment,
+} from '../../core/recording/media-playlist.js';
 import { selectQuality } from '../../core/recording/quality.js';
 import { advance, reloadDelayMs, track, type TrackState } from '../../core/recording/tracker.js';
 import type { Instant } from '../../core/time.js';
@@ -20,7 +24,12 @@ interface Located {
 }
 
 type Loaded =
-  | { readonly ok: true; readonly playlist: MediaPlaylist; readonly url: string; readonly at: Located }
+  | {
+      readonly ok: true;
+      readonly playlist: MediaPlaylist;
+      readonly url: string;
+      readonly at: Located;
+    }
   | { readonly ok: false; readonly reason: string; readonly gone: boolean };
 
 /**
@@ -72,9 +81,21 @@ export async function recordHls(ctx: RecorderContext, resume: TrackState | null)
               mapKey = outcome.mapKey;
               lastProgress = clock.now();
               reresolved = false;
-              await writer.segmentWritten({ lastMsn: segment.msn, lastDsn: segment.dsn, targetDuration: loaded.playlist.targetDuration }, segment.duration);
+              await writer.segmentWritten(
+                {
+                  lastMsn: segment.msn,
+                  lastDsn: segment.dsn,
+                  targetDuration: loaded.playlist.targetDuration,
+                },
+                segment.duration,
+              );
             } else {
-              writer.noteGap({ reason: 'failed', fromMsn: segment.msn, toMsn: segment.msn, error: outcome.error });
+              writer.noteGap({
+                reason: 'failed',
+                fromMsn: segment.msn,
+                toMsn: segment.msn,
+                error: outcome.error,
+              });
             }
             // Handled either way: a lost segment is never fetched again, the next one is.
             state = advance(loaded.playlist, segment);
@@ -96,7 +117,9 @@ export async function recordHls(ctx: RecorderContext, resume: TrackState | null)
       at = null;
       continue;
     }
-    const wait = loaded.ok ? reloadDelayMs(changed, targetS, clock.now() - loadStart) : Math.max(1_000, (targetS * 1_000) / 2);
+    const wait = loaded.ok
+      ? reloadDelayMs(changed, targetS, clock.now() - loadStart)
+      : Math.max(1_000, (targetS * 1_000) / 2);
     await sleep(ctx.timers, wait, signal);
   }
   return 'stopped';
@@ -117,21 +140,36 @@ async function load(ctx: RecorderContext, at: Located | null): Promise<Loaded> {
     if (!res.ok) return { ok: false, reason: res.reason, gone: false };
     if (REFUSED.has(res.status) && !refreshed) {
       refreshed = true;
-      ctx.logger.info({ channel: ctx.channelId, status: res.status }, 'playlist refused: re-resolving');
+      ctx.logger.info(
+        { channel: ctx.channelId, status: res.status },
+        'playlist refused: re-resolving',
+      );
       const again = locate(ctx, await ctx.streams.refused(where.generation));
       if (!again.ok) return { ok: false, reason: again.reason, gone: false };
       where = again.at;
       continue;
     }
-    if (res.status !== 200) return { ok: false, reason: `playlist answered HTTP ${res.status}`, gone: res.status === 404 || res.status === 410 };
+    if (res.status !== 200)
+      return {
+        ok: false,
+        reason: `playlist answered HTTP ${res.status}`,
+        gone: res.status === 404 || res.status === 410,
+      };
     const parsed = parseMediaPlaylist(res.body);
     if (parsed.ok) return { ok: true, playlist: parsed.playlist, url: res.url, at: where };
     if (!parsed.multivariant) return { ok: false, reason: parsed.error, gone: false };
     const master = parsePlaylist(res.body);
-    if (!master.ok || master.playlist.kind !== 'master') return { ok: false, reason: 'unreadable multivariant playlist', gone: false };
-    const variants = [...master.playlist.variants].sort((a, b) => (b.bandwidth ?? 0) - (a.bandwidth ?? 0));
+    if (!master.ok || master.playlist.kind !== 'master')
+      return { ok: false, reason: 'unreadable multivariant playlist', gone: false };
+    const variants = [...master.playlist.variants].sort(
+      (a, b) => (b.bandwidth ?? 0) - (a.bandwidth ?? 0),
+    );
     const index = selectQuality(
-      variants.map((v) => ({ quality: v.name ?? (v.height !== null ? `${v.height}p` : ''), height: v.height ?? undefined, bandwidth: v.bandwidth ?? undefined })),
+      variants.map((v) => ({
+        quality: v.name ?? (v.height !== null ? `${v.height}p` : ''),
+        height: v.height ?? undefined,
+        bandwidth: v.bandwidth ?? undefined,
+      })),
       ctx.quality,
     );
     const variant = variants[index ?? 0];
@@ -141,7 +179,10 @@ async function load(ctx: RecorderContext, at: Located | null): Promise<Loaded> {
   return { ok: false, reason: 'multivariant playlists nested too deep', gone: false };
 }
 
-function locate(ctx: RecorderContext, result: StreamsResult): { ok: true; at: Located } | { ok: false; reason: string } {
+function locate(
+  ctx: RecorderContext,
+  result: StreamsResult,
+): { ok: true; at: Located } | { ok: false; reason: string } {
   if (!result.ok) return { ok: false, reason: result.reason };
   const source = pickSource(result.streams.sources, ctx.quality);
   if (!source) return { ok: false, reason: 'no stream to record' };
@@ -149,21 +190,35 @@ function locate(ctx: RecorderContext, result: StreamsResult): { ok: true; at: Lo
 }
 
 /** The source to record among an extractor's sources (best first). */
-export function pickSource(sources: readonly StreamSource[], quality: string): StreamSource | undefined {
+export function pickSource(
+  sources: readonly StreamSource[],
+  quality: string,
+): StreamSource | undefined {
   const index = selectQuality(sources, quality);
   return index === null ? undefined : sources[index];
 }
 
-type SegmentOutcome = { readonly kind: 'written'; readonly mapKey: string | null } | { readonly kind: 'lost'; readonly error: string } | { readonly kind: 'diskFull' };
+type SegmentOutcome =
+  | { readonly kind: 'written'; readonly mapKey: string | null }
+  | { readonly kind: 'lost'; readonly error: string }
+  | { readonly kind: 'diskFull' };
 
 /**
  * Fetches one segment whole (so the file only ever holds complete segments) and writes it,
  * opening a part first when none is open or the init segment changed. Retries network errors
  * and 5xx a few times; on 403/410 re-resolves and fetches the same MSN from the fresh playlist.
  */
-async function recordSegment(ctx: RecorderContext, loaded: Extract<Loaded, { ok: true }>, segment: Segment, mapKey: string | null): Promise<SegmentOutcome> {
+async function recordSegment(
+  ctx: RecorderContext,
+  loaded: Extract<Loaded, { ok: true }>,
+  segment: Segment,
+  mapKey: string | null,
+): Promise<SegmentOutcome> {
   if (segment.encrypted) return { kind: 'lost', error: 'encrypted segments are not recorded' };
-  const timeoutMs = Math.max(10_000, SEGMENT_TIMEOUT_TARGETS * loaded.playlist.targetDuration * 1_000);
+  const timeoutMs = Math.max(
+    10_000,
+    SEGMENT_TIMEOUT_TARGETS * loaded.playlist.targetDuration * 1_000,
+  );
   let base = loaded.url;
   let current: Segment = segment;
   let generation = loaded.at.generation;
@@ -173,7 +228,11 @@ async function recordSegment(ctx: RecorderContext, loaded: Extract<Loaded, { ok:
     const got = await fetchBytes(ctx, new URL(current.uri, base).href, current.range, timeoutMs);
     if (got.kind === 'refused') {
       const fresh = await relocate(ctx, generation, segment.msn);
-      if (!fresh) return { kind: 'lost', error: `HTTP ${got.status}, and the segment is not in the fresh playlist` };
+      if (!fresh)
+        return {
+          kind: 'lost',
+          error: `HTTP ${got.status}, and the segment is not in the fresh playlist`,
+        };
       ({ base, segment: current, generation } = fresh);
       continue;
     }
@@ -183,16 +242,27 @@ async function recordSegment(ctx: RecorderContext, loaded: Extract<Loaded, { ok:
       await sleep(ctx.timers, 500 * 2 ** attempt, ctx.signal);
       continue;
     }
-    const key = current.map === null ? null : `${new URL(current.map.uri, base).pathname}#${current.map.range ?? ''}`;
+    const key =
+      current.map === null
+        ? null
+        : `${new URL(current.map.uri, base).pathname}#${current.map.range ?? ''}`;
     if (!ctx.writer.isOpen || key !== mapKey) {
       let init: Uint8Array | null = null;
       if (current.map !== null) {
-        const map = await fetchBytes(ctx, new URL(current.map.uri, base).href, current.map.range, timeoutMs);
+        const map = await fetchBytes(
+          ctx,
+          new URL(current.map.uri, base).href,
+          current.map.range,
+          timeoutMs,
+        );
         if (map.kind !== 'ok') return { kind: 'lost', error: 'init segment could not be fetched' };
         init = map.bytes;
       }
       const opened = await ctx.writer.open(current.map === null ? 'ts' : 'mp4', init);
-      if (!opened.ok) return opened.reason === 'diskFull' ? { kind: 'diskFull' } : { kind: 'lost', error: opened.error };
+      if (!opened.ok)
+        return opened.reason === 'diskFull'
+          ? { kind: 'diskFull' }
+          : { kind: 'lost', error: opened.error };
     }
     const written = await ctx.writer.write(got.bytes);
     if (!written.ok) {
@@ -205,7 +275,11 @@ async function recordSegment(ctx: RecorderContext, loaded: Extract<Loaded, { ok:
 }
 
 /** After a refusal: fresh URLs, the fresh playlist, and the segment with the same MSN in it. */
-async function relocate(ctx: RecorderContext, generation: number, msn: number): Promise<{ base: string; segment: Segment; generation: number } | null> {
+async function relocate(
+  ctx: RecorderContext,
+  generation: number,
+  msn: number,
+): Promise<{ base: string; segment: Segment; generation: number } | null> {
   const located = locate(ctx, await ctx.streams.refused(generation));
   if (!located.ok) return null;
   const loaded = await load(ctx, located.at);
@@ -219,9 +293,17 @@ type Fetched =
   | { readonly kind: 'refused'; readonly status: number }
   | { readonly kind: 'failed'; readonly error: string; readonly retryable: boolean };
 
-async function fetchBytes(ctx: RecorderContext, url: string, range: string | null, timeoutMs: number): Promise<Fetched> {
+async function fetchBytes(
+  ctx: RecorderContext,
+  url: string,
+  range: string | null,
+  timeoutMs: number,
+): Promise<Fetched> {
   const signal = timeoutSignal(ctx.signal, timeoutMs);
-  const res = await ctx.upstream.open(url, { range: range === null ? undefined : `bytes=${range}`, signal });
+  const res = await ctx.upstream.open(url, {
+    range: range === null ? undefined : `bytes=${range}`,
+    signal,
+  });
   if (!res.ok) return { kind: 'failed', error: res.reason, retryable: true };
   if (REFUSED.has(res.status)) {
     discard(res.body);
@@ -230,10 +312,19 @@ async function fetchBytes(ctx: RecorderContext, url: string, range: string | nul
   if (res.status !== 200 && res.status !== 206) {
     discard(res.body);
     // A segment that is gone (404) stays gone; a 5xx may pass.
-    return { kind: 'failed', error: `segment answered HTTP ${res.status}`, retryable: res.status >= 500 || res.status === 429 };
+    return {
+      kind: 'failed',
+      error: `segment answered HTTP ${res.status}`,
+      retryable: res.status >= 500 || res.status === 429,
+    };
   }
   const body = await readAll(res.body, MAX_SEGMENT_BYTES);
-  if (!body.ok) return { kind: 'failed', error: signal.aborted && !ctx.signal.aborted ? 'segment download timed out' : body.error, retryable: true };
+  if (!body.ok)
+    return {
+      kind: 'failed',
+      error: signal.aborted && !ctx.signal.aborted ? 'segment download timed out' : body.error,
+      retryable: true,
+    };
   return { kind: 'ok', bytes: body.bytes };
 }
 

@@ -1,7 +1,9 @@
 import type { Instant } from '../../core/time.js';
 
 /** A failed write: the disk is full (stop cleanly, the file so far stays valid) or another I/O error. */
-export type WriteResult = { readonly ok: true } | { readonly ok: false; readonly reason: 'diskFull' | 'io'; readonly error: string };
+export type WriteResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: 'diskFull' | 'io'; readonly error: string };
 
 /** A part file open for appending. */
 export interface PartFile {
@@ -11,7 +13,11 @@ export interface PartFile {
 
 export type CreateResult =
   | { readonly ok: true; readonly file: PartFile }
-  | { readonly ok: false; readonly reason: 'exists' | 'outside' | 'diskFull' | 'io'; readonly error: string };
+  | {
+      readonly ok: false;
+      readonly reason: 'exists' | 'outside' | 'diskFull' | 'io';
+      readonly error: string;
+    };
 
 /**
  * The recordings directory. Paths are relative and `/`-separated; the adapter refuses any that

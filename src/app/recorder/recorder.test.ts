@@ -30,12 +30,20 @@ class Origin implements Upstream {
     return Promise.resolve({ ok: true, status: 200, url, body: lines.join('\n') });
   }
 
-  open(url: string): Promise<{ ok: true; status: number; headers: Record<string, string>; body: Readable }> {
+  open(
+    url: string,
+  ): Promise<{ ok: true; status: number; headers: Record<string, string>; body: Readable }> {
     const gen = Number(/\/g(\d+)\//.exec(url)?.[1]);
     const msn = /s(\d+)\.ts/.exec(url)?.[1] ?? '?';
-    if (gen < this.valid) return Promise.resolve({ ok: true, status: 410, headers: {}, body: Readable.from([]) });
+    if (gen < this.valid)
+      return Promise.resolve({ ok: true, status: 410, headers: {}, body: Readable.from([]) });
     this.fetched.push(`g${gen}:s${msn}`);
-    return Promise.resolve({ ok: true, status: 200, headers: {}, body: Readable.from([Buffer.from(`[${msn}]`)]) });
+    return Promise.resolve({
+      ok: true,
+      status: 200,
+      headers: {},
+      body: Readable.from([Buffer.from(`[${msn}]`)]),
+    });
   }
 
   /** The token runs out: URLs of older generations are refused from now on. */
@@ -56,13 +64,15 @@ class MemoryFiles implements RecordingFiles {
   private used = 0;
 
   create(path: string): Promise<CreateResult> {
-    if (this.files.has(path)) return Promise.resolve({ ok: false, reason: 'exists', error: 'exists' });
+    if (this.files.has(path))
+      return Promise.resolve({ ok: false, reason: 'exists', error: 'exists' });
     this.files.set(path, '');
     return Promise.resolve({
       ok: true,
       file: {
         write: (bytes: Uint8Array): Promise<WriteResult> => {
-          if (this.used + bytes.length > this.capacity) return Promise.resolve({ ok: false, reason: 'diskFull', error: 'ENOSPC' });
+          if (this.used + bytes.length > this.capacity)
+            return Promise.resolve({ ok: false, reason: 'diskFull', error: 'ENOSPC' });
           this.used += bytes.length;
           this.files.set(path, (this.files.get(path) ?? '') + Buffer.from(bytes).toString());
           return Promise.resolve({ ok: true });
@@ -110,7 +120,9 @@ class MemoryRecordings implements RecordingStore {
     return Promise.resolve(this.rows.get(id));
   }
   listRecordings(q: { session?: string } = {}): Promise<StoredRecording[]> {
-    return Promise.resolve([...this.rows.values()].filter((r) => q.session === undefined || r.session === q.session));
+    return Promise.resolve(
+      [...this.rows.values()].filter((r) => q.session === undefined || r.session === q.session),
+    );
   }
   deleteRecording(id: string): Promise<boolean> {
     return Promise.resolve(this.rows.delete(id));
@@ -125,7 +137,13 @@ function setup() {
   let generation = 1;
   const streams = (): StreamsResult => ({
     ok: true,
-    streams: { generation, sources: [{ url: `http://origin/g${generation}/index.m3u8`, quality: 'best' }], master: null, expiresAt: null, resolvedAt: time.now() },
+    streams: {
+      generation,
+      sources: [{ url: `http://origin/g${generation}/index.m3u8`, quality: 'best' }],
+      master: null,
+      expiresAt: null,
+      resolvedAt: time.now(),
+    },
   });
   const refusals: number[] = [];
   const writer = new SessionWriter({
@@ -167,8 +185,10 @@ function setup() {
   return { time, origin, files, store, writer, abort, ctx, refusals };
 }
 
-const contents = (files: MemoryFiles) => [...files.files].filter(([p]) => p.endsWith('.ts')).map(([, c]) => c);
-const sidecars = (files: MemoryFiles) => [...files.files].filter(([p]) => p.endsWith('.json')).map(([, c]) => JSON.parse(c) as Sidecar);
+const contents = (files: MemoryFiles) =>
+  [...files.files].filter(([p]) => p.endsWith('.ts')).map(([, c]) => c);
+const sidecars = (files: MemoryFiles) =>
+  [...files.files].filter(([p]) => p.endsWith('.json')).map(([, c]) => JSON.parse(c) as Sidecar);
 
 async function finish(t: ReturnType<typeof setup>, run: Promise<RunEnd>): Promise<RunEnd> {
   t.abort.abort();
@@ -192,7 +212,13 @@ describe('recordHls', () => {
     expect(t.refusals.length).toBeGreaterThan(0);
     expect(t.origin.fetched.filter((f) => f.startsWith('g2')).length).toBeGreaterThan(0);
     const [sidecar] = sidecars(t.files);
-    expect(sidecar).toMatchObject({ gaps: [], segments: 10, status: 'done', endReason: 'stopped', titles: [{ title: 'Live', offsetMs: 0 }] });
+    expect(sidecar).toMatchObject({
+      gaps: [],
+      segments: 10,
+      status: 'done',
+      endReason: 'stopped',
+      titles: [{ title: 'Live', offsetMs: 0 }],
+    });
   });
 
   it('records the segments that left the window unseen as a gap, and resumes after the last one written', async () => {
@@ -231,7 +257,9 @@ describe('recordHls', () => {
     expect(await run).toBe('diskFull');
     await t.writer.close('diskFull');
     expect(contents(t.files)).toStrictEqual(['[100][101][102]']);
-    expect([...t.store.rows.values()].map((r) => [r.status, r.endReason, r.bytes])).toStrictEqual([['done', 'diskFull', 15]]);
+    expect([...t.store.rows.values()].map((r) => [r.status, r.endReason, r.bytes])).toStrictEqual([
+      ['done', 'diskFull', 15],
+    ]);
   });
 
   it('declares a stall only after a re-resolve did not help', async () => {

@@ -61,7 +61,10 @@ export interface RecordingsOptions {
 }
 
 /** A channel's `record` option as stored in `Channel.options` (checked at input by `inputs.ts`). */
-const recordOption = z.union([z.literal(true), z.object({ quality: z.string().optional(), template: z.string().optional() })]);
+const recordOption = z.union([
+  z.literal(true),
+  z.object({ quality: z.string().optional(), template: z.string().optional() }),
+]);
 
 interface Wish {
   readonly quality: string;
@@ -84,7 +87,10 @@ interface Run {
 const LEASE_MS = 30_000;
 
 function compact(at: Instant): string {
-  return new Date(at).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return new Date(at)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 /**
@@ -127,10 +133,12 @@ export class Recordings {
         this.sessions.get(message.channelId)?.writer.noteTitle(message.title);
         this.evaluate(message.channelId);
       } else if (message.type === 'event') {
-        if (message.event.kind === 'title') this.sessions.get(message.event.channelId)?.writer.noteTitle(message.event.title);
+        if (message.event.kind === 'title')
+          this.sessions.get(message.event.channelId)?.writer.noteTitle(message.event.title);
         this.evaluate(message.event.channelId);
       } else if (message.type === 'keepalive' && message.keepalive.record) {
-        if (message.change === 'added') this.addKeepalive(message.keepalive.channelId, message.keepalive.id);
+        if (message.change === 'added')
+          this.addKeepalive(message.keepalive.channelId, message.keepalive.id);
         else this.keepaliveWishes.get(message.keepalive.channelId)?.delete(message.keepalive.id);
         this.evaluate(message.keepalive.channelId);
       }
@@ -148,7 +156,11 @@ export class Recordings {
     this.sweepTimer = this.o.timers.after(30_000, () => {
       if (this.closing) return;
       for (const id of this.o.channelIds()) {
-        const candidate = this.o.channel(id)?.options['record'] !== undefined || this.keepaliveWishes.has(id) || this.manual.has(id) || this.runs.has(id);
+        const candidate =
+          this.o.channel(id)?.options['record'] !== undefined ||
+          this.keepaliveWishes.has(id) ||
+          this.manual.has(id) ||
+          this.runs.has(id);
         if (candidate) this.evaluate(id);
       }
       this.scheduleSweep();
@@ -183,12 +195,18 @@ export class Recordings {
   /** `POST /channels/:id/recording`: records now, until stopped or the session ends. */
   async startManual(channelId: string): Promise<{ channel: string; session: string }> {
     if (!this.o.channel(channelId)) throw new AppError('notFound', `no channel "${channelId}"`);
-    const key = this.sessionOn(channelId) ? this.sessionKey(channelId) : `${channelId}-${compact(this.o.clock.now())}`;
+    const key = this.sessionOn(channelId)
+      ? this.sessionKey(channelId)
+      : `${channelId}-${compact(this.o.clock.now())}`;
     this.manual.set(channelId, key);
     this.stopped.delete(channelId);
     await this.evaluateNow(channelId);
     const run = this.runs.get(channelId);
-    if (!run) throw new AppError('conflict', `channel "${channelId}" cannot be recorded now (see the log: disk space, or another process records it)`);
+    if (!run)
+      throw new AppError(
+        'conflict',
+        `channel "${channelId}" cannot be recorded now (see the log: disk space, or another process records it)`,
+      );
     return { channel: channelId, session: run.session.key };
   }
 
@@ -203,13 +221,17 @@ export class Recordings {
 
   /** Parts of the channels the caller may read, optionally of one channel; oldest first. */
   async list(caller: Principal, channelId?: string): Promise<StoredRecording[]> {
-    if (channelId !== undefined && !allows(caller.permissions, 'read', { channel: channelId })) throw new AppError('forbidden', `no read permission on channel "${channelId}"`);
+    if (channelId !== undefined && !allows(caller.permissions, 'read', { channel: channelId }))
+      throw new AppError('forbidden', `no read permission on channel "${channelId}"`);
     const all = await this.o.store.listRecordings(channelId === undefined ? {} : { channelId });
     return all.filter((r) => allows(caller.permissions, 'read', { channel: r.channelId }));
   }
 
   /** A part with its sidecar (null when the sidecar is missing or unreadable). */
-  async get(caller: Principal, id: string): Promise<{ recording: StoredRecording; sidecar: Sidecar | null }> {
+  async get(
+    caller: Principal,
+    id: string,
+  ): Promise<{ recording: StoredRecording; sidecar: Sidecar | null }> {
     const recording = await this.readable(caller, id, 'read');
     const text = await this.o.files.readText(sidecarPath(recording.path));
     let sidecar: Sidecar | null = null;
@@ -222,26 +244,39 @@ export class Recordings {
   }
 
   /** Where a part's file is, for serving it. */
-  async file(caller: Principal, id: string): Promise<{ recording: StoredRecording; absolute: string; bytes: number }> {
+  async file(
+    caller: Principal,
+    id: string,
+  ): Promise<{ recording: StoredRecording; absolute: string; bytes: number }> {
     const recording = await this.readable(caller, id, 'read');
     const absolute = this.o.files.absolute(recording.path);
     const stat = await this.o.files.stat(recording.path);
-    if (absolute === null || stat === undefined) throw new AppError('notFound', `the file of recording "${id}" is gone`);
+    if (absolute === null || stat === undefined)
+      throw new AppError('notFound', `the file of recording "${id}" is gone`);
     return { recording, absolute, bytes: stat.bytes };
   }
 
   /** Deletes a finished part: file, sidecar, thumbnail and row. */
   async remove(caller: Principal, id: string): Promise<void> {
     const recording = await this.readable(caller, id, 'record');
-    if (recording.status === 'recording') throw new AppError('conflict', `recording "${id}" is being written; stop it first`);
+    if (recording.status === 'recording')
+      throw new AppError('conflict', `recording "${id}" is being written; stop it first`);
     await this.delete(recording);
   }
 
-  private async readable(caller: Principal, id: string, action: 'read' | 'record'): Promise<StoredRecording> {
+  private async readable(
+    caller: Principal,
+    id: string,
+    action: 'read' | 'record',
+  ): Promise<StoredRecording> {
     const recording = await this.o.store.getRecording(id);
     // Unknown and not permitted look the same, so ids of other channels' recordings cannot be probed.
-    if (!recording || !allows(caller.permissions, 'read', { channel: recording.channelId })) throw new AppError('notFound', `no recording "${id}"`);
-    if (action === 'record' && !allows(caller.permissions, 'record', { channel: recording.channelId })) {
+    if (!recording || !allows(caller.permissions, 'read', { channel: recording.channelId }))
+      throw new AppError('notFound', `no recording "${id}"`);
+    if (
+      action === 'record' &&
+      !allows(caller.permissions, 'record', { channel: recording.channelId })
+    ) {
       throw new AppError('forbidden', `no record permission on channel "${recording.channelId}"`);
     }
     return recording;
@@ -266,7 +301,13 @@ export class Recordings {
   /** The live session is on: live, or dropped within the reconnect grace (the `offline` event not yet announced). */
   private sessionOn(channelId: string): boolean {
     const state = this.o.channelState(channelId);
-    return state.liveness === 'live' || (state.liveness === 'offline' && state.offlineSince !== null && !state.offlineAnnounced && state.liveSince !== null);
+    return (
+      state.liveness === 'live' ||
+      (state.liveness === 'offline' &&
+        state.offlineSince !== null &&
+        !state.offlineAnnounced &&
+        state.liveSince !== null)
+    );
   }
 
   private sessionKey(channelId: string): string {
@@ -285,7 +326,8 @@ export class Recordings {
     const own = parsed?.success ? parsed.data : null;
     const wish: Wish = {
       quality: (own !== null && own !== true ? own.quality : undefined) ?? this.o.settings.quality,
-      template: (own !== null && own !== true ? own.template : undefined) ?? this.o.settings.template,
+      template:
+        (own !== null && own !== true ? own.template : undefined) ?? this.o.settings.template,
     };
     if (manual !== undefined) return { wish, session: manual };
     const wanted = own !== null || (this.keepaliveWishes.get(id)?.size ?? 0) > 0;
@@ -301,9 +343,11 @@ export class Recordings {
 
   private evaluateNow(channelId: string): Promise<void> {
     const previous = this.queues.get(channelId) ?? Promise.resolve();
-    const next = previous.then(() => this.decide(channelId)).catch((err: unknown) => {
-      this.o.logger.error({ channel: channelId, err }, 'recording decision failed');
-    });
+    const next = previous
+      .then(() => this.decide(channelId))
+      .catch((err: unknown) => {
+        this.o.logger.error({ channel: channelId, err }, 'recording decision failed');
+      });
     this.queues.set(channelId, next);
     void next.then(() => {
       if (this.queues.get(channelId) === next) this.queues.delete(channelId);
@@ -316,7 +360,8 @@ export class Recordings {
     const channel = this.o.channel(channelId);
     const want = channel ? this.wish(channel) : null;
     const run = this.runs.get(channelId);
-    if (run && (want === null || want.session !== run.session.key)) await this.end(channelId, want === null ? this.endReason(channelId) : 'newSession');
+    if (run && (want === null || want.session !== run.session.key))
+      await this.end(channelId, want === null ? this.endReason(channelId) : 'newSession');
     if (want === null || this.runs.has(channelId) || !channel) {
       if (want === null && !this.runs.has(channelId)) this.sessions.delete(channelId);
       return;
@@ -333,7 +378,10 @@ export class Recordings {
   private async begin(channel: Channel, wish: Wish, key: string): Promise<void> {
     const free = await this.o.files.freeBytes();
     if (free !== null && free < this.o.settings.minFreeBytes) {
-      this.o.logger.warn({ channel: channel.id, free, minFreeSpace: this.o.settings.minFreeBytes }, 'not recording: free disk space below recordings.minFreeSpace');
+      this.o.logger.warn(
+        { channel: channel.id, free, minFreeSpace: this.o.settings.minFreeBytes },
+        'not recording: free disk space below recordings.minFreeSpace',
+      );
       this.retryLater(channel.id, Math.max(this.o.settings.retryMs, 60_000));
       return;
     }
@@ -347,7 +395,11 @@ export class Recordings {
     // we got it. `recoverInterrupted` only runs at start, so without this a part handed over to
     // another worker would stay `recording` for good. Settle it like a crash before part N+1.
     try {
-      for (const orphan of await this.o.store.listRecordings({ channelId: channel.id, status: 'recording' })) await this.settleInterrupted(orphan);
+      for (const orphan of await this.o.store.listRecordings({
+        channelId: channel.id,
+        status: 'recording',
+      }))
+        await this.settleInterrupted(orphan);
     } catch (err) {
       // Not worth keeping the channel unrecorded for: the new part goes ahead.
       this.o.logger.error({ channel: channel.id, err }, 'could not settle an interrupted part');
@@ -358,9 +410,13 @@ export class Recordings {
       this.sessions.set(channel.id, session);
     }
     const abort = new AbortController();
-    lease.signal.addEventListener('abort', () => {
-      abort.abort();
-    }, { once: true });
+    lease.signal.addEventListener(
+      'abort',
+      () => {
+        abort.abort();
+      },
+      { once: true },
+    );
     this.o.readers.acquire(channel.id, 'recorder', key);
     const ctx = this.context(channel.id, wish, session.writer, abort.signal);
     const current = session;
@@ -374,7 +430,10 @@ export class Recordings {
     })();
     const run: Run = { session, abort, done, lease };
     this.runs.set(channel.id, run);
-    this.o.logger.info({ channel: channel.id, session: key, quality: wish.quality }, 'recording started');
+    this.o.logger.info(
+      { channel: channel.id, session: key, quality: wish.quality },
+      'recording started',
+    );
     void done.then(
       (end) => this.runEnded(channel.id, run, end),
       (err: unknown) => {
@@ -387,14 +446,23 @@ export class Recordings {
   private async runEnded(channelId: string, run: Run, end: RunEnd): Promise<void> {
     if (this.runs.get(channelId) !== run) return;
     this.runs.delete(channelId);
-    await run.session.writer.close(run.abort.signal.aborted ? 'stopped' : end, end === 'failed' ? 'failed' : 'done');
+    await run.session.writer.close(
+      run.abort.signal.aborted ? 'stopped' : end,
+      end === 'failed' ? 'failed' : 'done',
+    );
     this.o.readers.release(channelId, 'recorder', run.session.key);
     await run.lease.release();
-    this.o.logger.info({ channel: channelId, session: run.session.key, end }, 'recording run ended');
+    this.o.logger.info(
+      { channel: channelId, session: run.session.key, end },
+      'recording run ended',
+    );
     if (this.closing || run.abort.signal.aborted) return;
     // A manual recording of a stream that ended is over; a wanted live session goes on in a new part.
     if (end === 'ended' || end === 'stalled' || end === 'failed') this.manual.delete(channelId);
-    this.retryLater(channelId, end === 'diskFull' ? Math.max(this.o.settings.retryMs, 60_000) : this.o.settings.retryMs);
+    this.retryLater(
+      channelId,
+      end === 'diskFull' ? Math.max(this.o.settings.retryMs, 60_000) : this.o.settings.retryMs,
+    );
   }
 
   private retryLater(channelId: string, ms: number): void {
@@ -418,7 +486,10 @@ export class Recordings {
     await run.session.writer.close(reason);
     this.o.readers.release(channelId, 'recorder', run.session.key);
     await run.lease.release();
-    this.o.logger.info({ channel: channelId, session: run.session.key, reason }, 'recording stopped');
+    this.o.logger.info(
+      { channel: channelId, session: run.session.key, reason },
+      'recording stopped',
+    );
   }
 
   private writer(channel: Channel, session: string, wish: Wish): SessionWriter {
@@ -439,7 +510,12 @@ export class Recordings {
     });
   }
 
-  private context(channelId: string, wish: Wish, writer: SessionWriter, signal: AbortSignal): RecorderContext {
+  private context(
+    channelId: string,
+    wish: Wish,
+    writer: SessionWriter,
+    signal: AbortSignal,
+  ): RecorderContext {
     return {
       channelId,
       quality: wish.quality,
@@ -471,7 +547,9 @@ export class Recordings {
       // In a cluster another live worker may be writing this part now (it holds the channel's
       // lease): leave it. Parts of a dead holder are settled by whoever takes its lease (`begin`).
       // (Redis away: the same, whoever takes the lease later settles it.)
-      const lease = await this.o.leases.tryAcquire(`record:${recording.channelId}`, LEASE_MS).catch(() => null);
+      const lease = await this.o.leases
+        .tryAcquire(`record:${recording.channelId}`, LEASE_MS)
+        .catch(() => null);
       if (!lease) continue;
       try {
         await this.settleInterrupted(recording);
@@ -486,18 +564,32 @@ export class Recordings {
     const stat = await this.o.files.stat(recording.path);
     const endedAt = stat?.modifiedAt ?? recording.startedAt;
     const bytes = stat?.bytes ?? 0;
-    await this.o.store.updateRecording(recording.id, { status: stat ? 'done' : 'failed', endedAt, bytes, endReason: 'crash' });
+    await this.o.store.updateRecording(recording.id, {
+      status: stat ? 'done' : 'failed',
+      endedAt,
+      bytes,
+      endReason: 'crash',
+    });
     const text = await this.o.files.readText(sidecarPath(recording.path));
     if (text !== undefined) {
       try {
         const sidecar = JSON.parse(text) as Sidecar;
-        const fixed: Sidecar = { ...sidecar, status: stat ? 'done' : 'failed', endReason: 'crash', endedAt: new Date(endedAt).toISOString(), bytes };
+        const fixed: Sidecar = {
+          ...sidecar,
+          status: stat ? 'done' : 'failed',
+          endReason: 'crash',
+          endedAt: new Date(endedAt).toISOString(),
+          bytes,
+        };
         await this.o.files.writeText(sidecarPath(recording.path), JSON.stringify(fixed, null, 2));
       } catch {
         // An unreadable sidecar stays as it is; the row is what the API lists.
       }
     }
-    this.o.logger.warn({ channel: recording.channelId, recording: recording.id, bytes }, 'recording part interrupted by a crash');
+    this.o.logger.warn(
+      { channel: recording.channelId, recording: recording.id, bytes },
+      'recording part interrupted by a crash',
+    );
   }
 
   private scheduleRetention(ms: number): void {
@@ -521,7 +613,13 @@ export class Recordings {
     const all = await this.o.store.listRecordings();
     const doomed = new Set(
       partsToDelete(
-        all.map((r) => ({ id: r.id, startedAt: r.startedAt, endedAt: r.endedAt, bytes: r.bytes, recording: r.status === 'recording' })),
+        all.map((r) => ({
+          id: r.id,
+          startedAt: r.startedAt,
+          endedAt: r.endedAt,
+          bytes: r.bytes,
+          recording: r.status === 'recording',
+        })),
         this.o.settings.keep,
         this.o.clock.now(),
       ),
@@ -529,7 +627,10 @@ export class Recordings {
     for (const recording of all) {
       if (!doomed.has(recording.id)) continue;
       await this.delete(recording);
-      this.o.logger.info({ channel: recording.channelId, recording: recording.id, bytes: recording.bytes }, 'recording deleted by retention');
+      this.o.logger.info(
+        { channel: recording.channelId, recording: recording.id, bytes: recording.bytes },
+        'recording deleted by retention',
+      );
     }
     return [...doomed];
   }

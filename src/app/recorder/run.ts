@@ -55,7 +55,10 @@ export function sleep(timers: Timers, ms: number, signal: AbortSignal): Promise<
 }
 
 /** Reads a body whole, up to `maxBytes`; a network error or an oversize body is a value. */
-export async function readAll(body: Readable, maxBytes: number): Promise<{ ok: true; bytes: Buffer } | { ok: false; error: string }> {
+export async function readAll(
+  body: Readable,
+  maxBytes: number,
+): Promise<{ ok: true; bytes: Buffer } | { ok: false; error: string }> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
@@ -68,7 +71,10 @@ export async function readAll(body: Readable, maxBytes: number): Promise<{ ok: t
       chunks.push(chunk);
     }
   } catch (error) {
-    return { ok: false, error: `download failed (${(error as { code?: string }).code ?? (error instanceof Error ? error.name : 'unknown')})` };
+    return {
+      ok: false,
+      error: `download failed (${(error as { code?: string }).code ?? (error instanceof Error ? error.name : 'unknown')})`,
+    };
   }
   return { ok: true, bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) };
 }

@@ -44,10 +44,17 @@ export interface Sidecar {
   /** The session's parts so far, this one included. */
   readonly parts: readonly { readonly id: string; readonly file: string }[];
   readonly codecs?: { readonly video: string | null; readonly audio: string | null };
-  readonly remux?: { readonly ok: boolean; readonly error?: string; readonly from?: string; readonly thumbnail?: string };
+  readonly remux?: {
+    readonly ok: boolean;
+    readonly error?: string;
+    readonly from?: string;
+    readonly thumbnail?: string;
+  };
 }
 
-export type OpenResult = { readonly ok: true } | { readonly ok: false; readonly reason: 'diskFull' | 'io'; readonly error: string };
+export type OpenResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: 'diskFull' | 'io'; readonly error: string };
 
 export interface SessionWriterOptions {
   readonly store: RecordingStore;
@@ -125,10 +132,19 @@ export class SessionWriter {
   }
 
   /** Opens a new part starting with `opening` (FLV header and configurations, an fMP4 init segment, or nothing). */
-  async open(container: StoredRecording['container'], opening: Uint8Array | null, codecs?: Sidecar['codecs']): Promise<OpenResult> {
+  async open(
+    container: StoredRecording['container'],
+    opening: Uint8Array | null,
+    codecs?: Sidecar['codecs'],
+  ): Promise<OpenResult> {
     if (this.part) await this.close('split');
     const free = await this.o.files.freeBytes();
-    if (free !== null && free < this.o.minFreeBytes) return { ok: false, reason: 'diskFull', error: `only ${free} bytes free, below recordings.minFreeSpace` };
+    if (free !== null && free < this.o.minFreeBytes)
+      return {
+        ok: false,
+        reason: 'diskFull',
+        error: `only ${free} bytes free, below recordings.minFreeSpace`,
+      };
     if (this.nextPart === null) {
       const existing = await this.o.store.listRecordings({ session: this.o.session });
       this.nextPart = existing.reduce((n, r) => Math.max(n, r.part), 0) + 1;
@@ -138,7 +154,18 @@ export class SessionWriter {
     for (;;) {
       const part = this.nextPart++;
       const id = `${this.o.session}.${part}`;
-      const base = recordingPath(this.o.template, { channel: this.o.channel.id, platform: this.o.channel.platform, title: this.o.title(), startedAt: now, session: this.o.session, part }, container);
+      const base = recordingPath(
+        this.o.template,
+        {
+          channel: this.o.channel.id,
+          platform: this.o.channel.platform,
+          title: this.o.title(),
+          startedAt: now,
+          session: this.o.session,
+          part,
+        },
+        container,
+      );
       const created = await this.createFile(base);
       if (!created.ok) return created;
       const recording: StoredRecording = {
@@ -191,7 +218,10 @@ export class SessionWriter {
         },
       };
       this.pendingGaps = [];
-      this.o.logger.info({ channel: this.o.channel.id, recording: id, file: created.path }, 'recording part started');
+      this.o.logger.info(
+        { channel: this.o.channel.id, recording: id, file: created.path },
+        'recording part started',
+      );
       if (opening !== null && opening.length > 0) {
         const written = await this.writeRaw(opening);
         if (!written.ok) {
@@ -216,11 +246,18 @@ export class SessionWriter {
   }
 
   /** An HLS segment was written completely: remember where to resume and keep the row current. */
-  async segmentWritten(resume: NonNullable<StoredRecording['resume']>, durationS: number): Promise<void> {
+  async segmentWritten(
+    resume: NonNullable<StoredRecording['resume']>,
+    durationS: number,
+  ): Promise<void> {
     this.lastResume = resume;
     const part = this.part;
     if (!part) return;
-    part.sidecar = { ...part.sidecar, segments: part.sidecar.segments + 1, mediaSeconds: part.sidecar.mediaSeconds + durationS };
+    part.sidecar = {
+      ...part.sidecar,
+      segments: part.sidecar.segments + 1,
+      mediaSeconds: part.sidecar.mediaSeconds + durationS,
+    };
     part.recording = { ...part.recording, resume };
     await this.flush();
   }
@@ -231,8 +268,17 @@ export class SessionWriter {
       this.pendingGaps.push({ ...gap, offsetMs: 0 });
       return;
     }
-    part.sidecar = { ...part.sidecar, gaps: [...part.sidecar.gaps, { ...gap, offsetMs: this.o.clock.now() - part.recording.startedAt }] };
-    this.o.logger.warn({ channel: this.o.channel.id, recording: part.recording.id, ...gap }, 'recording gap');
+    part.sidecar = {
+      ...part.sidecar,
+      gaps: [
+        ...part.sidecar.gaps,
+        { ...gap, offsetMs: this.o.clock.now() - part.recording.startedAt },
+      ],
+    };
+    this.o.logger.warn(
+      { channel: this.o.channel.id, recording: part.recording.id, ...gap },
+      'recording gap',
+    );
     void this.writeSidecar();
   }
 
@@ -240,7 +286,13 @@ export class SessionWriter {
     const part = this.part;
     if (!part || part.sidecar.titles.at(-1)?.title === title) return;
     const now = this.o.clock.now();
-    part.sidecar = { ...part.sidecar, titles: [...part.sidecar.titles, { at: iso(now), offsetMs: now - part.recording.startedAt, title }] };
+    part.sidecar = {
+      ...part.sidecar,
+      titles: [
+        ...part.sidecar.titles,
+        { at: iso(now), offsetMs: now - part.recording.startedAt, title },
+      ],
+    };
     void this.writeSidecar();
   }
 
@@ -257,15 +309,42 @@ export class SessionWriter {
       await this.o.files.remove(part.recording.path);
       await this.o.files.remove(sidecarPath(part.recording.path));
       await this.o.store.deleteRecording(part.recording.id);
-      this.parts.splice(this.parts.findIndex((p) => p.id === part.recording.id), 1);
+      this.parts.splice(
+        this.parts.findIndex((p) => p.id === part.recording.id),
+        1,
+      );
       return;
     }
-    const recording: StoredRecording = { ...part.recording, endedAt: now, bytes, status, endReason: reason };
-    await this.o.store.updateRecording(recording.id, { endedAt: now, bytes, status, endReason: reason, resume: recording.resume });
-    const sidecar: Sidecar = { ...part.sidecar, endedAt: iso(now), status, endReason: reason, bytes, parts: [...this.parts] };
+    const recording: StoredRecording = {
+      ...part.recording,
+      endedAt: now,
+      bytes,
+      status,
+      endReason: reason,
+    };
+    await this.o.store.updateRecording(recording.id, {
+      endedAt: now,
+      bytes,
+      status,
+      endReason: reason,
+      resume: recording.resume,
+    });
+    const sidecar: Sidecar = {
+      ...part.sidecar,
+      endedAt: iso(now),
+      status,
+      endReason: reason,
+      bytes,
+      parts: [...this.parts],
+    };
     await this.o.files.writeText(sidecarPath(recording.path), JSON.stringify(sidecar, null, 2));
-    this.o.logger.info({ channel: this.o.channel.id, recording: recording.id, reason, bytes, status }, 'recording part finished');
-    const finishing = this.finish(recording, sidecar).finally(() => this.finishing.delete(finishing));
+    this.o.logger.info(
+      { channel: this.o.channel.id, recording: recording.id, reason, bytes, status },
+      'recording part finished',
+    );
+    const finishing = this.finish(recording, sidecar).finally(() =>
+      this.finishing.delete(finishing),
+    );
     this.finishing.add(finishing);
   }
 
@@ -283,26 +362,46 @@ export class SessionWriter {
   }
 
   /** MP4 with faststart next to the original, then a thumbnail; the original goes only once the MP4 exists. */
-  private async remux(recording: StoredRecording, sidecar: Sidecar, remuxer: Remuxer): Promise<StoredRecording> {
+  private async remux(
+    recording: StoredRecording,
+    sidecar: Sidecar,
+    remuxer: Remuxer,
+  ): Promise<StoredRecording> {
     const mp4Path = await this.freePath(`${stem(recording.path)}.mp4`);
     const input = this.o.files.absolute(recording.path);
     const output = mp4Path === null ? null : this.o.files.absolute(mp4Path);
     if (input === null || output === null || mp4Path === null) return recording;
     const result = await remuxer.remux(input, output);
     if (!result.ok) {
-      this.o.logger.warn({ channel: this.o.channel.id, recording: recording.id, error: result.error }, 'remux failed; the original stays');
-      await this.o.files.writeText(sidecarPath(recording.path), JSON.stringify({ ...sidecar, remux: { ok: false, error: result.error } }, null, 2));
+      this.o.logger.warn(
+        { channel: this.o.channel.id, recording: recording.id, error: result.error },
+        'remux failed; the original stays',
+      );
+      await this.o.files.writeText(
+        sidecarPath(recording.path),
+        JSON.stringify({ ...sidecar, remux: { ok: false, error: result.error } }, null, 2),
+      );
       return recording;
     }
     const thumb = thumbnailPath(recording.path);
     const thumbAbs = this.o.files.absolute(thumb);
-    const thumbnail = thumbAbs === null ? { ok: false as const, error: 'no path' } : await remuxer.thumbnail(output, thumbAbs);
+    const thumbnail =
+      thumbAbs === null
+        ? { ok: false as const, error: 'no path' }
+        : await remuxer.thumbnail(output, thumbAbs);
     const bytes = (await this.o.files.stat(mp4Path))?.bytes ?? recording.bytes;
     await this.o.store.updateRecording(recording.id, { path: mp4Path, container: 'mp4', bytes });
     await this.o.files.remove(recording.path);
     const remuxed: StoredRecording = { ...recording, path: mp4Path, container: 'mp4', bytes };
-    const note: NonNullable<Sidecar['remux']> = { ok: true, from: recording.path, ...(thumbnail.ok ? { thumbnail: thumb } : {}) };
-    await this.o.files.writeText(sidecarPath(recording.path), JSON.stringify({ ...sidecar, file: mp4Path, container: 'mp4', bytes, remux: note }, null, 2));
+    const note: NonNullable<Sidecar['remux']> = {
+      ok: true,
+      from: recording.path,
+      ...(thumbnail.ok ? { thumbnail: thumb } : {}),
+    };
+    await this.o.files.writeText(
+      sidecarPath(recording.path),
+      JSON.stringify({ ...sidecar, file: mp4Path, container: 'mp4', bytes, remux: note }, null, 2),
+    );
     return remuxed;
   }
 
@@ -314,7 +413,12 @@ export class SessionWriter {
     return null;
   }
 
-  private async createFile(base: string): Promise<{ ok: true; file: PartFile; path: string } | { ok: false; reason: 'diskFull' | 'io'; error: string }> {
+  private async createFile(
+    base: string,
+  ): Promise<
+    | { ok: true; file: PartFile; path: string }
+    | { ok: false; reason: 'diskFull' | 'io'; error: string }
+  > {
     for (let attempt = 0; attempt < 100; attempt++) {
       const path = attempt === 0 ? base : alternativePath(base, attempt);
       // A sidecar of that stem belongs to another part (say, one remuxed to MP4): not this name either.
@@ -322,7 +426,11 @@ export class SessionWriter {
       const created = await this.o.files.create(path);
       if (created.ok) return { ok: true, file: created.file, path };
       if (created.reason === 'exists') continue;
-      return { ok: false, reason: created.reason === 'diskFull' ? 'diskFull' : 'io', error: created.error };
+      return {
+        ok: false,
+        reason: created.reason === 'diskFull' ? 'diskFull' : 'io',
+        error: created.error,
+      };
     }
     return { ok: false, reason: 'io', error: `no free file name near ${base}` };
   }
@@ -331,7 +439,8 @@ export class SessionWriter {
     const part = this.part;
     if (!part) return { ok: false, reason: 'io', error: 'no part is open' };
     const result = await part.file.write(bytes);
-    if (result.ok) part.recording = { ...part.recording, bytes: part.recording.bytes + bytes.length };
+    if (result.ok)
+      part.recording = { ...part.recording, bytes: part.recording.bytes + bytes.length };
     return result;
   }
 
@@ -339,12 +448,18 @@ export class SessionWriter {
     const part = this.part;
     if (!part) return;
     part.lastFlushAt = this.o.clock.now();
-    await this.o.store.updateRecording(part.recording.id, { bytes: part.recording.bytes, resume: part.recording.resume });
+    await this.o.store.updateRecording(part.recording.id, {
+      bytes: part.recording.bytes,
+      resume: part.recording.resume,
+    });
   }
 
   private async writeSidecar(): Promise<void> {
     const part = this.part;
     if (!part) return;
-    await this.o.files.writeText(sidecarPath(part.recording.path), JSON.stringify({ ...part.sidecar, bytes: part.recording.bytes }, null, 2));
+    await this.o.files.writeText(
+      sidecarPath(part.recording.path),
+      JSON.stringify({ ...part.sidecar, bytes: part.recording.bytes }, null, 2),
+    );
   }
 }

@@ -55,7 +55,13 @@ export const manualEntrySchema = z
     url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   })
   // Only once both parse: a bad start is its own issue, not a bad end.
-  .refine((e) => e.end === undefined || Number.isNaN(Date.parse(e.start)) || !(Date.parse(e.end) < Date.parse(e.start)), { path: ['end'], message: 'must not be before start' });
+  .refine(
+    (e) =>
+      e.end === undefined ||
+      Number.isNaN(Date.parse(e.start)) ||
+      !(Date.parse(e.end) < Date.parse(e.start)),
+    { path: ['end'], message: 'must not be before start' },
+  );
 
 const storedEntries = z.array(
   z.object({
@@ -100,7 +106,14 @@ export class Schedule {
 
   constructor(deps: ScheduleDeps) {
     this.deps = deps;
-    this.feeds = deps.feeds.map((config) => ({ config, events: [], fetchedAt: null, error: null, problems: [], timer: null }));
+    this.feeds = deps.feeds.map((config) => ({
+      config,
+      events: [],
+      fetchedAt: null,
+      error: null,
+      problems: [],
+      timer: null,
+    }));
   }
 
   /** Fetches every feed once and keeps refreshing them; does not wait for the first fetch. */
@@ -154,7 +167,17 @@ export class Schedule {
     }
     for (const e of await this.readEntries()) {
       if (e.start < to && (e.end ?? e.start) >= from) {
-        entries.push({ id: e.id, source: 'manual', channelId: e.channel, title: e.title, description: e.description, url: e.url, start: e.start, end: e.end, status: statusAt(e.start, e.end ?? e.start, now) });
+        entries.push({
+          id: e.id,
+          source: 'manual',
+          channelId: e.channel,
+          title: e.title,
+          description: e.description,
+          url: e.url,
+          start: e.start,
+          end: e.end,
+          status: statusAt(e.start, e.end ?? e.start, now),
+        });
       }
     }
     entries.push(...(await this.sessions(from, to, now)));
@@ -178,16 +201,31 @@ export class Schedule {
       url: input.url ?? null,
     };
     await this.mutate((entries) => {
-      if (entries.length >= MAX_ENTRIES) throw new AppError('conflict', `at most ${MAX_ENTRIES} hand-added entries; delete old ones first`);
+      if (entries.length >= MAX_ENTRIES)
+        throw new AppError(
+          'conflict',
+          `at most ${MAX_ENTRIES} hand-added entries; delete old ones first`,
+        );
       return [...entries, entry];
     });
-    return { id: entry.id, source: 'manual', channelId: entry.channel, title: entry.title, description: entry.description, url: entry.url, start, end, status: statusAt(start, end ?? start, created) };
+    return {
+      id: entry.id,
+      source: 'manual',
+      channelId: entry.channel,
+      title: entry.title,
+      description: entry.description,
+      url: entry.url,
+      start,
+      end,
+      status: statusAt(start, end ?? start, created),
+    };
   }
 
   async removeEntry(id: string): Promise<void> {
     await this.mutate((entries) => {
       const rest = entries.filter((e) => e.id !== id);
-      if (rest.length === entries.length) throw new AppError('notFound', `no hand-added schedule entry "${id}"`);
+      if (rest.length === entries.length)
+        throw new AppError('notFound', `no hand-added schedule entry "${id}"`);
       return rest;
     });
   }
@@ -196,7 +234,8 @@ export class Schedule {
     const text = await this.deps.store.getSetting(ENTRIES_KEY);
     if (text === undefined) return [];
     const parsed = storedEntries.safeParse(JSON.parse(text));
-    if (!parsed.success) throw new Error(`setting ${ENTRIES_KEY} holds something this version did not write`);
+    if (!parsed.success)
+      throw new Error(`setting ${ENTRIES_KEY} holds something this version did not write`);
     return parsed.data;
   }
 
@@ -217,7 +256,12 @@ export class Schedule {
       const batch = await this.deps.store.listEvents({ limit: HISTORY_PAGE, before });
       events.push(...batch);
       const oldest = batch[batch.length - 1];
-      if (batch.length < HISTORY_PAGE || oldest === undefined || oldest.at < from - HISTORY_LOOKBACK_MS) break;
+      if (
+        batch.length < HISTORY_PAGE ||
+        oldest === undefined ||
+        oldest.at < from - HISTORY_LOOKBACK_MS
+      )
+        break;
       before = oldest.at;
     }
     const states = new Map(this.deps.channelStates());
@@ -232,14 +276,42 @@ export class Schedule {
         const running = state?.liveness === 'live' && state.liveSince === s.start;
         if (running) seenLive.add(s.channelId);
         // A session with no recorded offline that is not the running one ended when the channel went offline.
-        else end = state?.offlineSince != null && state.offlineSince > s.start ? state.offlineSince : s.start;
+        else
+          end =
+            state?.offlineSince != null && state.offlineSince > s.start
+              ? state.offlineSince
+              : s.start;
       }
       if (s.start >= to || (end ?? now) < from) continue;
-      out.push(sessionEntry(s.channelId, names.get(s.channelId) ?? s.channelId, s.title, s.start, end, now));
+      out.push(
+        sessionEntry(
+          s.channelId,
+          names.get(s.channelId) ?? s.channelId,
+          s.title,
+          s.start,
+          end,
+          now,
+        ),
+      );
     }
     for (const [channelId, state] of states) {
-      if (state.liveness !== 'live' || state.liveSince === null || seenLive.has(channelId) || state.liveSince >= to) continue;
-      out.push(sessionEntry(channelId, state.platformName ?? channelId, state.title, state.liveSince, null, now));
+      if (
+        state.liveness !== 'live' ||
+        state.liveSince === null ||
+        seenLive.has(channelId) ||
+        state.liveSince >= to
+      )
+        continue;
+      out.push(
+        sessionEntry(
+          channelId,
+          state.platformName ?? channelId,
+          state.title,
+          state.liveSince,
+          null,
+          now,
+        ),
+      );
     }
     return out;
   }
@@ -269,14 +341,24 @@ export class Schedule {
       feed.problems = parsed.problems;
       feed.fetchedAt = this.deps.clock.now();
       feed.error = null;
-      this.deps.logger.info({ ...log, events: parsed.events.length, problems: parsed.problems.length }, 'calendar feed refreshed');
+      this.deps.logger.info(
+        { ...log, events: parsed.events.length, problems: parsed.problems.length },
+        'calendar feed refreshed',
+      );
       return;
     }
     this.deps.logger.warn({ ...log, error: feed.error }, 'calendar feed refresh failed');
   }
 }
 
-function sessionEntry(channelId: string, name: string, title: string | null, start: Instant, end: Instant | null, now: Instant): ScheduleEntry {
+function sessionEntry(
+  channelId: string,
+  name: string,
+  title: string | null,
+  start: Instant,
+  end: Instant | null,
+  now: Instant,
+): ScheduleEntry {
   return {
     id: contentId('session', channelId, start),
     source: 'history',

@@ -56,7 +56,11 @@ export function sessionsFromEvents(events: readonly SessionEvent[]): LiveSession
     }
     const start = e.startedAt ?? current?.start ?? e.at;
     if (current && current.start !== start) out.push({ ...current, end: null });
-    open.set(e.channelId, { channelId: e.channelId, title: e.title ?? current?.title ?? null, start });
+    open.set(e.channelId, {
+      channelId: e.channelId,
+      title: e.title ?? current?.title ?? null,
+      start,
+    });
   }
   for (const s of open.values()) out.push({ ...s, end: null });
   return out.sort((a, b) => a.start - b.start);

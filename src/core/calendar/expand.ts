@@ -14,16 +14,23 @@ const DAY_MS = 86_400_000;
 /** Periods (days, weeks, months, years) walked per event at most: a guard against runaway rules. */
 const MAX_PERIODS = 20_000;
 
-const dayNumber = (year: number, month: number, day: number) => Math.floor(Date.UTC(year, month - 1, day) / DAY_MS);
+const dayNumber = (year: number, month: number, day: number) =>
+  Math.floor(Date.UTC(year, month - 1, day) / DAY_MS);
 const weekday = (dayNum: number) => (((dayNum % 7) + 7 + 3) % 7) as Weekday; // 1970-01-01 was a Thursday (3)
-const daysInMonth = (year: number, month: number) => new Date(Date.UTC(year, month, 0)).getUTCDate();
+const daysInMonth = (year: number, month: number) =>
+  new Date(Date.UTC(year, month, 0)).getUTCDate();
 
 /**
  * Occurrences of `events` that overlap `[from, to)`, sorted by start. Recurring events are
  * expanded on the wall clock of their zone (so 18:00 stays 18:00 across DST), EXDATEs and
  * modified instances (RECURRENCE-ID) replace their originals, cancelled events are left out.
  */
-export function expandEvents(events: readonly CalendarEvent[], from: Instant, to: Instant, maxPerEvent = 1_000): Occurrence[] {
+export function expandEvents(
+  events: readonly CalendarEvent[],
+  from: Instant,
+  to: Instant,
+  maxPerEvent = 1_000,
+): Occurrence[] {
   const overridden = new Map<string, Set<Instant>>();
   for (const e of events) {
     if (e.recurrenceId === null) continue;
@@ -37,7 +44,8 @@ export function expandEvents(events: readonly CalendarEvent[], from: Instant, to
     if (event.recurrenceId !== null) {
       if (event.cancelled) continue;
       const start = instantOf(event.start);
-      if (start < to && start + event.durationMs > from) out.push({ event, start, end: start + event.durationMs });
+      if (start < to && start + event.durationMs > from)
+        out.push({ event, start, end: start + event.durationMs });
       continue;
     }
     if (event.cancelled) continue;
@@ -66,7 +74,10 @@ function* starts(event: CalendarEvent): Generator<Instant> {
   for (const dayNum of days(rule, local.year, local.month, local.day, startDay)) {
     if (dayNum <= startDay) continue;
     const d = new Date(dayNum * DAY_MS);
-    const at = toInstant({ ...local, year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() }, zone);
+    const at = toInstant(
+      { ...local, year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() },
+      zone,
+    );
     if (rule.until !== null && at > rule.until) return;
     if (rule.count !== null && count >= rule.count) return;
     count++;
@@ -75,7 +86,13 @@ function* starts(event: CalendarEvent): Generator<Instant> {
 }
 
 /** Candidate day numbers of a rule, ascending (may include days before DTSTART). */
-function* days(rule: RecurrenceRule, year: number, month: number, day: number, startDay: number): Generator<number> {
+function* days(
+  rule: RecurrenceRule,
+  year: number,
+  month: number,
+  day: number,
+  startDay: number,
+): Generator<number> {
   const plainDays = rule.byDay.filter((b) => b.nth === null).map((b) => b.day);
   const matchesFilters = (dayNum: number) => {
     if (plainDays.length > 0 && !plainDays.includes(weekday(dayNum))) return false;
@@ -93,7 +110,8 @@ function* days(rule: RecurrenceRule, year: number, month: number, day: number, s
       return;
     case 'WEEKLY': {
       const weekStart = startDay - weekday(startDay);
-      const wanted = plainDays.length > 0 ? [...new Set(plainDays)].sort((a, b) => a - b) : [weekday(startDay)];
+      const wanted =
+        plainDays.length > 0 ? [...new Set(plainDays)].sort((a, b) => a - b) : [weekday(startDay)];
       for (let k = 0; k < MAX_PERIODS; k++) {
         for (const w of wanted) yield weekStart + k * 7 * rule.interval + w;
       }
@@ -116,7 +134,12 @@ function* days(rule: RecurrenceRule, year: number, month: number, day: number, s
   }
 }
 
-function monthDays(rule: RecurrenceRule, year: number, month: number, startDayOfMonth: number): number[] {
+function monthDays(
+  rule: RecurrenceRule,
+  year: number,
+  month: number,
+  startDayOfMonth: number,
+): number[] {
   const dim = daysInMonth(year, month);
   const first = dayNumber(year, month, 1);
   let result: number[];
@@ -136,7 +159,9 @@ function monthDays(rule: RecurrenceRule, year: number, month: number, startDayOf
       result = result.filter((d) => allowed.has(d));
     }
   } else if (rule.byMonthDay.length > 0) {
-    result = rule.byMonthDay.map((n) => (n > 0 ? n : dim + 1 + n)).filter((d) => d >= 1 && d <= dim);
+    result = rule.byMonthDay
+      .map((n) => (n > 0 ? n : dim + 1 + n))
+      .filter((d) => d >= 1 && d <= dim);
   } else {
     result = startDayOfMonth <= dim ? [startDayOfMonth] : [];
   }

@@ -5,7 +5,11 @@ const encoder = new TextEncoder();
 
 /** TEXT escaping (RFC 5545 §3.3.11). */
 export function escapeText(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/;/g, '\\;').replace(/,/g, '\\,').replace(/\r?\n/g, '\\n');
+  return value
+    .replace(/\\/g, '\\\\')
+    .replace(/;/g, '\\;')
+    .replace(/,/g, '\\,')
+    .replace(/\r?\n/g, '\\n');
 }
 
 /** Folds a content line at 75 octets without splitting a UTF-8 character (§3.1). */
@@ -31,15 +35,29 @@ export function foldLine(line: string): string {
 }
 
 export function formatUtc(at: Instant): string {
-  return new Date(at).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return new Date(at)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 /**
  * The schedule as an iCalendar document (CRLF, folded). `now` stamps DTSTAMP; an entry still live
  * ends at `now` so calendar apps draw it up to the moment of export.
  */
-export function toICalendar(entries: readonly ScheduleEntry[], now: Instant, name = 'onair'): string {
-  const lines = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//onair//schedule//EN', 'CALSCALE:GREGORIAN', 'METHOD:PUBLISH', `X-WR-CALNAME:${escapeText(name)}`];
+export function toICalendar(
+  entries: readonly ScheduleEntry[],
+  now: Instant,
+  name = 'onair',
+): string {
+  const lines = [
+    'BEGIN:VCALENDAR',
+    'VERSION:2.0',
+    'PRODID:-//onair//schedule//EN',
+    'CALSCALE:GREGORIAN',
+    'METHOD:PUBLISH',
+    `X-WR-CALNAME:${escapeText(name)}`,
+  ];
   for (const e of entries) {
     const end = e.end ?? Math.max(now, e.start);
     lines.push(
@@ -50,7 +68,9 @@ export function toICalendar(entries: readonly ScheduleEntry[], now: Instant, nam
       `DTEND:${formatUtc(end)}`,
       `SUMMARY:${escapeText(e.title)}`,
     );
-    const description = [e.description, e.channelId === null ? null : `channel: ${e.channelId}`].filter((d): d is string => d !== null).join('\n');
+    const description = [e.description, e.channelId === null ? null : `channel: ${e.channelId}`]
+      .filter((d): d is string => d !== null)
+      .join('\n');
     if (description !== '') lines.push(`DESCRIPTION:${escapeText(description)}`);
     if (e.url !== null) lines.push(`URL:${e.url.replace(/[\r\n]/g, '')}`);
     if (e.channelId !== null) lines.push(`CATEGORIES:${escapeText(e.channelId)}`);

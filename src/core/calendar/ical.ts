@@ -58,7 +58,10 @@ const DAY_MS = 86_400_000;
 
 /** Parses an iCalendar (RFC 5545) document into its VEVENTs. Never throws: bad events become problems. */
 export function parseICalendar(text: string): ParsedCalendar {
-  const lines = text.replace(/\r\n/g, '\n').replace(/\n[ \t]/g, '').split('\n');
+  const lines = text
+    .replace(/\r\n/g, '\n')
+    .replace(/\n[ \t]/g, '')
+    .split('\n');
   const events: CalendarEvent[] = [];
   const problems: string[] = [];
   let current: Property[] | null = null;
@@ -138,16 +141,46 @@ const DATE = /^(\d{4})(\d{2})(\d{2})$/;
 const DATE_TIME = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(Z?)$/;
 
 /** Parses a DATE or DATE-TIME value with its TZID/VALUE parameters. */
-export function parseTime(value: string, params: Readonly<Record<string, string>>): CalendarTime | null {
+export function parseTime(
+  value: string,
+  params: Readonly<Record<string, string>>,
+): CalendarTime | null {
   const v = value.trim();
   const d = DATE.exec(v);
   if (d) {
-    return { local: { year: Number(d[1]), month: Number(d[2]), day: Number(d[3]), hour: 0, minute: 0, second: 0 }, zone: null, allDay: true };
+    return {
+      local: {
+        year: Number(d[1]),
+        month: Number(d[2]),
+        day: Number(d[3]),
+        hour: 0,
+        minute: 0,
+        second: 0,
+      },
+      zone: null,
+      allDay: true,
+    };
   }
   const t = DATE_TIME.exec(v);
   if (!t) return null;
-  const local = { year: Number(t[1]), month: Number(t[2]), day: Number(t[3]), hour: Number(t[4]), minute: Number(t[5]), second: Number(t[6]) };
-  if (local.month < 1 || local.month > 12 || local.day < 1 || local.day > 31 || local.hour > 23 || local.minute > 59 || local.second > 60) return null;
+  const local = {
+    year: Number(t[1]),
+    month: Number(t[2]),
+    day: Number(t[3]),
+    hour: Number(t[4]),
+    minute: Number(t[5]),
+    second: Number(t[6]),
+  };
+  if (
+    local.month < 1 ||
+    local.month > 12 ||
+    local.day < 1 ||
+    local.day > 31 ||
+    local.hour > 23 ||
+    local.minute > 59 ||
+    local.second > 60
+  )
+    return null;
   const zone = t[7] === 'Z' ? 'UTC' : (params['TZID'] ?? null);
   return { local, zone, allDay: false };
 }
@@ -164,7 +197,12 @@ export function parseIcalDuration(value: string): number | null {
   const m = DURATION.exec(value.trim());
   if (!m || value.trim() === 'P' || value.trim().endsWith('T')) return null;
   const [, sign, w, d, h, min, s] = m;
-  const ms = ((Number(w ?? 0) * 7 + Number(d ?? 0)) * 24 * 3600 + Number(h ?? 0) * 3600 + Number(min ?? 0) * 60 + Number(s ?? 0)) * 1000;
+  const ms =
+    ((Number(w ?? 0) * 7 + Number(d ?? 0)) * 24 * 3600 +
+      Number(h ?? 0) * 3600 +
+      Number(min ?? 0) * 60 +
+      Number(s ?? 0)) *
+    1000;
   return sign === '-' ? -ms : ms;
 }
 
@@ -175,17 +213,28 @@ function parseRRule(value: string, zone: string | null): RecurrenceRule | string
     if (eq > 0) parts.set(kv.slice(0, eq).toUpperCase(), kv.slice(eq + 1).toUpperCase());
   }
   const freq = parts.get('FREQ');
-  if (freq !== 'DAILY' && freq !== 'WEEKLY' && freq !== 'MONTHLY' && freq !== 'YEARLY') return `unsupported RRULE frequency ${freq ?? '(none)'}`;
-  const unsupported = [...parts.keys()].filter((k) => !['FREQ', 'INTERVAL', 'COUNT', 'UNTIL', 'BYDAY', 'BYMONTHDAY', 'WKST'].includes(k));
+  if (freq !== 'DAILY' && freq !== 'WEEKLY' && freq !== 'MONTHLY' && freq !== 'YEARLY')
+    return `unsupported RRULE frequency ${freq ?? '(none)'}`;
+  const unsupported = [...parts.keys()].filter(
+    (k) => !['FREQ', 'INTERVAL', 'COUNT', 'UNTIL', 'BYDAY', 'BYMONTHDAY', 'WKST'].includes(k),
+  );
   if (unsupported.length > 0) return `unsupported RRULE part ${unsupported.join(', ')}`;
   const interval = Number(parts.get('INTERVAL') ?? 1);
   const countText = parts.get('COUNT');
   const count = countText === undefined ? null : Number(countText);
-  if (!Number.isInteger(interval) || interval < 1 || (count !== null && (!Number.isInteger(count) || count < 1))) return 'bad RRULE INTERVAL or COUNT';
+  if (
+    !Number.isInteger(interval) ||
+    interval < 1 ||
+    (count !== null && (!Number.isInteger(count) || count < 1))
+  )
+    return 'bad RRULE INTERVAL or COUNT';
   let until: Instant | null = null;
   const untilText = parts.get('UNTIL');
   if (untilText !== undefined) {
-    const time = parseTime(untilText, zone !== null && !untilText.endsWith('Z') ? { TZID: zone } : {});
+    const time = parseTime(
+      untilText,
+      zone !== null && !untilText.endsWith('Z') ? { TZID: zone } : {},
+    );
     if (!time) return `bad RRULE UNTIL ${untilText}`;
     // A date-only UNTIL includes that whole day.
     until = instantOf(time) + (time.allDay ? DAY_MS - 1 : 0);
@@ -195,12 +244,17 @@ function parseRRule(value: string, zone: string | null): RecurrenceRule | string
     const m = /^([+-]?\d)?(MO|TU|WE|TH|FR|SA|SU)$/.exec(item);
     if (!m) return `bad RRULE BYDAY ${item}`;
     const nth = m[1] === undefined ? null : Number(m[1]);
-    if (nth !== null && (freq !== 'MONTHLY' || nth === 0)) return `unsupported RRULE BYDAY ${item} with FREQ=${freq}`;
+    if (nth !== null && (freq !== 'MONTHLY' || nth === 0))
+      return `unsupported RRULE BYDAY ${item} with FREQ=${freq}`;
     byDay.push({ day: WEEKDAYS[m[2]!]!, nth });
   }
   if (freq === 'YEARLY' && byDay.length > 0) return 'unsupported RRULE BYDAY with FREQ=YEARLY';
-  const byMonthDay = (parts.get('BYMONTHDAY') ?? '').split(',').filter((s) => s !== '').map(Number);
-  if (byMonthDay.some((n) => !Number.isInteger(n) || n === 0 || n < -31 || n > 31)) return 'bad RRULE BYMONTHDAY';
+  const byMonthDay = (parts.get('BYMONTHDAY') ?? '')
+    .split(',')
+    .filter((s) => s !== '')
+    .map(Number);
+  if (byMonthDay.some((n) => !Number.isInteger(n) || n === 0 || n < -31 || n > 31))
+    return 'bad RRULE BYMONTHDAY';
   return { freq, interval, count, until, byDay, byMonthDay };
 }
 
@@ -209,7 +263,9 @@ function httpUrl(value: string): string | null {
   return /^https?:\/\/[^\s]+$/i.test(value) ? value : null;
 }
 
-function toEvent(props: readonly Property[]): { event: CalendarEvent; problems: string[] } | string {
+function toEvent(
+  props: readonly Property[],
+): { event: CalendarEvent; problems: string[] } | string {
   const get = (name: string) => props.find((p) => p.name === name);
   const uid = get('UID')?.value.trim() ?? '';
   const label = uid === '' ? 'VEVENT without UID' : `VEVENT ${uid}`;
@@ -218,7 +274,8 @@ function toEvent(props: readonly Property[]): { event: CalendarEvent; problems: 
   const start = parseTime(dtstart.value, dtstart.params);
   if (!start) return `${label}: bad DTSTART ${dtstart.value}, skipped`;
   const problems: string[] = [];
-  if (start.zone !== null && !knownZone(start.zone)) problems.push(`${label}: unknown time zone "${start.zone}", read as UTC`);
+  if (start.zone !== null && !knownZone(start.zone))
+    problems.push(`${label}: unknown time zone "${start.zone}", read as UTC`);
   const startAt = instantOf(start);
   let durationMs = start.allDay ? DAY_MS : 0;
   const dtend = get('DTEND');
@@ -236,13 +293,22 @@ function toEvent(props: readonly Property[]): { event: CalendarEvent; problems: 
   const rruleProp = get('RRULE');
   if (rruleProp) {
     const parsed = parseRRule(rruleProp.value, start.allDay ? null : start.zone);
-    if (typeof parsed === 'string') problems.push(`${label}: ${parsed}; only the first occurrence is shown`);
+    if (typeof parsed === 'string')
+      problems.push(`${label}: ${parsed}; only the first occurrence is shown`);
     else rrule = parsed;
   }
   const exdates: Instant[] = [];
   for (const p of props.filter((q) => q.name === 'EXDATE')) {
     for (const v of p.value.split(',')) {
-      const t = parseTime(v, p.params.TZID === undefined && !start.allDay && start.zone !== null && !v.trim().endsWith('Z') ? { ...p.params, TZID: start.zone } : p.params);
+      const t = parseTime(
+        v,
+        p.params.TZID === undefined &&
+          !start.allDay &&
+          start.zone !== null &&
+          !v.trim().endsWith('Z')
+          ? { ...p.params, TZID: start.zone }
+          : p.params,
+      );
       if (t) exdates.push(instantOf(t));
     }
   }

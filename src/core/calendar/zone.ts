@@ -59,8 +59,16 @@ export function localOfUtc(at: Instant): LocalDateTime {
 /** Offset of `zone` from UTC at `at`, in ms (east positive). */
 function offsetAt(f: Intl.DateTimeFormat, at: Instant): number {
   const parts: Record<string, number> = {};
-  for (const p of f.formatToParts(new Date(at))) if (p.type !== 'literal') parts[p.type] = Number(p.value);
-  const asUtc = Date.UTC(parts['year']!, parts['month']! - 1, parts['day'], parts['hour'], parts['minute'], parts['second']);
+  for (const p of f.formatToParts(new Date(at)))
+    if (p.type !== 'literal') parts[p.type] = Number(p.value);
+  const asUtc = Date.UTC(
+    parts['year']!,
+    parts['month']! - 1,
+    parts['day'],
+    parts['hour'],
+    parts['minute'],
+    parts['second'],
+  );
   return asUtc - (at - (at % 1000));
 }
 

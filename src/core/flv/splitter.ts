@@ -6,7 +6,12 @@ export type SplitReason = 'videoConfig' | 'audioConfig' | 'timestampJump';
 /** What to do with the output files, in order. */
 export type SplitAction =
   /** Start a new part file with these bytes (header, metadata, decoder configurations). */
-  | { readonly kind: 'open'; readonly bytes: Uint8Array; readonly video: string | null; readonly audio: string | null }
+  | {
+      readonly kind: 'open';
+      readonly bytes: Uint8Array;
+      readonly video: string | null;
+      readonly audio: string | null;
+    }
   /** Append to the open part; `at` is the rebased timestamp (ms from the part's start). */
   | { readonly kind: 'write'; readonly bytes: Uint8Array; readonly at: number }
   /** End the open part. */
@@ -19,7 +24,10 @@ export interface SplitterOptions {
   readonly maxBackwardJumpMs: number;
 }
 
-export const DEFAULT_SPLITTER: SplitterOptions = { maxForwardJumpMs: 10_000, maxBackwardJumpMs: 1_000 };
+export const DEFAULT_SPLITTER: SplitterOptions = {
+  maxForwardJumpMs: 10_000,
+  maxBackwardJumpMs: 1_000,
+};
 
 interface Cached {
   readonly flags: number;
@@ -93,7 +101,12 @@ export class FlvSplitter {
     }
     if (!this.open) {
       if (!this.mayStartWith(tag)) return actions;
-      actions.push({ kind: 'open', bytes: this.partStart(), video: this.video?.codec ?? null, audio: this.audio?.codec ?? null });
+      actions.push({
+        kind: 'open',
+        bytes: this.partStart(),
+        video: this.video?.codec ?? null,
+        audio: this.audio?.codec ?? null,
+      });
       this.open = true;
       this.base = tag.timestamp;
       this.last = tag.timestamp;
@@ -118,7 +131,12 @@ export class FlvSplitter {
   }
 
   private partStart(): Uint8Array {
-    const chunks: Uint8Array[] = [flvHeader({ audio: this.audio !== null || (this.header?.audio ?? false), video: this.hasVideo() })];
+    const chunks: Uint8Array[] = [
+      flvHeader({
+        audio: this.audio !== null || (this.header?.audio ?? false),
+        video: this.hasVideo(),
+      }),
+    ];
     if (this.metadata) chunks.push(writeTag(this.metadata.flags, 0, this.metadata.data));
     if (this.video) chunks.push(writeTag(this.video.flags, 0, this.video.data));
     if (this.audio) chunks.push(writeTag(this.audio.flags, 0, this.audio.data));

@@ -46,11 +46,21 @@ export type FlvEvent =
   | { readonly kind: 'invalid'; readonly reason: string };
 
 /** Legacy video CodecID → FourCC (12–14 are the widely used Chinese-CDN extension). */
-const LEGACY_VIDEO: Readonly<Record<number, string>> = { 7: 'avc1', 12: 'hvc1', 13: 'av01', 14: 'vvc1' };
+const LEGACY_VIDEO: Readonly<Record<number, string>> = {
+  7: 'avc1',
+  12: 'hvc1',
+  13: 'av01',
+  14: 'vvc1',
+};
 const LEGACY_AUDIO: Readonly<Record<number, string>> = { 10: 'mp4a', 2: '.mp3' };
 
 function fourcc(data: Uint8Array, at: number): string {
-  return String.fromCharCode(data[at] ?? 0, data[at + 1] ?? 0, data[at + 2] ?? 0, data[at + 3] ?? 0);
+  return String.fromCharCode(
+    data[at] ?? 0,
+    data[at + 1] ?? 0,
+    data[at + 2] ?? 0,
+    data[at + 3] ?? 0,
+  );
 }
 
 /** Reads what a tag's data says about codec, configuration and keyframes. */
@@ -63,13 +73,23 @@ export function tagInfo(type: number, data: Uint8Array): TagInfo {
       // Enhanced RTMP: bits 4–6 FrameType, low 4 bits VideoPacketType, then a FourCC.
       const frameType = (first >> 4) & 0x07;
       const packetType = first & 0x0f;
-      return { kind: 'video', codec: fourcc(data, 1), config: packetType === 0, keyframe: frameType === 1 && (packetType === 1 || packetType === 3) };
+      return {
+        kind: 'video',
+        codec: fourcc(data, 1),
+        config: packetType === 0,
+        keyframe: frameType === 1 && (packetType === 1 || packetType === 3),
+      };
     }
     const frameType = first >> 4;
     const codecId = first & 0x0f;
     const codec = LEGACY_VIDEO[codecId] ?? `codec${codecId}`;
     const packetType = codecId in LEGACY_VIDEO ? data[1] : 1;
-    return { kind: 'video', codec, config: packetType === 0, keyframe: (frameType === 1 || frameType === 4) && packetType === 1 };
+    return {
+      kind: 'video',
+      codec,
+      config: packetType === 0,
+      keyframe: (frameType === 1 || frameType === 4) && packetType === 1,
+    };
   }
   if (type === TAG_AUDIO) {
     const format = first >> 4;
@@ -77,7 +97,11 @@ export function tagInfo(type: number, data: Uint8Array): TagInfo {
       // Enhanced RTMP audio: low 4 bits AudioPacketType (0 SequenceStart), then a FourCC.
       return { kind: 'audio', codec: fourcc(data, 1), config: (first & 0x0f) === 0 };
     }
-    return { kind: 'audio', codec: LEGACY_AUDIO[format] ?? `format${format}`, config: format === 10 && data[1] === 0 };
+    return {
+      kind: 'audio',
+      codec: LEGACY_AUDIO[format] ?? `format${format}`,
+      config: format === 10 && data[1] === 0,
+    };
   }
   return { kind: 'other' };
 }
@@ -116,7 +140,13 @@ export class FlvDemuxer {
         return events;
       }
       const dataOffset = u32(buffer, 5);
-      if (buffer[0] !== 0x46 || buffer[1] !== 0x4c || buffer[2] !== 0x56 || dataOffset < 9 || dataOffset > 1024) {
+      if (
+        buffer[0] !== 0x46 ||
+        buffer[1] !== 0x4c ||
+        buffer[2] !== 0x56 ||
+        dataOffset < 9 ||
+        dataOffset > 1024
+      ) {
         this.failed = true;
         this.pending = new Uint8Array(0);
         return [{ kind: 'invalid', reason: 'not an FLV stream (no FLV header)' }];
@@ -126,14 +156,20 @@ export class FlvDemuxer {
         return events;
       }
       const flags = buffer[4]!;
-      events.push({ kind: 'header', header: { audio: (flags & 0x04) !== 0, video: (flags & 0x01) !== 0 } });
+      events.push({
+        kind: 'header',
+        header: { audio: (flags & 0x04) !== 0, video: (flags & 0x01) !== 0 },
+      });
       at = dataOffset + 4;
       this.headerRead = true;
     }
     while (buffer.length - at >= 11) {
       const type = buffer[at]! & 0x1f;
       const size = u24(buffer, at + 1);
-      const plausible = (type === TAG_AUDIO || type === TAG_VIDEO || type === TAG_SCRIPT) && size <= MAX_TAG_DATA && u24(buffer, at + 8) === 0;
+      const plausible =
+        (type === TAG_AUDIO || type === TAG_VIDEO || type === TAG_SCRIPT) &&
+        size <= MAX_TAG_DATA &&
+        u24(buffer, at + 8) === 0;
       if (!plausible) {
         at++;
         this.skipped++;
@@ -152,7 +188,10 @@ export class FlvDemuxer {
       }
       const timestamp = (u24(buffer, at + 4) | (buffer[at + 7]! << 24)) >>> 0;
       const data = buffer.subarray(at + 11, at + 11 + size);
-      events.push({ kind: 'tag', tag: { type, flags: buffer[at]!, timestamp, data, info: tagInfo(type, data) } });
+      events.push({
+        kind: 'tag',
+        tag: { type, flags: buffer[at]!, timestamp, data, info: tagInfo(type, data) },
+      });
       at = end;
     }
     // Keep only the unread tail; copy it so the big chunk it came from can be collected.
@@ -175,7 +214,21 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 
 /** The 9-byte FLV header followed by PreviousTagSize0. */
 export function flvHeader(header: FlvHeader): Uint8Array {
-  return Uint8Array.of(0x46, 0x4c, 0x56, 0x01, (header.audio ? 0x04 : 0) | (header.video ? 0x01 : 0), 0, 0, 0, 9, 0, 0, 0, 0);
+  return Uint8Array.of(
+    0x46,
+    0x4c,
+    0x56,
+    0x01,
+    (header.audio ? 0x04 : 0) | (header.video ? 0x01 : 0),
+    0,
+    0,
+    0,
+    9,
+    0,
+    0,
+    0,
+    0,
+  );
 }
 
 /** One tag with its PreviousTagSize, at `timestamp` (ms, wrapped to 32 bits). */

@@ -19,12 +19,15 @@ export type Playlist =
       readonly segmentCount: number;
     };
 
-export type ParseResult = { readonly ok: true; readonly playlist: Playlist } | { readonly ok: false; readonly error: string };
+export type ParseResult =
+  | { readonly ok: true; readonly playlist: Playlist }
+  | { readonly ok: false; readonly error: string };
 
 /** Reads just enough of an HLS playlist to tell a multivariant from a media playlist and its liveness. */
 export function parsePlaylist(text: string): ParseResult {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  if (lines[0]?.trim() !== '#EXTM3U') return { ok: false, error: 'not an HLS playlist (no #EXTM3U)' };
+  if (lines[0]?.trim() !== '#EXTM3U')
+    return { ok: false, error: 'not an HLS playlist (no #EXTM3U)' };
   const variants: Variant[] = [];
   let pending: Map<string, string> | null = null;
   let targetDuration: number | null = null;
@@ -56,7 +59,10 @@ export function parsePlaylist(text: string): ParseResult {
     }
   }
   if (variants.length > 0) return { ok: true, playlist: { kind: 'master', variants } };
-  return { ok: true, playlist: { kind: 'media', targetDuration, mediaSequence, endList, segmentCount } };
+  return {
+    ok: true,
+    playlist: { kind: 'media', targetDuration, mediaSequence, endList, segmentCount },
+  };
 }
 
 function variantOf(uri: string, attributes: Map<string, string>): Variant {

@@ -40,7 +40,9 @@ export interface RewriteOptions {
 }
 
 /** URI-bearing attributes of each tag, with the kind of reference and whether it is a playlist. */
-const ATTRIBUTE_TAGS: Readonly<Record<string, readonly { attr: string; kind: UriKind; playlist: boolean }[]>> = {
+const ATTRIBUTE_TAGS: Readonly<
+  Record<string, readonly { attr: string; kind: UriKind; playlist: boolean }[]>
+> = {
   '#EXT-X-I-FRAME-STREAM-INF': [{ attr: 'URI', kind: 'iframe', playlist: true }],
   '#EXT-X-MEDIA': [{ attr: 'URI', kind: 'media', playlist: true }],
   '#EXT-X-KEY': [{ attr: 'URI', kind: 'key', playlist: false }],
@@ -69,7 +71,12 @@ const VARIABLE = /\{\$([A-Za-z0-9_-]+)\}/g;
  * from the upstream query does not reach the player without need; in a multivariant playlist
  * QUERYPARAM defines are always kept since media playlists may import them.
  */
-export function rewritePlaylist(text: string, baseUrl: string, map: UriMapper, options: RewriteOptions = {}): string {
+export function rewritePlaylist(
+  text: string,
+  baseUrl: string,
+  map: UriMapper,
+  options: RewriteOptions = {},
+): string {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   const base = new URL(baseUrl);
   const variables = new Map<string, string>();
@@ -89,7 +96,10 @@ export function rewritePlaylist(text: string, baseUrl: string, map: UriMapper, o
   let variantOrdinal = 0;
 
   const emit = (kind: UriKind, raw: string, ident: string, playlist: boolean): string | null => {
-    const substituted = raw.replace(VARIABLE, (whole, name: string) => variables.get(name) ?? whole);
+    const substituted = raw.replace(
+      VARIABLE,
+      (whole, name: string) => variables.get(name) ?? whole,
+    );
     let url: URL;
     try {
       url = new URL(substituted, base);
@@ -178,8 +188,14 @@ export function rewritePlaylist(text: string, baseUrl: string, map: UriMapper, o
     for (const spec of specs) {
       const raw = attrs.get(spec.attr);
       if (raw === undefined) continue;
-      const replaced = emit(spec.kind, raw, identOf(tag, spec.attr, attrs, msn, part, ordinal), spec.playlist);
-      if (replaced !== null) rewritten = replaceAttribute(rewritten, colon + 1, spec.attr, replaced);
+      const replaced = emit(
+        spec.kind,
+        raw,
+        identOf(tag, spec.attr, attrs, msn, part, ordinal),
+        spec.playlist,
+      );
+      if (replaced !== null)
+        rewritten = replaceAttribute(rewritten, colon + 1, spec.attr, replaced);
     }
     if (tag === '#EXT-X-PART') part++;
     out.push(rewritten === trimmed ? line : rewritten);
@@ -188,7 +204,9 @@ export function rewritePlaylist(text: string, baseUrl: string, map: UriMapper, o
   const unused = new Set<number>();
   for (const define of conditional) {
     const reference = `{$${define.name}}`;
-    const used = out.some((l, i) => i !== define.index && !l.startsWith('#EXT-X-DEFINE:') && l.includes(reference));
+    const used = out.some(
+      (l, i) => i !== define.index && !l.startsWith('#EXT-X-DEFINE:') && l.includes(reference),
+    );
     if (!used) unused.add(define.index);
   }
   return out.filter((_, i) => !unused.has(i)).join('\n');
@@ -237,7 +255,10 @@ export function deliveryDirectives(query: Readonly<Record<string, unknown>>): [s
 }
 
 /** The upstream URL with the player's delivery directives appended, unchanged. */
-export function withDirectives(url: string, directives: readonly (readonly [string, string])[]): string {
+export function withDirectives(
+  url: string,
+  directives: readonly (readonly [string, string])[],
+): string {
   if (directives.length === 0) return url;
   const parsed = new URL(url);
   for (const [key, value] of directives) parsed.searchParams.set(key, value);
@@ -297,7 +318,8 @@ function replaceAttribute(line: string, start: number, name: string, value: stri
       const comma = line.indexOf(',', eq + 1);
       end = comma < 0 ? line.length : comma;
     }
-    if (key === name) return `${line.slice(0, eq + 1)}${quoted ? `"${value}"` : value}${line.slice(end)}`;
+    if (key === name)
+      return `${line.slice(0, eq + 1)}${quoted ? `"${value}"` : value}${line.slice(end)}`;
     const comma = line.indexOf(',', end);
     if (comma < 0) return line;
     i = comma + 1;

@@ -22,9 +22,15 @@ export interface Match {
  * resolution and bandwidth; else the only result. Each rule must pick exactly one candidate — two
  * equally good candidates are no match for that rule, so a later rule (or none) decides.
  */
-export function matchSource(previous: MatchableSource, fresh: readonly MatchableSource[]): Match | null {
+export function matchSource(
+  previous: MatchableSource,
+  fresh: readonly MatchableSource[],
+): Match | null {
   const rules: [MatchRule, (s: MatchableSource) => boolean][] = [
-    ['qualityTitle', (s) => s.quality === previous.quality && (s.title ?? null) === (previous.title ?? null)],
+    [
+      'qualityTitle',
+      (s) => s.quality === previous.quality && (s.title ?? null) === (previous.title ?? null),
+    ],
     ['hostPath', (s) => hostPath(s.url) !== null && hostPath(s.url) === hostPath(previous.url)],
     [
       'resolutionBandwidth',

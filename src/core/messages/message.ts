@@ -39,9 +39,15 @@ const headline = {
 export const STANDARD_TEMPLATES: DefaultTemplates = {
   headline,
   text: {
-    live: mustCompile('{{#title}}{{title}}{{/title}}{{^title}}Live now{{/title}}{{#tags}}\nTags: {{tags}}{{/tags}}\n{{channel.url}}'),
-    title: mustCompile('{{#title}}{{title}}{{/title}}{{^title}}(no title){{/title}}{{#duration}}\nLive for {{duration}}{{/duration}}\n{{channel.url}}'),
-    offline: mustCompile('Was live{{#duration}} for {{duration}}{{/duration}}{{#title}}: {{title}}{{/title}}'),
+    live: mustCompile(
+      '{{#title}}{{title}}{{/title}}{{^title}}Live now{{/title}}{{#tags}}\nTags: {{tags}}{{/tags}}\n{{channel.url}}',
+    ),
+    title: mustCompile(
+      '{{#title}}{{title}}{{/title}}{{^title}}(no title){{/title}}{{#duration}}\nLive for {{duration}}{{/duration}}\n{{channel.url}}',
+    ),
+    offline: mustCompile(
+      'Was live{{#duration}} for {{duration}}{{/duration}}{{#title}}: {{title}}{{/title}}',
+    ),
   },
 };
 
@@ -49,9 +55,15 @@ export const STANDARD_TEMPLATES: DefaultTemplates = {
 export const CHAT_TEMPLATES: DefaultTemplates = {
   headline,
   text: {
-    live: mustCompile('🔴 {{channel.name}} is live{{#title}}: {{title}}{{/title}}{{#tags}}\nTags: {{tags}}{{/tags}}\n{{channel.url}}'),
-    title: mustCompile('✏️ {{channel.name}}: {{#title}}{{title}}{{/title}}{{^title}}(no title){{/title}}\n{{channel.url}}'),
-    offline: mustCompile('⚫ {{channel.name}} was live{{#duration}} for {{duration}}{{/duration}}{{#title}}: {{title}}{{/title}}'),
+    live: mustCompile(
+      '🔴 {{channel.name}} is live{{#title}}: {{title}}{{/title}}{{#tags}}\nTags: {{tags}}{{/tags}}\n{{channel.url}}',
+    ),
+    title: mustCompile(
+      '✏️ {{channel.name}}: {{#title}}{{title}}{{/title}}{{^title}}(no title){{/title}}\n{{channel.url}}',
+    ),
+    offline: mustCompile(
+      '⚫ {{channel.name}} was live{{#duration}} for {{duration}}{{/duration}}{{#title}}: {{title}}{{/title}}',
+    ),
   },
 };
 
@@ -77,7 +89,11 @@ function liveForMs(n: Notification): number | null {
 }
 
 /** Renders a notification with the subscription's overrides over a target kind's defaults. Pure. */
-export function renderMessage(n: Notification, defaults: DefaultTemplates, overrides: Templates): Message {
+export function renderMessage(
+  n: Notification,
+  defaults: DefaultTemplates,
+  overrides: Templates,
+): Message {
   const vars = variablesOf(n);
   const text = overrides[n.event] ?? defaults.text[n.event];
   return {

@@ -27,7 +27,10 @@ describe('templates', () => {
     ['{{ channel.name }}!', 'Alice!'],
     ['{{#tags}}Tags: {{tags}}{{/tags}}done', 'done'],
     ['{{^tags}}no tags{{/tags}}', 'no tags'],
-    ['{{#duration}}for {{duration}}{{#title}} ({{title}}){{/title}}{{/duration}}', 'for 1h5m (Tea & <code>)'],
+    [
+      '{{#duration}}for {{duration}}{{#title}} ({{title}}){{/title}}{{/duration}}',
+      'for 1h5m (Tea & <code>)',
+    ],
     ['plain text', 'plain text'],
   ])('renders %s', (source, expected) => {
     expect(render(source)).toBe(expected);
@@ -58,8 +61,20 @@ describe('templates', () => {
   it('uses a subscription override for its event only', () => {
     const override = compileTemplate('{{channel.name}} is on: {{title}}');
     if (!override.ok) throw new Error(override.error);
-    const base = { id: 'x', channel: { id: 'alice', platform: 'owncast', url: 'https://e.org', name: null }, title: 'T', tags: [], startedAt: 0, at: 3_600_000 };
-    expect(renderMessage({ ...base, event: 'live' }, CHAT_TEMPLATES, { live: override.template }).text).toBe('alice is on: T');
-    expect(renderMessage({ ...base, event: 'offline' }, CHAT_TEMPLATES, { live: override.template }).text).toBe('⚫ alice was live for 1h: T');
+    const base = {
+      id: 'x',
+      channel: { id: 'alice', platform: 'owncast', url: 'https://e.org', name: null },
+      title: 'T',
+      tags: [],
+      startedAt: 0,
+      at: 3_600_000,
+    };
+    expect(
+      renderMessage({ ...base, event: 'live' }, CHAT_TEMPLATES, { live: override.template }).text,
+    ).toBe('alice is on: T');
+    expect(
+      renderMessage({ ...base, event: 'offline' }, CHAT_TEMPLATES, { live: override.template })
+        .text,
+    ).toBe('⚫ alice was live for 1h: T');
   });
 });

@@ -29,7 +29,12 @@ const LINKS: ReadonlySet<Variable> = new Set(['channel.url']);
 type Node =
   | { readonly kind: 'text'; readonly text: string }
   | { readonly kind: 'var'; readonly name: Variable }
-  | { readonly kind: 'section'; readonly name: Variable; readonly inverted: boolean; readonly body: readonly Node[] };
+  | {
+      readonly kind: 'section';
+      readonly name: Variable;
+      readonly inverted: boolean;
+      readonly body: readonly Node[];
+    };
 
 /** A compiled template (keeps its source for messages and for equality). */
 export interface Template {
@@ -37,14 +42,18 @@ export interface Template {
   readonly nodes: readonly Node[];
 }
 
-export type CompileResult = { readonly ok: true; readonly template: Template } | { readonly ok: false; readonly error: string };
+export type CompileResult =
+  | { readonly ok: true; readonly template: Template }
+  | { readonly ok: false; readonly error: string };
 
 const MAX_LENGTH = 4_000;
 const TAG = /\{\{\s*([#^/]?)\s*([^{}]*?)\s*\}\}/g;
-const isVariable = (name: string): name is Variable => (VARIABLES as readonly string[]).includes(name);
+const isVariable = (name: string): name is Variable =>
+  (VARIABLES as readonly string[]).includes(name);
 
 export function compileTemplate(source: string): CompileResult {
-  if (source.length > MAX_LENGTH) return { ok: false, error: `is longer than ${MAX_LENGTH} characters` };
+  if (source.length > MAX_LENGTH)
+    return { ok: false, error: `is longer than ${MAX_LENGTH} characters` };
   const root: Node[] = [];
   const stack: { name: Variable; inverted: boolean; body: Node[] }[] = [];
   const current = (): Node[] => stack.at(-1)?.body ?? root;
@@ -52,7 +61,8 @@ export function compileTemplate(source: string): CompileResult {
   for (const match of source.matchAll(TAG)) {
     const [whole, sigil = '', rawName = ''] = match;
     const text = source.slice(last, match.index);
-    if (text.includes('{{') || text.includes('}}')) return { ok: false, error: `unbalanced braces near "${text.slice(0, 20)}"` };
+    if (text.includes('{{') || text.includes('}}'))
+      return { ok: false, error: `unbalanced braces near "${text.slice(0, 20)}"` };
     if (text !== '') current().push({ kind: 'text', text });
     last = match.index + whole.length;
     if (!isVariable(rawName)) {
@@ -61,12 +71,22 @@ export function compileTemplate(source: string): CompileResult {
     if (sigil === '') current().push({ kind: 'var', name: rawName });
     else if (sigil === '/') {
       const open = stack.pop();
-      if (open?.name !== rawName) return { ok: false, error: `{{/${rawName}}} closes ${open ? `{{#${open.name}}}` : 'nothing'}` };
-      current().push({ kind: 'section', name: open.name, inverted: open.inverted, body: open.body });
+      if (open?.name !== rawName)
+        return {
+          ok: false,
+          error: `{{/${rawName}}} closes ${open ? `{{#${open.name}}}` : 'nothing'}`,
+        };
+      current().push({
+        kind: 'section',
+        name: open.name,
+        inverted: open.inverted,
+        body: open.body,
+      });
     } else stack.push({ name: rawName, inverted: sigil === '^', body: [] });
   }
   const rest = source.slice(last);
-  if (rest.includes('{{') || rest.includes('}}')) return { ok: false, error: `unbalanced braces near "${rest.slice(0, 20)}"` };
+  if (rest.includes('{{') || rest.includes('}}'))
+    return { ok: false, error: `unbalanced braces near "${rest.slice(0, 20)}"` };
   if (rest !== '') current().push({ kind: 'text', text: rest });
   const open = stack.at(-1);
   if (open) return { ok: false, error: `{{#${open.name}}} is never closed` };
@@ -82,13 +102,20 @@ export function mustCompile(source: string): Template {
 
 /** Renders as plain text. */
 export function renderText(template: Template, vars: Variables): string {
-  return renderNodes(template.nodes, vars, (s) => s, (_name, value) => value);
+  return renderNodes(
+    template.nodes,
+    vars,
+    (s) => s,
+    (_name, value) => value,
+  );
 }
 
 /** Renders as HTML: literal text and values escaped, link variables as anchors; newlines kept. */
 export function renderHtml(template: Template, vars: Variables): string {
   return renderNodes(template.nodes, vars, escapeHtml, (name, value) =>
-    LINKS.has(name) && /^https?:\/\//i.test(value) ? `<a href="${escapeHtml(value)}">${escapeHtml(value)}</a>` : escapeHtml(value),
+    LINKS.has(name) && /^https?:\/\//i.test(value)
+      ? `<a href="${escapeHtml(value)}">${escapeHtml(value)}</a>`
+      : escapeHtml(value),
   );
 }
 
@@ -108,7 +135,8 @@ function renderNodes(
         out += value(node.name, vars[node.name]);
         break;
       case 'section':
-        if ((vars[node.name] !== '') !== node.inverted) out += renderNodes(node.body, vars, text, value);
+        if ((vars[node.name] !== '') !== node.inverted)
+          out += renderNodes(node.body, vars, text, value);
         break;
     }
   }
@@ -116,5 +144,8 @@ function renderNodes(
 }
 
 export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+  return s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
 }

@@ -47,7 +47,8 @@ function rangeOf(spec: string, previousEnd: number | null): { range: string; end
 /** Parses an HLS media playlist into its segments with their MSN and DSN. */
 export function parseMediaPlaylist(text: string): MediaParse {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  if (lines[0]?.trim() !== '#EXTM3U') return { ok: false, error: 'not an HLS playlist (no #EXTM3U)', multivariant: false };
+  if (lines[0]?.trim() !== '#EXTM3U')
+    return { ok: false, error: 'not an HLS playlist (no #EXTM3U)', multivariant: false };
   let targetDuration: number | null = null;
   let mediaSequence = 0;
   let discontinuitySequence = 0;
@@ -64,10 +65,16 @@ export function parseMediaPlaylist(text: string): MediaParse {
   for (const raw of lines.slice(1)) {
     const line = raw.trim();
     if (line === '') continue;
-    if (line.startsWith('#EXT-X-STREAM-INF:')) return { ok: false, error: 'a multivariant playlist, not a media playlist', multivariant: true };
+    if (line.startsWith('#EXT-X-STREAM-INF:'))
+      return {
+        ok: false,
+        error: 'a multivariant playlist, not a media playlist',
+        multivariant: true,
+      };
     if (line.startsWith('#EXT-X-TARGETDURATION:')) targetDuration = Number(line.slice(22)) || null;
     else if (line.startsWith('#EXT-X-MEDIA-SEQUENCE:')) mediaSequence = Number(line.slice(22)) || 0;
-    else if (line.startsWith('#EXT-X-DISCONTINUITY-SEQUENCE:')) discontinuitySequence = Number(line.slice(30)) || 0;
+    else if (line.startsWith('#EXT-X-DISCONTINUITY-SEQUENCE:'))
+      discontinuitySequence = Number(line.slice(30)) || 0;
     else if (line === '#EXT-X-DISCONTINUITY') discontinuities++;
     else if (line === '#EXT-X-ENDLIST') endList = true;
     else if (line === '#EXT-X-GAP') gap = true;
@@ -83,7 +90,10 @@ export function parseMediaPlaylist(text: string): MediaParse {
       const attrs = parseAttributes(line.slice(11));
       const uri = attrs.get('URI');
       const byterange = attrs.get('BYTERANGE');
-      map = uri === undefined ? null : { uri, range: byterange === undefined ? null : (rangeOf(byterange, 0)?.range ?? null) };
+      map =
+        uri === undefined
+          ? null
+          : { uri, range: byterange === undefined ? null : (rangeOf(byterange, 0)?.range ?? null) };
     } else if (line.startsWith('#EXT-X-KEY:')) {
       const method = parseAttributes(line.slice(11)).get('METHOD') ?? 'NONE';
       encrypted = method !== 'NONE';
@@ -105,8 +115,16 @@ export function parseMediaPlaylist(text: string): MediaParse {
       pdt = null;
     }
   }
-  if (targetDuration === null) return { ok: false, error: 'media playlist without #EXT-X-TARGETDURATION', multivariant: false };
-  return { ok: true, playlist: { targetDuration, mediaSequence, discontinuitySequence, endList, segments } };
+  if (targetDuration === null)
+    return {
+      ok: false,
+      error: 'media playlist without #EXT-X-TARGETDURATION',
+      multivariant: false,
+    };
+  return {
+    ok: true,
+    playlist: { targetDuration, mediaSequence, discontinuitySequence, endList, segments },
+  };
 }
 
 /** Owncast's end-of-stream clip (`offline.ts`, `offline-v2.ts`, `offline-v2.m4s`, PROTOCOLS.md §1.4). */

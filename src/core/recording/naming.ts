@@ -4,7 +4,15 @@ import type { Instant } from '../time.js';
 export const DEFAULT_TEMPLATE = '{channel}/{date}/{time}-{title}.ts';
 
 /** Fields a template may use. */
-export const TEMPLATE_FIELDS = ['channel', 'platform', 'date', 'time', 'title', 'session', 'part'] as const;
+export const TEMPLATE_FIELDS = [
+  'channel',
+  'platform',
+  'date',
+  'time',
+  'title',
+  'session',
+  'part',
+] as const;
 export type TemplateField = (typeof TEMPLATE_FIELDS)[number];
 
 export interface NameFields {
@@ -26,7 +34,8 @@ const MAX_TITLE_CHARS = 80;
 export function templateProblem(template: string): string | null {
   for (const match of template.matchAll(FIELD)) {
     const name = match[1] ?? '';
-    if (!(TEMPLATE_FIELDS as readonly string[]).includes(name)) return `unknown field {${name}} (known: ${TEMPLATE_FIELDS.map((f) => `{${f}}`).join(', ')})`;
+    if (!(TEMPLATE_FIELDS as readonly string[]).includes(name))
+      return `unknown field {${name}} (known: ${TEMPLATE_FIELDS.map((f) => `{${f}}`).join(', ')})`;
   }
   if (template.trim() === '' || template.endsWith('/')) return 'must name a file';
   if (template.startsWith('/')) return 'must be relative to recordings.dir';
@@ -38,8 +47,13 @@ export function templateProblem(template: string): string | null {
  * characters. A value can never introduce a directory: its `/` and `\` are replaced too.
  */
 function cleanValue(value: string): string {
-  // eslint-disable-next-line no-control-regex
-  return value.replace(/[\u0000-\u001f\u007f/\\:*?"<>|]/g, '_').replace(/\s+/g, ' ').trim();
+  return (
+    value
+      // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
+      .replace(/[\u0000-\u001f\u007f/\\:*?"<>|]/g, '_')
+      .replace(/\s+/g, ' ')
+      .trim()
+  );
 }
 
 /** A path segment that is safe: no `.`/`..`, no leading dots or trailing dots and spaces, bounded length. */
@@ -66,11 +80,16 @@ export function recordingPath(template: string, fields: NameFields, extension: s
     platform: fields.platform,
     date: `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`,
     time: `${pad(d.getUTCHours())}-${pad(d.getUTCMinutes())}-${pad(d.getUTCSeconds())}`,
-    title: Array.from(fields.title ?? '').slice(0, MAX_TITLE_CHARS).join('') || 'untitled',
+    title:
+      Array.from(fields.title ?? '')
+        .slice(0, MAX_TITLE_CHARS)
+        .join('') || 'untitled',
     session: fields.session,
     part: String(fields.part),
   };
-  const filled = template.replace(FIELD, (_m, name: string) => cleanValue((values as Record<string, string | undefined>)[name] ?? ''));
+  const filled = template.replace(FIELD, (_m, name: string) =>
+    cleanValue((values as Record<string, string | undefined>)[name] ?? ''),
+  );
   const segments = filled
     .split(/[/\\]+/)
     .filter((s) => s !== '' && s !== '.')

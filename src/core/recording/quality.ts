@@ -11,7 +11,9 @@ export type QualityWish = string;
 
 /** Whether a quality wish is well-formed (any label is accepted; this checks the keywords and heights). */
 export function qualityProblem(wish: string): string | null {
-  return /^(best|worst|\d{3,4}p|[A-Za-z0-9_.-]{1,32})$/.test(wish) ? null : 'must be best, worst, a height like 720p, or a stream label';
+  return /^(best|worst|\d{3,4}p|[A-Za-z0-9_.-]{1,32})$/.test(wish)
+    ? null
+    : 'must be best, worst, a height like 720p, or a stream label';
 }
 
 /**
@@ -19,7 +21,10 @@ export function qualityProblem(wish: string): string | null {
  * them): `best` the first, `worst` the last; a height the exact one, else the tallest below it,
  * else the shortest above it; any other wish an exact label, else the best. Null when empty.
  */
-export function selectQuality(candidates: readonly QualityCandidate[], wish: QualityWish): number | null {
+export function selectQuality(
+  candidates: readonly QualityCandidate[],
+  wish: QualityWish,
+): number | null {
   if (candidates.length === 0) return null;
   if (wish === 'best') return 0;
   if (wish === 'worst') return candidates.length - 1;

@@ -1,12 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import { parseMediaPlaylist, type MediaPlaylist } from './media-playlist.js';
-import { alternativePath, parseSize, recordingPath, templateProblem, type NameFields } from './naming.js';
+import {
+  alternativePath,
+  parseSize,
+  recordingPath,
+  templateProblem,
+  type NameFields,
+} from './naming.js';
 import { selectQuality } from './quality.js';
 import { partsToDelete } from './retention.js';
 import { advance, reloadDelayMs, track, type TrackState, type TrackStep } from './tracker.js';
 
-function playlist(first: number, names: readonly string[], extra: { target?: number; dsn?: number; end?: boolean; head?: string } = {}): MediaPlaylist {
-  const lines = ['#EXTM3U', `#EXT-X-TARGETDURATION:${extra.target ?? 2}`, `#EXT-X-MEDIA-SEQUENCE:${first}`];
+function playlist(
+  first: number,
+  names: readonly string[],
+  extra: { target?: number; dsn?: number; end?: boolean; head?: string } = {},
+): MediaPlaylist {
+  const lines = [
+    '#EXTM3U',
+    `#EXT-X-TARGETDURATION:${extra.target ?? 2}`,
+    `#EXT-X-MEDIA-SEQUENCE:${first}`,
+  ];
   if (extra.dsn !== undefined) lines.push(`#EXT-X-DISCONTINUITY-SEQUENCE:${extra.dsn}`);
   if (extra.head) lines.push(extra.head);
   for (const name of names) {
@@ -62,11 +76,46 @@ describe('parseMediaPlaylist', () => {
     );
     expect(parsed.ok).toBe(true);
     if (!parsed.ok) return;
-    expect(parsed.playlist).toMatchObject({ targetDuration: 4, mediaSequence: 100, discontinuitySequence: 7, endList: false });
+    expect(parsed.playlist).toMatchObject({
+      targetDuration: 4,
+      mediaSequence: 100,
+      discontinuitySequence: 7,
+      endList: false,
+    });
     expect(parsed.playlist.segments).toStrictEqual([
-      { msn: 100, dsn: 7, uri: 'media.mp4', duration: 4, gap: false, range: '720-1719', map: { uri: 'init.mp4', range: '0-719' }, programDateTime: Date.parse('2026-01-01T00:00:00Z'), encrypted: false },
-      { msn: 101, dsn: 7, uri: 'media.mp4', duration: 3.5, gap: false, range: '1720-2219', map: { uri: 'init.mp4', range: '0-719' }, programDateTime: null, encrypted: false },
-      { msn: 102, dsn: 8, uri: 'c.m4s?tok=1', duration: 4, gap: true, range: null, map: { uri: 'init.mp4', range: '0-719' }, programDateTime: null, encrypted: true },
+      {
+        msn: 100,
+        dsn: 7,
+        uri: 'media.mp4',
+        duration: 4,
+        gap: false,
+        range: '720-1719',
+        map: { uri: 'init.mp4', range: '0-719' },
+        programDateTime: Date.parse('2026-01-01T00:00:00Z'),
+        encrypted: false,
+      },
+      {
+        msn: 101,
+        dsn: 7,
+        uri: 'media.mp4',
+        duration: 3.5,
+        gap: false,
+        range: '1720-2219',
+        map: { uri: 'init.mp4', range: '0-719' },
+        programDateTime: null,
+        encrypted: false,
+      },
+      {
+        msn: 102,
+        dsn: 8,
+        uri: 'c.m4s?tok=1',
+        duration: 4,
+        gap: true,
+        range: null,
+        map: { uri: 'init.mp4', range: '0-719' },
+        programDateTime: null,
+        encrypted: true,
+      },
     ]);
   });
 
@@ -80,22 +129,104 @@ describe('parseMediaPlaylist', () => {
 });
 
 describe('track (MSN/DSN rules of PROTOCOLS.md §6.4)', () => {
-  const at = (lastMsn: number, lastDsn = 0, targetDuration = 2): TrackState => ({ lastMsn, lastDsn, targetDuration });
+  const at = (lastMsn: number, lastDsn = 0, targetDuration = 2): TrackState => ({
+    lastMsn,
+    lastDsn,
+    targetDuration,
+  });
   const rows: [string, TrackState | null, MediaPlaylist, string[], boolean][] = [
-    ['first load records the whole window', null, playlist(10, ['a', 'b', 'c']), ['seg:10', 'seg:11', 'seg:12'], true],
-    ['only MSNs above the last one, whatever the URIs', at(11), playlist(11, ['x?t=2', 'y?t=2', 'z?t=2']), ['seg:12', 'seg:13'], true],
+    [
+      'first load records the whole window',
+      null,
+      playlist(10, ['a', 'b', 'c']),
+      ['seg:10', 'seg:11', 'seg:12'],
+      true,
+    ],
+    [
+      'only MSNs above the last one, whatever the URIs',
+      at(11),
+      playlist(11, ['x?t=2', 'y?t=2', 'z?t=2']),
+      ['seg:12', 'seg:13'],
+      true,
+    ],
     ['nothing new: unchanged', at(12), playlist(10, ['a', 'b', 'c']), [], false],
-    ['window moved past us: a gap, then the rest', at(11), playlist(15, ['a', 'b']), ['gap:12-14', 'seg:15', 'seg:16'], true],
-    ['MSN went backwards: origin restart, new part from the first', at(50), playlist(0, ['a', 'b']), ['split:restart', 'seg:0', 'seg:1'], true],
-    ['target duration changed: origin restart', at(11), playlist(10, ['a', 'b', 'c'], { target: 6 }), ['split:restart', 'seg:10', 'seg:11', 'seg:12'], true],
-    ['a discontinuity splits before its segment', at(10, 3), playlist(10, ['a', '|', 'b', 'c'], { dsn: 3 }), ['split:discontinuity', 'seg:11', 'seg:12'], true],
-    ['a DSN that moved while we were away splits too', at(10, 3), playlist(11, ['b'], { dsn: 4 }), ['split:discontinuity', 'seg:11'], true],
-    ['the first load does not split at a discontinuity it starts in', null, playlist(5, ['a', 'b'], { dsn: 9 }), ['seg:5', 'seg:6'], true],
-    ['EXT-X-GAP segments are gaps, not fetched', at(0), playlist(0, ['a', 'gap:b', 'c']), ['gap:1-1!', 'seg:2'], true],
-    ['ENDLIST ends after the last new segment', at(0), playlist(0, ['a', 'b'], { end: true }), ['seg:1', 'end:endList'], true],
-    ['ENDLIST with nothing new', at(1), playlist(0, ['a', 'b'], { end: true }), ['end:endList'], false],
-    ['Owncast offline clip: stop at it', at(0), playlist(0, ['a', 'b', '|', 'offline.ts'], { end: true }), ['seg:1', 'end:offlineClip'], true],
-    ['Owncast fMP4 offline clip', at(0), playlist(0, ['a', 'b', '|', 'offline-v2.m4s'], { end: true }), ['seg:1', 'end:offlineClip'], true],
+    [
+      'window moved past us: a gap, then the rest',
+      at(11),
+      playlist(15, ['a', 'b']),
+      ['gap:12-14', 'seg:15', 'seg:16'],
+      true,
+    ],
+    [
+      'MSN went backwards: origin restart, new part from the first',
+      at(50),
+      playlist(0, ['a', 'b']),
+      ['split:restart', 'seg:0', 'seg:1'],
+      true,
+    ],
+    [
+      'target duration changed: origin restart',
+      at(11),
+      playlist(10, ['a', 'b', 'c'], { target: 6 }),
+      ['split:restart', 'seg:10', 'seg:11', 'seg:12'],
+      true,
+    ],
+    [
+      'a discontinuity splits before its segment',
+      at(10, 3),
+      playlist(10, ['a', '|', 'b', 'c'], { dsn: 3 }),
+      ['split:discontinuity', 'seg:11', 'seg:12'],
+      true,
+    ],
+    [
+      'a DSN that moved while we were away splits too',
+      at(10, 3),
+      playlist(11, ['b'], { dsn: 4 }),
+      ['split:discontinuity', 'seg:11'],
+      true,
+    ],
+    [
+      'the first load does not split at a discontinuity it starts in',
+      null,
+      playlist(5, ['a', 'b'], { dsn: 9 }),
+      ['seg:5', 'seg:6'],
+      true,
+    ],
+    [
+      'EXT-X-GAP segments are gaps, not fetched',
+      at(0),
+      playlist(0, ['a', 'gap:b', 'c']),
+      ['gap:1-1!', 'seg:2'],
+      true,
+    ],
+    [
+      'ENDLIST ends after the last new segment',
+      at(0),
+      playlist(0, ['a', 'b'], { end: true }),
+      ['seg:1', 'end:endList'],
+      true,
+    ],
+    [
+      'ENDLIST with nothing new',
+      at(1),
+      playlist(0, ['a', 'b'], { end: true }),
+      ['end:endList'],
+      false,
+    ],
+    [
+      'Owncast offline clip: stop at it',
+      at(0),
+      playlist(0, ['a', 'b', '|', 'offline.ts'], { end: true }),
+      ['seg:1', 'end:offlineClip'],
+      true,
+    ],
+    [
+      'Owncast fMP4 offline clip',
+      at(0),
+      playlist(0, ['a', 'b', '|', 'offline-v2.m4s'], { end: true }),
+      ['seg:1', 'end:offlineClip'],
+      true,
+    ],
   ];
   it.each(rows)('%s', (_name, state, pl, expected, changed) => {
     const result = track(state, pl);
@@ -129,15 +260,58 @@ describe('track (MSN/DSN rules of PROTOCOLS.md §6.4)', () => {
 });
 
 describe('recordingPath', () => {
-  const fields: NameFields = { channel: 'cam-1', platform: 'hls', title: 'Hello: world / part?', startedAt: Date.parse('2026-03-04T05:06:07Z'), session: 'cam-1-20260304T050607Z', part: 1 };
+  const fields: NameFields = {
+    channel: 'cam-1',
+    platform: 'hls',
+    title: 'Hello: world / part?',
+    startedAt: Date.parse('2026-03-04T05:06:07Z'),
+    session: 'cam-1-20260304T050607Z',
+    part: 1,
+  };
   const rows: [string, string, Partial<NameFields>, string, string][] = [
-    ['the default template', '{channel}/{date}/{time}-{title}.ts', {}, 'ts', 'cam-1/2026-03-04/05-06-07-Hello_ world _ part_.ts'],
-    ['the container decides the extension', '{channel}/{date}/{time}-{title}.ts', {}, 'flv', 'cam-1/2026-03-04/05-06-07-Hello_ world _ part_.flv'],
-    ['later parts get a suffix', '{channel}/{time}.ts', { part: 3 }, 'ts', 'cam-1/05-06-07-part3.ts'],
-    ['a title cannot climb out', '{title}/{channel}.ts', { title: '../../etc/passwd' }, 'ts', '_.._etc_passwd/cam-1.ts'],
-    ['.. in the template itself is neutralised', '../{channel}/../x.ts', {}, 'ts', '_/cam-1/_/x.ts'],
+    [
+      'the default template',
+      '{channel}/{date}/{time}-{title}.ts',
+      {},
+      'ts',
+      'cam-1/2026-03-04/05-06-07-Hello_ world _ part_.ts',
+    ],
+    [
+      'the container decides the extension',
+      '{channel}/{date}/{time}-{title}.ts',
+      {},
+      'flv',
+      'cam-1/2026-03-04/05-06-07-Hello_ world _ part_.flv',
+    ],
+    [
+      'later parts get a suffix',
+      '{channel}/{time}.ts',
+      { part: 3 },
+      'ts',
+      'cam-1/05-06-07-part3.ts',
+    ],
+    [
+      'a title cannot climb out',
+      '{title}/{channel}.ts',
+      { title: '../../etc/passwd' },
+      'ts',
+      '_.._etc_passwd/cam-1.ts',
+    ],
+    [
+      '.. in the template itself is neutralised',
+      '../{channel}/../x.ts',
+      {},
+      'ts',
+      '_/cam-1/_/x.ts',
+    ],
     ['a leading slash is dropped', '/abs/{channel}.ts', {}, 'ts', 'abs/cam-1.ts'],
-    ['control characters and dots at the edges go', '{title}.ts', { title: '.\u0000hidden\n.' }, 'ts', '_hidden_.ts'],
+    [
+      'control characters and dots at the edges go',
+      '{title}.ts',
+      { title: '.\u0000hidden\n.' },
+      'ts',
+      '_hidden_.ts',
+    ],
     ['no title: untitled', '{channel}-{title}.ts', { title: null }, 'ts', 'cam-1-untitled.ts'],
     ['no extension in the template', '{channel}', {}, 'mp4', 'cam-1.mp4'],
     ['backslashes separate too', 'a\\{channel}.ts', {}, 'ts', 'a/cam-1.ts'],
@@ -148,7 +322,8 @@ describe('recordingPath', () => {
 
   it('bounds long titles and segments', () => {
     const path = recordingPath('{title}/{title}.ts', { ...fields, title: 'x'.repeat(500) }, 'ts');
-    for (const segment of path.split('/')) expect(Buffer.byteLength(segment)).toBeLessThanOrEqual(200);
+    for (const segment of path.split('/'))
+      expect(Buffer.byteLength(segment)).toBeLessThanOrEqual(200);
   });
 
   it('finds alternatives for taken names', () => {
@@ -200,7 +375,15 @@ describe('selectQuality', () => {
     expect(selectQuality(sources, wish)).toBe(index);
   });
   it('the tallest below the wish, else the shortest above it', () => {
-    expect(selectQuality([{ quality: 'a', height: 1080 }, { quality: 'b', height: 900 }], '720p')).toBe(1);
+    expect(
+      selectQuality(
+        [
+          { quality: 'a', height: 1080 },
+          { quality: 'b', height: 900 },
+        ],
+        '720p',
+      ),
+    ).toBe(1);
     expect(selectQuality([], 'best')).toBeNull();
   });
 });

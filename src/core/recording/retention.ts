@@ -17,11 +17,18 @@ export interface RetainedPart {
 }
 
 /** The ids of the parts to delete under `policy` at `now`, oldest first. */
-export function partsToDelete(parts: readonly RetainedPart[], policy: RetentionPolicy, now: Instant): string[] {
-  const finished = parts.filter((p) => !p.recording).sort((a, b) => a.startedAt - b.startedAt || (a.id < b.id ? -1 : 1));
+export function partsToDelete(
+  parts: readonly RetainedPart[],
+  policy: RetentionPolicy,
+  now: Instant,
+): string[] {
+  const finished = parts
+    .filter((p) => !p.recording)
+    .sort((a, b) => a.startedAt - b.startedAt || (a.id < b.id ? -1 : 1));
   const doomed = new Set<string>();
   if (policy.maxAgeMs !== null) {
-    for (const p of finished) if (now - (p.endedAt ?? p.startedAt) > policy.maxAgeMs) doomed.add(p.id);
+    for (const p of finished)
+      if (now - (p.endedAt ?? p.startedAt) > policy.maxAgeMs) doomed.add(p.id);
   }
   if (policy.maxBytes !== null) {
     let total = parts.filter((p) => !doomed.has(p.id)).reduce((n, p) => n + p.bytes, 0);

@@ -13,7 +13,12 @@ export type TrackStep =
   /** Fetch and write this segment. */
   | { readonly kind: 'segment'; readonly segment: Segment }
   /** These MSNs are lost (left the window before we saw them, or marked `EXT-X-GAP`). */
-  | { readonly kind: 'gap'; readonly fromMsn: number; readonly toMsn: number; readonly reason: 'missed' | 'gapTag' }
+  | {
+      readonly kind: 'gap';
+      readonly fromMsn: number;
+      readonly toMsn: number;
+      readonly reason: 'missed' | 'gapTag';
+    }
   /**
    * Start a new part before the next segment: timestamps or codec parameters reset at a
    * discontinuity, or the origin restarted (MSN went backwards, target duration changed).
@@ -46,7 +51,10 @@ export function track(state: TrackState | null, playlist: MediaPlaylist): TrackR
   if (state === null) {
     expected = segments[0]?.msn ?? playlist.mediaSequence;
     dsn = null;
-  } else if ((last !== undefined && last.msn < state.lastMsn) || playlist.targetDuration !== state.targetDuration) {
+  } else if (
+    (last !== undefined && last.msn < state.lastMsn) ||
+    playlist.targetDuration !== state.targetDuration
+  ) {
     steps.push({ kind: 'split', reason: 'restart' });
     expected = segments[0]?.msn ?? playlist.mediaSequence;
     dsn = null;
@@ -60,10 +68,15 @@ export function track(state: TrackState | null, playlist: MediaPlaylist): TrackR
       steps.push({ kind: 'end', reason: 'offlineClip' });
       return { steps, changed: true };
     }
-    if (segment.msn > expected) steps.push({ kind: 'gap', fromMsn: expected, toMsn: segment.msn - 1, reason: 'missed' });
+    if (segment.msn > expected)
+      steps.push({ kind: 'gap', fromMsn: expected, toMsn: segment.msn - 1, reason: 'missed' });
     if (dsn !== null && segment.dsn !== dsn) steps.push({ kind: 'split', reason: 'discontinuity' });
     dsn = segment.dsn;
-    steps.push(segment.gap ? { kind: 'gap', fromMsn: segment.msn, toMsn: segment.msn, reason: 'gapTag' } : { kind: 'segment', segment });
+    steps.push(
+      segment.gap
+        ? { kind: 'gap', fromMsn: segment.msn, toMsn: segment.msn, reason: 'gapTag' }
+        : { kind: 'segment', segment },
+    );
     expected = segment.msn + 1;
   }
   const changed = steps.some((s) => s.kind !== 'end');
@@ -72,7 +85,10 @@ export function track(state: TrackState | null, playlist: MediaPlaylist): TrackR
 }
 
 /** The state after handling `segment` of `playlist`. */
-export function advance(playlist: MediaPlaylist, segment: Pick<Segment, 'msn' | 'dsn'>): TrackState {
+export function advance(
+  playlist: MediaPlaylist,
+  segment: Pick<Segment, 'msn' | 'dsn'>,
+): TrackState {
   return { lastMsn: segment.msn, lastDsn: segment.dsn, targetDuration: playlist.targetDuration };
 }
 
@@ -80,7 +96,11 @@ export function advance(playlist: MediaPlaylist, segment: Pick<Segment, 'msn' | 
  * How long to wait before the next playlist load (RFC 8216 §6.3.4): one target duration from
  * the start of the previous load when it changed, half of one when it did not.
  */
-export function reloadDelayMs(changed: boolean, targetDurationS: number, elapsedSinceLoadStartMs: number): number {
+export function reloadDelayMs(
+  changed: boolean,
+  targetDurationS: number,
+  elapsedSinceLoadStartMs: number,
+): number {
   const wait = (changed ? 1 : 0.5) * targetDurationS * 1_000;
   return Math.max(0, wait - elapsedSinceLoadStartMs);
 }

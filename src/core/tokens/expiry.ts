@@ -20,7 +20,16 @@ export interface Expiry {
 }
 
 /** Query parameters that carry an epoch expiry directly (case-insensitive), most specific first. */
-const EPOCH_PARAMS = ['expires', 'exp', 'expire', 'e', 'validto', 'deadline', 'wowzatokenendtime', 'endtime'];
+const EPOCH_PARAMS = [
+  'expires',
+  'exp',
+  'expire',
+  'e',
+  'validto',
+  'deadline',
+  'wowzatokenendtime',
+  'endtime',
+];
 const JWT_PARAMS = ['token', 'jwt', 'access_token', 'auth'];
 const AKAMAI_PARAMS = ['__token__', 'hdnts', 'hdnea'];
 
@@ -108,7 +117,14 @@ function dateplusSeconds(date: string | undefined, seconds: string | undefined):
   if (date === undefined || seconds === undefined || !/^\d+$/.test(seconds)) return null;
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(date);
   if (!m) return null;
-  const start = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
+  const start = Date.UTC(
+    Number(m[1]),
+    Number(m[2]) - 1,
+    Number(m[3]),
+    Number(m[4]),
+    Number(m[5]),
+    Number(m[6]),
+  );
   return start + Number(seconds) * 1_000;
 }
 
@@ -141,5 +157,7 @@ function parseJsonObject(text: string): Record<string, unknown> | null {
 }
 
 function asRecord(value: unknown): Record<string, unknown> | null {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : null;
 }

@@ -7,13 +7,28 @@ import { idParams, parseInput } from './params.js';
 
 export function channelRoutes(deps: HttpDeps): FastifyPluginAsync {
   const view = async (channel: StoredChannel) =>
-    channelView(channel, await deps.store.listSubscriptions(channel.id), deps.sentinel.state(channel.id), deps.sentinel.policy, deps.poll.pushStatus(channel.id));
+    channelView(
+      channel,
+      await deps.store.listSubscriptions(channel.id),
+      deps.sentinel.state(channel.id),
+      deps.sentinel.policy,
+      deps.poll.pushStatus(channel.id),
+    );
 
   return async (app) => {
     app.get('/channels', async () => {
-      const [channels, subscriptions] = await Promise.all([deps.store.listChannels(), deps.store.listSubscriptions()]);
+      const [channels, subscriptions] = await Promise.all([
+        deps.store.listChannels(),
+        deps.store.listSubscriptions(),
+      ]);
       return channels.map((c) =>
-        channelView(c, subscriptions.filter((s) => s.channelId === c.id), deps.sentinel.state(c.id), deps.sentinel.policy, deps.poll.pushStatus(c.id)),
+        channelView(
+          c,
+          subscriptions.filter((s) => s.channelId === c.id),
+          deps.sentinel.state(c.id),
+          deps.sentinel.policy,
+          deps.poll.pushStatus(c.id),
+        ),
       );
     });
 

@@ -16,9 +16,17 @@ const checkBody = z.strictObject({
 
 /** A channel id suggested from a URL: host and last path segment, in the id alphabet. */
 export function suggestId(url: URL): string {
-  const last = url.pathname.split('/').filter((s) => s !== '' && !/\.m3u8$/i.test(s)).pop();
-  const raw = [url.hostname.replace(/^www\./, '').split('.')[0], last].filter((s) => s !== undefined && s !== '').join('-');
-  const id = raw.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64);
+  const last = url.pathname
+    .split('/')
+    .filter((s) => s !== '' && !/\.m3u8$/i.test(s))
+    .pop();
+  const raw = [url.hostname.replace(/^www\./, '').split('.')[0], last]
+    .filter((s) => s !== undefined && s !== '')
+    .join('-');
+  const id = raw
+    .replace(/[^A-Za-z0-9_.-]+/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 64);
   return id === '' ? 'channel' : id;
 }
 
@@ -32,17 +40,37 @@ export function checkRoutes(deps: CheckRouteDeps): FastifyPluginAsync {
     app.post('/check', { config: { permission: { action: 'manage' } } }, async (request) => {
       const body = parseInput(checkBody, request.body);
       const url = new URL(body.url);
-      const recognisedBy = [...deps.platforms.values()].filter((p) => p.recognises(url)).map((p) => p.id);
+      const recognisedBy = [...deps.platforms.values()]
+        .filter((p) => p.recognises(url))
+        .map((p) => p.id);
       const platformId = body.platform ?? recognisedBy[0];
       if (platformId === undefined) {
-        throw AppError.invalid([{ path: 'url', message: `no platform recognises this URL; choose one of ${[...deps.platforms.keys()].join(', ')}` }]);
+        throw AppError.invalid([
+          {
+            path: 'url',
+            message: `no platform recognises this URL; choose one of ${[...deps.platforms.keys()].join(', ')}`,
+          },
+        ]);
       }
       const platform = deps.platforms.get(platformId);
-      if (!platform) throw AppError.invalid([{ path: 'platform', message: `unknown platform "${platformId}" (known: ${[...deps.platforms.keys()].join(', ')})` }]);
+      if (!platform)
+        throw AppError.invalid([
+          {
+            path: 'platform',
+            message: `unknown platform "${platformId}" (known: ${[...deps.platforms.keys()].join(', ')})`,
+          },
+        ]);
       const problem = platform.validateUrl(body.url);
       if (problem !== null) throw AppError.invalid([{ path: 'url', message: problem }]);
       const observation = await platform.probe(
-        { id: 'check', platform: platform.id, url: body.url, name: null, intervalMs: null, options: {} },
+        {
+          id: 'check',
+          platform: platform.id,
+          url: body.url,
+          name: null,
+          intervalMs: null,
+          options: {},
+        },
         { wasLive: false },
         AbortSignal.timeout(deps.checkTimeoutMs),
       );
@@ -51,7 +79,16 @@ export function checkRoutes(deps: CheckRouteDeps): FastifyPluginAsync {
         recognisedBy,
         platforms: [...deps.platforms.keys()],
         suggestedId: suggestId(url),
-        observation: observation.kind === 'live' ? { ...observation, startedAt: observation.startedAt === null ? null : new Date(observation.startedAt).toISOString() } : observation,
+        observation:
+          observation.kind === 'live'
+            ? {
+                ...observation,
+                startedAt:
+                  observation.startedAt === null
+                    ? null
+                    : new Date(observation.startedAt).toISOString(),
+              }
+            : observation,
       };
     });
   };

@@ -17,7 +17,10 @@ export function eventRoutes(deps: HttpDeps): FastifyPluginAsync {
   return async (app) => {
     app.get('/events', async (request) => {
       const query = parseInput(eventQuery, request.query);
-      const events = await deps.store.listEvents({ limit: query.limit, ...(query.channel ? { channelId: query.channel } : {}) });
+      const events = await deps.store.listEvents({
+        limit: query.limit,
+        ...(query.channel ? { channelId: query.channel } : {}),
+      });
       return events.map(eventView);
     });
 

@@ -26,7 +26,11 @@ export type OwncastHook = z.infer<typeof owncastHookWire>;
  * liveness (chat, joins, a title set while offline). The start time is the status's
  * `lastConnectTime`, as in polling, so push and poll derive the same event ids.
  */
-export function owncastHookObservation(hook: OwncastHook, channelUrl: string, state: ChannelState): Observation | null {
+export function owncastHookObservation(
+  hook: OwncastHook,
+  channelUrl: string,
+  state: ChannelState,
+): Observation | null {
   const data = hook.eventData;
   const title = data?.streamTitle ?? data?.status?.streamTitle ?? null;
   switch (hook.type) {

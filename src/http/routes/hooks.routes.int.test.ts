@@ -22,7 +22,13 @@ describe('Owncast webhooks', () => {
       poll: { interval: '1h', timeout: '1s' },
       targets: [{ id: 'hook', type: 'webhook', url: receiver.url }],
       channels: [
-        { id: 'alice', platform: 'owncast', url: `${owncast.url}/alice`, webhookSecret: SECRET, notify: [{ target: 'hook', events: ['live', 'title', 'offline'] }] },
+        {
+          id: 'alice',
+          platform: 'owncast',
+          url: `${owncast.url}/alice`,
+          webhookSecret: SECRET,
+          notify: [{ target: 'hook', events: ['live', 'title', 'offline'] }],
+        },
         { id: 'nosecret', platform: 'owncast', url: `${owncast.url}/b`, notify: ['hook'] },
       ],
     });
@@ -50,7 +56,8 @@ describe('Owncast webhooks', () => {
         status: {
           online: false,
           viewerCount: 0,
-          lastConnectTime: type === 'STREAM_STOPPED' ? null : connectedAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          lastConnectTime:
+            type === 'STREAM_STOPPED' ? null : connectedAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
           lastDisconnectTime: null,
           versionNumber: '0.3.0',
           streamTitle: title,
@@ -62,15 +69,30 @@ describe('Owncast webhooks', () => {
     return `t=${ts}.s=${createHmac('sha256', secret).update(`${ts}.${raw}`).digest('hex')}`;
   };
   const post = (url: string, raw: string, headers: Record<string, string> = {}) =>
-    t.onair.http.inject({ method: 'POST', url, payload: raw, headers: { 'content-type': 'application/json', ...headers } });
+    t.onair.http.inject({
+      method: 'POST',
+      url,
+      payload: raw,
+      headers: { 'content-type': 'application/json', ...headers },
+    });
   async function quiet(): Promise<void> {
     await new Promise((r) => setTimeout(r, 50));
     await t.onair.delivery.settle();
   }
 
   it.each([
-    ['a forged signature', () => ({ 'owncast-signature': sign(body('STREAM_STARTED', 'x'), undefined, 'not-the-secret') }), ''],
-    ['a signature older than 300 s', () => ({ 'owncast-signature': sign(body('STREAM_STARTED', 'x'), t.time.now() - 301_000) }), ''],
+    [
+      'a forged signature',
+      () => ({
+        'owncast-signature': sign(body('STREAM_STARTED', 'x'), undefined, 'not-the-secret'),
+      }),
+      '',
+    ],
+    [
+      'a signature older than 300 s',
+      () => ({ 'owncast-signature': sign(body('STREAM_STARTED', 'x'), t.time.now() - 301_000) }),
+      '',
+    ],
     ['a malformed signature', () => ({ 'owncast-signature': 't=1,s=abc' }), ''],
     ['a wrong ?secret=', () => ({}), '?secret=guess-guess'],
     ['no credentials at all', () => ({}), ''],
@@ -86,8 +108,14 @@ describe('Owncast webhooks', () => {
 
   it('refuses a channel without a webhookSecret and an unknown channel alike', async () => {
     const raw = body('STREAM_STARTED', 'x');
-    expect((await post('/api/v1/hooks/owncast/nosecret', raw, { 'owncast-signature': sign(raw) })).statusCode).toBe(401);
-    expect((await post('/api/v1/hooks/owncast/nobody', raw, { 'owncast-signature': sign(raw) })).statusCode).toBe(401);
+    expect(
+      (await post('/api/v1/hooks/owncast/nosecret', raw, { 'owncast-signature': sign(raw) }))
+        .statusCode,
+    ).toBe(401);
+    expect(
+      (await post('/api/v1/hooks/owncast/nobody', raw, { 'owncast-signature': sign(raw) }))
+        .statusCode,
+    ).toBe(401);
     await quiet();
     expect(receiver.events).toEqual([]);
   });
@@ -97,7 +125,8 @@ describe('Owncast webhooks', () => {
     const began = performance.now();
     const res = await post('/api/v1/hooks/owncast/alice', raw, { 'owncast-signature': sign(raw) });
     expect(res.statusCode).toBe(204);
-    while (receiver.requests.length === 0 && performance.now() - began < 1_000) await new Promise((r) => setImmediate(r));
+    while (receiver.requests.length === 0 && performance.now() - began < 1_000)
+      await new Promise((r) => setImmediate(r));
     expect(performance.now() - began).toBeLessThan(100);
     expect(receiver.events).toEqual(['live:Night build']);
 
@@ -117,21 +146,38 @@ describe('Owncast webhooks', () => {
 
   it('takes STREAM_TITLE_UPDATED and, unsigned with ?secret=, STREAM_STOPPED', async () => {
     const raw = body('STREAM_TITLE_UPDATED', 'Second half');
-    expect((await post('/api/v1/hooks/owncast/alice', raw, { 'owncast-signature': sign(raw) })).statusCode).toBe(204);
+    expect(
+      (await post('/api/v1/hooks/owncast/alice', raw, { 'owncast-signature': sign(raw) }))
+        .statusCode,
+    ).toBe(204);
     await quiet();
     expect(receiver.events).toEqual(['live:Night build', 'title:Second half']);
     const stop = body('STREAM_STOPPED', 'Second half');
     expect((await post(`/api/v1/hooks/owncast/alice?secret=${SECRET}`, stop)).statusCode).toBe(204);
     await quiet();
-    expect(receiver.events).toEqual(['live:Night build', 'title:Second half', 'offline:Second half']);
+    expect(receiver.events).toEqual([
+      'live:Night build',
+      'title:Second half',
+      'offline:Second half',
+    ]);
   });
 
   it('accepts and ignores events that say nothing about liveness', async () => {
     const raw = JSON.stringify({ type: 'CHAT', eventData: { body: 'hi' } });
-    expect((await post('/api/v1/hooks/owncast/alice', raw, { 'owncast-signature': sign(raw) })).statusCode).toBe(204);
+    expect(
+      (await post('/api/v1/hooks/owncast/alice', raw, { 'owncast-signature': sign(raw) }))
+        .statusCode,
+    ).toBe(204);
     const garbage = '{"type":';
-    expect((await post('/api/v1/hooks/owncast/alice', garbage, { 'owncast-signature': sign(garbage) })).statusCode).toBe(400);
+    expect(
+      (await post('/api/v1/hooks/owncast/alice', garbage, { 'owncast-signature': sign(garbage) }))
+        .statusCode,
+    ).toBe(400);
     await quiet();
-    expect(receiver.events).toEqual(['live:Night build', 'title:Second half', 'offline:Second half']);
+    expect(receiver.events).toEqual([
+      'live:Night build',
+      'title:Second half',
+      'offline:Second half',
+    ]);
   });
 });

@@ -44,8 +44,11 @@ export function hookRoutes(deps: HttpDeps): FastifyPluginAsync {
       const signature = request.headers['owncast-signature'];
       const authentic =
         typeof secret === 'string' &&
-        (typeof signature === 'string' ? signatureValid(signature, raw, secret, clock.now()) : querySecret !== undefined && sameSecret(querySecret, secret));
-      if (!channel || !authentic) throw new AppError('unauthorized', 'webhook signature or secret missing or wrong');
+        (typeof signature === 'string'
+          ? signatureValid(signature, raw, secret, clock.now())
+          : querySecret !== undefined && sameSecret(querySecret, secret));
+      if (!channel || !authentic)
+        throw new AppError('unauthorized', 'webhook signature or secret missing or wrong');
 
       let json: unknown;
       try {
@@ -54,8 +57,13 @@ export function hookRoutes(deps: HttpDeps): FastifyPluginAsync {
         throw AppError.invalid([{ path: '', message: 'body must be JSON' }]);
       }
       const hook = owncastHookWire.safeParse(json);
-      if (!hook.success) throw AppError.invalid([{ path: '', message: 'not an Owncast webhook body' }]);
-      const observation = owncastHookObservation(hook.data, channel.url, deps.sentinel.state(channelId));
+      if (!hook.success)
+        throw AppError.invalid([{ path: '', message: 'not an Owncast webhook body' }]);
+      const observation = owncastHookObservation(
+        hook.data,
+        channel.url,
+        deps.sentinel.state(channelId),
+      );
       if (observation) {
         await deps.sentinel.observe(channelId, observation);
         deps.poll.checkIn(channelId, CONFIRM_DELAY_MS);

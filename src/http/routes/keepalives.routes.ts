@@ -27,12 +27,18 @@ export function keepaliveView(keepalive: StoredKeepalive) {
  */
 export function keepaliveRoutes(deps: Pick<AccessDeps, 'keepalives'>): FastifyPluginAsync {
   return async (app) => {
-    app.post('/keepalives', { config: { permission: { action: 'keepalive', channelInBody: true } } }, async (request, reply) => {
-      const keepalive = await deps.keepalives.create(caller(request), request.ip, request.body);
-      return reply.status(201).send(keepaliveView(keepalive));
-    });
+    app.post(
+      '/keepalives',
+      { config: { permission: { action: 'keepalive', channelInBody: true } } },
+      async (request, reply) => {
+        const keepalive = await deps.keepalives.create(caller(request), request.ip, request.body);
+        return reply.status(201).send(keepaliveView(keepalive));
+      },
+    );
 
-    app.get('/keepalives', anyUser, async (request) => (await deps.keepalives.list(caller(request))).map(keepaliveView));
+    app.get('/keepalives', anyUser, async (request) =>
+      (await deps.keepalives.list(caller(request))).map(keepaliveView),
+    );
 
     app.get('/keepalives/:id', anyUser, async (request) => {
       const { id } = parseInput(keepaliveParams, request.params);

@@ -15,19 +15,25 @@ export interface PlaybackHttpDeps {
 /** `GET /channels/:id/playback`: proxy URLs for a player; the caller becomes a viewer reader. */
 export function playbackRoutes(deps: PlaybackHttpDeps): FastifyPluginAsync {
   return async (app) => {
-    app.get('/channels/:id/playback', { config: { permission: { action: 'read', channelParam: 'id' } } }, async (request, reply) => {
-      const { id } = parseInput(idParams, request.params);
-      const started = await deps.playback.start(id);
-      if (!started.ok) {
-        if (started.status === 404) throw new AppError('notFound', started.reason);
-        // The origin or the extractor failed (timeout, 5xx): a gateway error, with the (URL-free) reason.
-        return reply.status(502).send({ error: { code: 'upstream', message: started.reason, issues: [] } });
-      }
-      const origin = `${request.protocol}://${request.host}`;
-      return {
-        master: `${origin}${started.master}`,
-        variants: started.variants.map((v) => ({ ...v, url: `${origin}${v.url}` })),
-      };
-    });
+    app.get(
+      '/channels/:id/playback',
+      { config: { permission: { action: 'read', channelParam: 'id' } } },
+      async (request, reply) => {
+        const { id } = parseInput(idParams, request.params);
+        const started = await deps.playback.start(id);
+        if (!started.ok) {
+          if (started.status === 404) throw new AppError('notFound', started.reason);
+          // The origin or the extractor failed (timeout, 5xx): a gateway error, with the (URL-free) reason.
+          return reply
+            .status(502)
+            .send({ error: { code: 'upstream', message: started.reason, issues: [] } });
+        }
+        const origin = `${request.protocol}://${request.host}`;
+        return {
+          master: `${origin}${started.master}`,
+          variants: started.variants.map((v) => ({ ...v, url: `${origin}${v.url}` })),
+        };
+      },
+    );
   };
 }

@@ -17,7 +17,12 @@ export function proxyRoutes(deps: PlaybackHttpDeps): FastifyPluginAsync {
     app.options('/proxy/:name', { config: { public: true } }, async (_request, reply) =>
       reply
         .status(204)
-        .headers({ ...CORS, 'access-control-allow-methods': 'GET, OPTIONS', 'access-control-allow-headers': 'range', 'access-control-max-age': '86400' })
+        .headers({
+          ...CORS,
+          'access-control-allow-methods': 'GET, OPTIONS',
+          'access-control-allow-headers': 'range',
+          'access-control-max-age': '86400',
+        })
         .send(),
     );
 
@@ -25,18 +30,29 @@ export function proxyRoutes(deps: PlaybackHttpDeps): FastifyPluginAsync {
       const query = request.query as Record<string, unknown>;
       const token = typeof query['t'] === 'string' ? query['t'] : '';
       const range = request.headers.range;
-      const result = await deps.playback.serve(token, deliveryDirectives(query), typeof range === 'string' ? range : undefined);
+      const result = await deps.playback.serve(
+        token,
+        deliveryDirectives(query),
+        typeof range === 'string' ? range : undefined,
+      );
       return send(reply, result);
     });
   };
 }
 
-function send(reply: FastifyReply, result: Awaited<ReturnType<PlaybackHttpDeps['playback']['serve']>>): FastifyReply {
+function send(
+  reply: FastifyReply,
+  result: Awaited<ReturnType<PlaybackHttpDeps['playback']['serve']>>,
+): FastifyReply {
   switch (result.kind) {
     case 'playlist':
       return reply
         .status(200)
-        .headers({ ...CORS, 'content-type': 'application/vnd.apple.mpegurl', 'cache-control': 'no-cache' })
+        .headers({
+          ...CORS,
+          'content-type': 'application/vnd.apple.mpegurl',
+          'cache-control': 'no-cache',
+        })
         .send(result.body);
     case 'bytes':
       return reply
@@ -44,6 +60,15 @@ function send(reply: FastifyReply, result: Awaited<ReturnType<PlaybackHttpDeps['
         .headers({ ...result.headers, ...CORS })
         .send(result.body);
     case 'error':
-      return reply.status(result.status).headers(CORS).send({ error: { code: result.status === 403 ? 'forbidden' : 'upstream', message: result.message, issues: [] } });
+      return reply
+        .status(result.status)
+        .headers(CORS)
+        .send({
+          error: {
+            code: result.status === 403 ? 'forbidden' : 'upstream',
+            message: result.message,
+            issues: [],
+          },
+        });
   }
 }

@@ -11,7 +11,11 @@ import { idParams, parseInput } from './params.js';
 const recordingParams = z.object({ id: z.string().min(1).max(200) });
 const listQuery = z.object({ channel: idSchema.optional() });
 
-const CONTENT_TYPES: Readonly<Record<StoredRecording['container'], string>> = { ts: 'video/mp2t', mp4: 'video/mp4', flv: 'video/x-flv' };
+const CONTENT_TYPES: Readonly<Record<StoredRecording['container'], string>> = {
+  ts: 'video/mp2t',
+  mp4: 'video/mp4',
+  flv: 'video/x-flv',
+};
 
 /** The API representation of a recording part (a contract). */
 export function recordingView(r: StoredRecording) {
@@ -31,7 +35,10 @@ export function recordingView(r: StoredRecording) {
 }
 
 /** `bytes=a-b`, `bytes=a-`, `bytes=-n` against a size; null for anything else (the whole file is sent). */
-export function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | null {
+export function parseRange(
+  header: string | undefined,
+  size: number,
+): { start: number; end: number } | 'unsatisfiable' | null {
   if (header === undefined) return null;
   const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!match || (match[1] === '' && match[2] === '')) return null;
@@ -58,7 +65,9 @@ export function recordingRoutes(recordings: Recordings): FastifyPluginAsync {
   return async (app) => {
     const read = { config: { permission: { action: 'read', channelInBody: true } } } as const;
     const record = { config: { permission: { action: 'record', channelInBody: true } } } as const;
-    const recordChannel = { config: { permission: { action: 'record', channelParam: 'id' } } } as const;
+    const recordChannel = {
+      config: { permission: { action: 'record', channelParam: 'id' } },
+    } as const;
 
     app.get('/recordings', read, async (request) => {
       const { channel } = parseInput(listQuery, request.query);
@@ -80,8 +89,12 @@ export function recordingRoutes(recordings: Recordings): FastifyPluginAsync {
         .header('content-type', CONTENT_TYPES[recording.container])
         .header('content-disposition', `inline; filename*=UTF-8''${encodeURIComponent(name)}`);
       const range = parseRange(request.headers.range, bytes);
-      if (range === 'unsatisfiable') return reply.status(416).header('content-range', `bytes */${bytes}`).send();
-      if (range === null) return reply.header('content-length', String(bytes)).send(createReadStream(absolute, { start: 0, end: Math.max(0, bytes - 1) }));
+      if (range === 'unsatisfiable')
+        return reply.status(416).header('content-range', `bytes */${bytes}`).send();
+      if (range === null)
+        return reply
+          .header('content-length', String(bytes))
+          .send(createReadStream(absolute, { start: 0, end: Math.max(0, bytes - 1) }));
       return reply
         .status(206)
         .header('content-range', `bytes ${range.start}-${range.end}/${bytes}`)

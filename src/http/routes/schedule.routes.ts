@@ -14,16 +14,26 @@ export interface ScheduleRouteDeps {
 const DAY_MS = 86_400_000;
 const MAX_RANGE_MS = 400 * DAY_MS;
 
-const instantParam = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).transform((s) => Date.parse(s));
+const instantParam = z.iso
+  .datetime({ offset: true, error: 'must be an ISO 8601 date-time' })
+  .transform((s) => Date.parse(s));
 
 /** `from`/`to` as ISO date-times, defaulting to a window around now; refuses ranges over 400 days. */
 export function rangeQuery(defaultBackMs: number, defaultAheadMs: number) {
   return z
     .object({ from: instantParam.optional(), to: instantParam.optional() })
-    .refine((q) => q.from === undefined || q.to === undefined || q.to > q.from, { path: ['to'], message: 'must be after from' })
-    .refine((q) => q.from === undefined || q.to === undefined || q.to - q.from <= MAX_RANGE_MS, { path: ['to'], message: 'range must be at most 400 days' })
+    .refine((q) => q.from === undefined || q.to === undefined || q.to > q.from, {
+      path: ['to'],
+      message: 'must be after from',
+    })
+    .refine((q) => q.from === undefined || q.to === undefined || q.to - q.from <= MAX_RANGE_MS, {
+      path: ['to'],
+      message: 'range must be at most 400 days',
+    })
     .transform((q) => (now: Instant) => {
-      const from = q.from ?? (q.to === undefined ? now - defaultBackMs : q.to - defaultBackMs - defaultAheadMs);
+      const from =
+        q.from ??
+        (q.to === undefined ? now - defaultBackMs : q.to - defaultBackMs - defaultAheadMs);
       return { from, to: q.to ?? from + defaultBackMs + defaultAheadMs };
     });
 }
@@ -48,7 +58,9 @@ export function scheduleRoutes(deps: ScheduleRouteDeps): FastifyPluginAsync {
       return (await deps.schedule.list(from, to)).map(entryView);
     });
 
-    app.post('/schedule', manage, async (request, reply) => reply.status(201).send(entryView(await deps.schedule.addEntry(request.body))));
+    app.post('/schedule', manage, async (request, reply) =>
+      reply.status(201).send(entryView(await deps.schedule.addEntry(request.body))),
+    );
 
     app.delete('/schedule/:id', manage, async (request, reply) => {
       const { id } = parseInput(entryParams, request.params);
@@ -56,8 +68,12 @@ export function scheduleRoutes(deps: ScheduleRouteDeps): FastifyPluginAsync {
       return reply.status(204).send();
     });
 
-    app.get('/schedule/feeds', read, async () => deps.schedule.feedStatus().map((f) => ({ ...f, fetchedAt: iso(f.fetchedAt) })));
+    app.get('/schedule/feeds', read, async () =>
+      deps.schedule.feedStatus().map((f) => ({ ...f, fetchedAt: iso(f.fetchedAt) })),
+    );
 
-    app.post('/schedule/feeds/refresh', manage, async () => (await deps.schedule.refreshAll()).map((f) => ({ ...f, fetchedAt: iso(f.fetchedAt) })));
+    app.post('/schedule/feeds/refresh', manage, async () =>
+      (await deps.schedule.refreshAll()).map((f) => ({ ...f, fetchedAt: iso(f.fetchedAt) })),
+    );
   };
 }

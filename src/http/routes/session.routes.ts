@@ -1,14 +1,24 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../../app/errors.js';
-import { caller, refuseIfLimited, sessionCookie, setSessionCookie, type AccessDeps } from '../auth.js';
+import {
+  caller,
+  refuseIfLimited,
+  sessionCookie,
+  setSessionCookie,
+  type AccessDeps,
+} from '../auth.js';
 import type { HttpDeps } from '../deps.js';
 import { parseInput } from './params.js';
 
-const loginBody = z.strictObject({ token: z.string({ error: 'is required' }).min(1, 'is required') });
+const loginBody = z.strictObject({
+  token: z.string({ error: 'is required' }).min(1, 'is required'),
+});
 
 /** Web sessions: trade a token for an httpOnly cookie, so the web UI never holds the token. */
-export function sessionRoutes(deps: Pick<HttpDeps, 'auth'> & Pick<AccessDeps, 'limiter'>): FastifyPluginAsync {
+export function sessionRoutes(
+  deps: Pick<HttpDeps, 'auth'> & Pick<AccessDeps, 'limiter'>,
+): FastifyPluginAsync {
   return async (app) => {
     /** Public: the token in the body is the credential, and counts towards the failure rate limit. */
     app.post('/session', { config: { public: true } }, async (request, reply) => {

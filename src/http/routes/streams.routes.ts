@@ -6,7 +6,8 @@ import type { PlaybackHttpDeps } from './playback.routes.js';
 const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
 
 /** The URL a stream is known by: its multivariant playlist, else its best source. Redacted. */
-const urlOf = (streams: Streams | null): string | null => (streams === null ? null : redactStreamUrl(streams.master ?? streams.sources[0]!.url));
+const urlOf = (streams: Streams | null): string | null =>
+  streams === null ? null : redactStreamUrl(streams.master ?? streams.sources[0]!.url);
 
 /** `GET /streams/active`: every active channel's stream, its readers and refresh history. */
 export function streamsRoutes(deps: PlaybackHttpDeps): FastifyPluginAsync {
@@ -16,8 +17,14 @@ export function streamsRoutes(deps: PlaybackHttpDeps): FastifyPluginAsync {
         channelId: s.channelId,
         originalUrl: urlOf(s.original),
         currentUrl: urlOf(s.current),
-        sources: (s.current?.sources ?? []).map((src) => ({ quality: src.quality, url: redactStreamUrl(src.url), expiresAt: iso(src.expiresAt ?? null) })),
-        readers: deps.readers.readers(s.channelId).map((r) => ({ kind: r.kind, id: r.id, since: iso(r.since), lastSeen: iso(r.lastSeen) })),
+        sources: (s.current?.sources ?? []).map((src) => ({
+          quality: src.quality,
+          url: redactStreamUrl(src.url),
+          expiresAt: iso(src.expiresAt ?? null),
+        })),
+        readers: deps.readers
+          .readers(s.channelId)
+          .map((r) => ({ kind: r.kind, id: r.id, since: iso(r.since), lastSeen: iso(r.lastSeen) })),
         generation: s.current?.generation ?? 0,
         refreshCount: s.refreshCount,
         lastRefreshAt: iso(s.lastRefreshAt),

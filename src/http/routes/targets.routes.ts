@@ -16,7 +16,9 @@ export function targetRoutes(deps: HttpDeps): FastifyPluginAsync {
   return async (app) => {
     app.get('/targets', async () => (await deps.store.listTargets()).map(view));
 
-    app.post('/targets', async (request, reply) => reply.status(201).send(view(await deps.catalog.createTarget(request.body))));
+    app.post('/targets', async (request, reply) =>
+      reply.status(201).send(view(await deps.catalog.createTarget(request.body))),
+    );
 
     app.get('/targets/:id', async (request) => {
       const { id } = parseInput(idParams, request.params);
@@ -45,10 +47,20 @@ export function targetRoutes(deps: HttpDeps): FastifyPluginAsync {
       if (!target) throw new AppError('notFound', `no target "${id}"`);
       const notifier = deps.notifiers.get(target.type);
       if (!notifier) throw new AppError('notFound', `no notifier for type "${target.type}"`);
-      const result = await sendTestNotification(notifier, target, Date.now(), AbortSignal.timeout(60_000));
+      const result = await sendTestNotification(
+        notifier,
+        target,
+        Date.now(),
+        AbortSignal.timeout(60_000),
+      );
       return result.ok
         ? { ok: true, detail: result.detail, messageId: result.messageId }
-        : { ok: false, error: result.error, retryable: result.retryable, retryAfterMs: result.retryAfterMs };
+        : {
+            ok: false,
+            error: result.error,
+            retryable: result.retryable,
+            retryAfterMs: result.retryAfterMs,
+          };
     });
 
     /** The outbox for one target: pending retries with their last error, sent and failed. */
@@ -56,7 +68,11 @@ export function targetRoutes(deps: HttpDeps): FastifyPluginAsync {
       const { id } = parseInput(idParams, request.params);
       const query = parseInput(deliveryQuery, request.query);
       if (!(await deps.store.getTarget(id))) throw new AppError('notFound', `no target "${id}"`);
-      const rows = await deps.store.listDeliveries({ targetId: id, limit: query.limit, ...(query.status ? { status: query.status } : {}) });
+      const rows = await deps.store.listDeliveries({
+        targetId: id,
+        limit: query.limit,
+        ...(query.status ? { status: query.status } : {}),
+      });
       return rows.map(deliveryView);
     });
   };

@@ -26,10 +26,15 @@ export function tokenRoutes(deps: Pick<HttpDeps, 'auth'>): FastifyPluginAsync {
     /** The response is the only time the token is shown. */
     app.post('/tokens', anyUser, async (request, reply) => {
       const { token, secret } = await deps.auth.createToken(caller(request), request.body);
-      return reply.status(201).header('cache-control', 'no-store').send({ ...tokenView(token), token: secret });
+      return reply
+        .status(201)
+        .header('cache-control', 'no-store')
+        .send({ ...tokenView(token), token: secret });
     });
 
-    app.get('/tokens', anyUser, async (request) => (await deps.auth.listTokens(caller(request))).map(tokenView));
+    app.get('/tokens', anyUser, async (request) =>
+      (await deps.auth.listTokens(caller(request))).map(tokenView),
+    );
 
     /** Revokes the token and ends the web sessions opened with it. */
     app.delete('/tokens/:id', anyUser, async (request, reply) => {

@@ -23,7 +23,9 @@ export function userRoutes(deps: Pick<HttpDeps, 'auth'>): FastifyPluginAsync {
   return async (app) => {
     app.get('/users', admin, async () => (await deps.auth.listUsers()).map(userView));
 
-    app.post('/users', admin, async (request, reply) => reply.status(201).send(userView(await deps.auth.createUser(request.body))));
+    app.post('/users', admin, async (request, reply) =>
+      reply.status(201).send(userView(await deps.auth.createUser(request.body))),
+    );
 
     app.get('/users/:name', admin, async (request) => {
       const { name } = parseInput(nameParams, request.params);

@@ -48,9 +48,15 @@ function listFiles(root: string): string[] {
  */
 export function webRoutes(root: string): FastifyPluginAsync {
   const files = new Set(listFiles(root));
-  if (!files.has('index.html')) throw new Error(`no index.html in ${root}: build the web app first (npm run build)`);
+  if (!files.has('index.html'))
+    throw new Error(`no index.html in ${root}: build the web app first (npm run build)`);
   return async (app) => {
-    await app.register(fastifyStatic, { root, serve: false, cacheControl: false, decorateReply: true });
+    await app.register(fastifyStatic, {
+      root,
+      serve: false,
+      cacheControl: false,
+      decorateReply: true,
+    });
     app.addHook('onSend', async (_request, reply, payload) => {
       for (const [name, value] of Object.entries(SECURITY_HEADERS)) void reply.header(name, value);
       return payload;
@@ -65,7 +71,12 @@ export function webRoutes(root: string): FastifyPluginAsync {
       }
       if (files.has(path) && path !== 'index.html') {
         // Vite puts a content hash in every asset name under assets/.
-        void reply.header('cache-control', path.startsWith('assets/') ? 'public, max-age=31536000, immutable' : 'public, max-age=300');
+        void reply.header(
+          'cache-control',
+          path.startsWith('assets/')
+            ? 'public, max-age=31536000, immutable'
+            : 'public, max-age=300',
+        );
         return reply.sendFile(path);
       }
       if (path === 'api' || path.startsWith('api/') || /\.[A-Za-z0-9]{1,8}$/.test(path)) {

@@ -10,7 +10,12 @@ export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
   readonly issues: { path: string; message: string }[];
-  constructor(status: number, code: string, message: string, issues: { path: string; message: string }[] = []) {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    issues: { path: string; message: string }[] = [],
+  ) {
     super(message);
     this.status = status;
     this.code = code;
@@ -18,7 +23,11 @@ export class ApiError extends Error {
   }
 }
 
-export const auth = $state({ status: 'checking' as 'checking' | 'in' | 'out', user: null as string | null, mode: 'cookie' as 'cookie' | 'bearer' });
+export const auth = $state({
+  status: 'checking' as 'checking' | 'in' | 'out',
+  user: null as string | null,
+  mode: 'cookie' as 'cookie' | 'bearer',
+});
 
 function bearer(): string | null {
   return sessionStorage.getItem(TOKEN_KEY);
@@ -29,7 +38,12 @@ export function authHeaders(): Record<string, string> {
   return token === null ? {} : { authorization: `Bearer ${token}` };
 }
 
-async function send(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
+async function send(
+  method: string,
+  path: string,
+  body?: unknown,
+  signal?: AbortSignal,
+): Promise<Response> {
   const headers: Record<string, string> = { accept: 'application/json', ...authHeaders() };
   const init: RequestInit = { method, headers, credentials: 'same-origin' };
   if (body !== undefined) {
@@ -42,15 +56,27 @@ async function send(method: string, path: string, body?: unknown, signal?: Abort
 
 async function errorOf(res: Response): Promise<ApiError> {
   try {
-    const json = (await res.json()) as { error?: { code?: string; message?: string; issues?: { path: string; message: string }[] } };
-    return new ApiError(res.status, json.error?.code ?? 'error', json.error?.message ?? res.statusText, json.error?.issues ?? []);
+    const json = (await res.json()) as {
+      error?: { code?: string; message?: string; issues?: { path: string; message: string }[] };
+    };
+    return new ApiError(
+      res.status,
+      json.error?.code ?? 'error',
+      json.error?.message ?? res.statusText,
+      json.error?.issues ?? [],
+    );
   } catch {
     return new ApiError(res.status, 'error', `${res.status} ${res.statusText}`);
   }
 }
 
 /** Calls the API; a 401 anywhere means the session is gone. */
-export async function api<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+export async function api<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  signal?: AbortSignal,
+): Promise<T> {
   const res = await send(method, path, body, signal);
   if (res.status === 401 && auth.status === 'in') auth.status = 'out';
   if (!res.ok) throw await errorOf(res);
@@ -60,11 +86,16 @@ export async function api<T>(method: string, path: string, body?: unknown, signa
 }
 
 /** Like `api`, but a 404 (an API this server does not have yet) is `null`. */
-export async function optionalApi<T>(method: string, path: string, body?: unknown): Promise<T | null> {
+export async function optionalApi<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T | null> {
   try {
     return await api<T>(method, path, body);
   } catch (error) {
-    if (error instanceof ApiError && error.status === 404 && error.message.startsWith('no route')) return null;
+    if (error instanceof ApiError && error.status === 404 && error.message.startsWith('no route'))
+      return null;
     throw error;
   }
 }
@@ -82,7 +113,9 @@ export async function login(token: string): Promise<void> {
   // 404: no session route on this server; 401 also comes from servers whose auth guards unknown
   // routes. Either way, check the token directly and keep it for this tab.
   if (res.status !== 404 && res.status !== 401) throw await errorOf(res);
-  const check = await fetch('/api/v1/channels', { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
+  const check = await fetch('/api/v1/channels', {
+    headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+  });
   if (!check.ok) throw await errorOf(check);
   sessionStorage.setItem(TOKEN_KEY, token);
   auth.user = null;

@@ -3,7 +3,12 @@ import { openFeed } from './feed.js';
 import type { Channel, FeedMessage } from './types.js';
 
 /** Every channel with its state, kept current by the live feed. */
-export const live = $state({ channels: [] as Channel[], connected: false, loaded: false, error: null as string | null });
+export const live = $state({
+  channels: [] as Channel[],
+  connected: false,
+  loaded: false,
+  error: null as string | null,
+});
 
 type Listener = (m: FeedMessage) => void;
 const listeners = new Set<Listener>();

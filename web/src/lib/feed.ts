@@ -6,13 +6,20 @@ import type { FeedMessage } from './types.js';
  * EventSource cannot send a bearer header; the cookie rides along either way. Reconnects with
  * backoff; returns a function that stops it.
  */
-export function openFeed(onMessage: (m: FeedMessage) => void, onConnected: (connected: boolean) => void): () => void {
+export function openFeed(
+  onMessage: (m: FeedMessage) => void,
+  onConnected: (connected: boolean) => void,
+): () => void {
   const controller = new AbortController();
   let delay = 1_000;
   const run = async () => {
     while (!controller.signal.aborted) {
       try {
-        const res = await fetch('/api/v1/events/stream', { headers: { accept: 'text/event-stream', ...authHeaders() }, credentials: 'same-origin', signal: controller.signal });
+        const res = await fetch('/api/v1/events/stream', {
+          headers: { accept: 'text/event-stream', ...authHeaders() },
+          credentials: 'same-origin',
+          signal: controller.signal,
+        });
         if (!res.ok || !res.body) throw new Error(`feed: HTTP ${res.status}`);
         onConnected(true);
         delay = 1_000;
@@ -29,7 +36,10 @@ export function openFeed(onMessage: (m: FeedMessage) => void, onConnected: (conn
   return () => controller.abort();
 }
 
-async function readEvents(body: ReadableStream<Uint8Array>, onMessage: (m: FeedMessage) => void): Promise<void> {
+async function readEvents(
+  body: ReadableStream<Uint8Array>,
+  onMessage: (m: FeedMessage) => void,
+): Promise<void> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
@@ -47,7 +57,8 @@ async function readEvents(body: ReadableStream<Uint8Array>, onMessage: (m: FeedM
         if (line.startsWith('event:')) type = line.slice(6).trim();
         else if (line.startsWith('data:')) data.push(line.slice(5).trimStart());
       }
-      if (data.length === 0 || (type !== 'event' && type !== 'state' && type !== 'delivery')) continue;
+      if (data.length === 0 || (type !== 'event' && type !== 'state' && type !== 'delivery'))
+        continue;
       try {
         onMessage({ type, data: JSON.parse(data.join('\n')) } as FeedMessage);
       } catch {

@@ -16,7 +16,9 @@ export function since(iso: string | null, now: number): string {
 }
 
 export function dateTime(iso: string | null): string {
-  return iso === null ? '—' : new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return iso === null
+    ? '—'
+    : new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
 export function time(iso: string): string {

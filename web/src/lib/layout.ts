@@ -21,13 +21,26 @@ export function tileCount(layout: Layout): number {
 
 export function parseWatch(search: string): WatchState {
   const q = new URLSearchParams(search);
-  const listed = (q.get('channels') ?? '').split(',').map((s) => s.trim()).slice(0, 4);
+  const listed = (q.get('channels') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .slice(0, 4);
   const asked = q.get('layout');
-  const layout: Layout = LAYOUTS.some((l) => l.id === asked) ? (asked as Layout) : listed.length >= 3 ? '2x2' : listed.length === 2 ? '2' : '1';
+  const layout: Layout = LAYOUTS.some((l) => l.id === asked)
+    ? (asked as Layout)
+    : listed.length >= 3
+      ? '2x2'
+      : listed.length === 2
+        ? '2'
+        : '1';
   const n = tileCount(layout);
   const channels = Array.from({ length: n }, (_, i) => listed[i] ?? '');
   const audio = Number(q.get('audio') ?? 0);
-  return { layout, channels, audio: Number.isInteger(audio) && audio >= 0 && audio < n ? audio : 0 };
+  return {
+    layout,
+    channels,
+    audio: Number.isInteger(audio) && audio >= 0 && audio < n ? audio : 0,
+  };
 }
 
 export function watchSearch(state: WatchState): string {

@@ -21,11 +21,24 @@ window.addEventListener('popstate', () => {
 
 /** Handles a click on an in-app link without a page load. */
 export function interceptLinks(event: MouseEvent): void {
-  if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+  if (
+    event.defaultPrevented ||
+    event.button !== 0 ||
+    event.metaKey ||
+    event.ctrlKey ||
+    event.shiftKey ||
+    event.altKey
+  )
+    return;
   const a = (event.target as Element | null)?.closest('a');
   if (!a || a.target !== '' || a.hasAttribute('download')) return;
   const url = new URL(a.href, location.href);
-  if (url.origin !== location.origin || url.pathname.startsWith('/api/') || url.pathname.startsWith('/proxy/')) return;
+  if (
+    url.origin !== location.origin ||
+    url.pathname.startsWith('/api/') ||
+    url.pathname.startsWith('/proxy/')
+  )
+    return;
   event.preventDefault();
   navigate(url.pathname + url.search);
 }

@@ -41,7 +41,15 @@ export interface Target {
 }
 
 export type Observation =
-  | { kind: 'live'; title: string | null; startedAt: string | null; tags: string[]; viewers: number | null; thumbnail: string | null; name: string | null }
+  | {
+      kind: 'live';
+      title: string | null;
+      startedAt: string | null;
+      tags: string[];
+      viewers: number | null;
+      thumbnail: string | null;
+      name: string | null;
+    }
   | { kind: 'offline' }
   | { kind: 'failed'; error: string; retryable: boolean };
 
@@ -76,11 +84,26 @@ export interface FeedStatus {
 
 export interface Playback {
   master: string;
-  variants: { url: string; quality: string | null; width: number | null; height: number | null; bandwidth: number | null }[];
+  variants: {
+    url: string;
+    quality: string | null;
+    width: number | null;
+    height: number | null;
+    bandwidth: number | null;
+  }[];
 }
 
 /** A live-feed message from /api/v1/events/stream. */
 export type FeedMessage =
   | { type: 'event'; data: HistoryEvent }
   | { type: 'state'; data: { channelId: string; status: ChannelStatus; title: string | null } }
-  | { type: 'delivery'; data: { eventId: string; targetId: string; status: string; attempts: number; error: string | null } };
+  | {
+      type: 'delivery';
+      data: {
+        eventId: string;
+        targetId: string;
+        status: string;
+        attempts: number;
+        error: string | null;
+      };
+    };

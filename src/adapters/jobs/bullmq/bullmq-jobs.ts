@@ -81,10 +81,21 @@ export class BullmqJobs implements JobRuntime {
     const connection = { url: deps.redisUrl };
     this.ticks = new Queue(TICKS, { connection, prefix: deps.prefix });
     this.drains = new Queue(DRAIN, { connection, prefix: deps.prefix });
-    this.dueConnection = new RedisConnection({ url: deps.redisUrl, maxRetriesPerRequest: null, commandTimeout: 5_000 }, { shared: false });
-    this.leases = new RedisLeases({ redisUrl: deps.redisUrl, prefix: deps.prefix, timers: deps.timers, logger: deps.logger.child({ component: 'leases' }) });
+    this.dueConnection = new RedisConnection(
+      { url: deps.redisUrl, maxRetriesPerRequest: null, commandTimeout: 5_000 },
+      { shared: false },
+    );
+    this.leases = new RedisLeases({
+      redisUrl: deps.redisUrl,
+      prefix: deps.prefix,
+      timers: deps.timers,
+      logger: deps.logger.child({ component: 'leases' }),
+    });
     // Errors of the queues' own connections are retried by ioredis; log rather than crash.
-    for (const queue of [this.ticks, this.drains]) queue.on('error', (err) => { deps.logger.warn({ err, queue: queue.name }, 'queue connection error'); });
+    for (const queue of [this.ticks, this.drains])
+      queue.on('error', (err) => {
+        deps.logger.warn({ err, queue: queue.name }, 'queue connection error');
+      });
   }
 
   async start(): Promise<void> {
@@ -101,11 +112,21 @@ export class BullmqJobs implements JobRuntime {
       maxStalledCount: 0,
       lockDuration: Math.max(this.deps.leaseMs, 5_000),
     };
-    const ticks = new Worker<{ shard: number }>(TICKS, (job) => this.tick(job), { ...options, concurrency: this.deps.shardConcurrency });
-    const drains = new Worker(DRAIN, () => this.deps.delivery.settle(), { ...options, concurrency: 1 });
+    const ticks = new Worker<{ shard: number }>(TICKS, (job) => this.tick(job), {
+      ...options,
+      concurrency: this.deps.shardConcurrency,
+    });
+    const drains = new Worker(DRAIN, () => this.deps.delivery.settle(), {
+      ...options,
+      concurrency: 1,
+    });
     for (const worker of [ticks, drains]) {
-      worker.on('error', (err) => { this.deps.logger.warn({ err, queue: worker.name }, 'worker connection error'); });
-      worker.on('failed', (job, err) => { this.deps.logger.error({ err, queue: worker.name, job: job?.id }, 'job failed'); });
+      worker.on('error', (err) => {
+        this.deps.logger.warn({ err, queue: worker.name }, 'worker connection error');
+      });
+      worker.on('failed', (job, err) => {
+        this.deps.logger.error({ err, queue: worker.name, job: job?.id }, 'job failed');
+      });
       this.workers.push(worker);
     }
     this.deps.delivery.start();
@@ -115,7 +136,11 @@ export class BullmqJobs implements JobRuntime {
     if (this.deps.role !== 'api') this.deps.delivery.nudge();
     // One waiting drain job is enough: it drains everything due when it runs.
     this.drains
-      .add('drain', {}, { deduplication: { id: 'drain' }, removeOnComplete: true, removeOnFail: true })
+      .add(
+        'drain',
+        {},
+        { deduplication: { id: 'drain' }, removeOnComplete: true, removeOnFail: true },
+      )
       .catch((err: unknown) => {
         // The outbox row is committed; an idle worker finds it within its idle poll.
         this.deps.logger.warn({ err }, 'could not queue a drain job');
@@ -138,7 +163,11 @@ export class BullmqJobs implements JobRuntime {
     for (let shard = 0; shard < this.deps.shards; shard++) {
       const id = `shard-${shard}`;
       wanted.add(id);
-      await this.ticks.upsertJobScheduler(id, { every: this.deps.tickMs }, { name: 'tick', data: { shard }, opts: { removeOnComplete: true, removeOnFail: true } });
+      await this.ticks.upsertJobScheduler(
+        id,
+        { every: this.deps.tickMs },
+        { name: 'tick', data: { shard }, opts: { removeOnComplete: true, removeOnFail: true } },
+      );
     }
     for (const scheduler of await this.ticks.getJobSchedulers()) {
       if (!wanted.has(scheduler.key)) await this.ticks.removeJobScheduler(scheduler.key);
@@ -181,10 +210,14 @@ export class BullmqJobs implements JobRuntime {
           next[id] = this.nextDue(id);
         }
       };
-      await Promise.all(Array.from({ length: Math.min(this.deps.probeConcurrency, due.length) }, run));
+      await Promise.all(
+        Array.from({ length: Math.min(this.deps.probeConcurrency, due.length) }, run),
+      );
       // Written only while still the holder: a lost lease means another worker owns the shard now.
       if (Object.keys(next).length > 0 && !lease.signal.aborted) await client.hset(key, next);
-      const gone = Object.keys(dueAt).filter((id) => this.shardOf(id) !== shard || this.deps.sentinel.channel(id) === undefined);
+      const gone = Object.keys(dueAt).filter(
+        (id) => this.shardOf(id) !== shard || this.deps.sentinel.channel(id) === undefined,
+      );
       if (gone.length > 0) await client.hdel(key, ...gone);
       return `probed ${Object.keys(next).length}`;
     } finally {
@@ -203,9 +236,16 @@ export class BullmqJobs implements JobRuntime {
 
   /** The poll loop's rule: the channel's interval, doubled per failure up to the cap, ±10 % jitter. */
   private nextDue(channelId: string): number {
-    const interval = this.deps.sentinel.channel(channelId)?.intervalMs ?? this.deps.defaultIntervalMs;
+    const interval =
+      this.deps.sentinel.channel(channelId)?.intervalMs ?? this.deps.defaultIntervalMs;
     const failures = this.deps.sentinel.state(channelId).consecutiveFailures;
-    const base = failures === 0 ? interval : Math.min(interval * 2 ** Math.min(failures, 16), Math.max(interval, this.deps.maxBackoffMs));
+    const base =
+      failures === 0
+        ? interval
+        : Math.min(
+            interval * 2 ** Math.min(failures, 16),
+            Math.max(interval, this.deps.maxBackoffMs),
+          );
     return this.deps.clock.now() + Math.round(base * (0.9 + 0.2 * this.deps.random()));
   }
 }

@@ -1,5 +1,10 @@
 import { afterAll, afterEach, expect, it } from 'vitest';
-import { REDIS_URL, describeWithServices, missingServices, uniqueName } from '../../../../test/contracts/store-services.js';
+import {
+  REDIS_URL,
+  describeWithServices,
+  missingServices,
+  uniqueName,
+} from '../../../../test/contracts/store-services.js';
 import { ManualTime } from '../../../../test/fakes/manual-time.js';
 import { systemTimers } from '../../time/system-time.js';
 import type { Timers } from '../../../ports/clock.js';
@@ -8,7 +13,13 @@ import type { Logger } from '../../../ports/logger.js';
 import { RedisLeases } from './redis-leases.js';
 
 const missing = await missingServices(['redis']);
-const quiet: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => quiet };
+const quiet: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  child: () => quiet,
+};
 /** Timers that never fire: a holder that froze or died and so never renews. */
 const dead: Timers = { after: () => () => undefined };
 

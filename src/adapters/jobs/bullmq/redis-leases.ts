@@ -22,10 +22,18 @@ export class RedisLeases implements Leases {
   private readonly logger: Logger;
   private readonly held = new Set<Lease>();
 
-  constructor(deps: { readonly redisUrl: string; readonly prefix: string; readonly timers: Timers; readonly logger: Logger }) {
+  constructor(deps: {
+    readonly redisUrl: string;
+    readonly prefix: string;
+    readonly timers: Timers;
+    readonly logger: Logger;
+  }) {
     // BullMQ insists on maxRetriesPerRequest: null (commands wait for a reconnect), so a time
     // limit per command is what lets a renewal fail, and the lease count as lost, in time.
-    this.connection = new RedisConnection({ url: deps.redisUrl, maxRetriesPerRequest: null, commandTimeout: 2_000 }, { shared: false });
+    this.connection = new RedisConnection(
+      { url: deps.redisUrl, maxRetriesPerRequest: null, commandTimeout: 2_000 },
+      { shared: false },
+    );
     this.prefix = deps.prefix;
     this.timers = deps.timers;
     this.logger = deps.logger;
@@ -95,6 +103,10 @@ export class RedisLeases implements Leases {
 }
 
 /** `name` in lower case: BullMQ's client wrapper calls the ioredis method of that name. */
-async function command(client: RedisClient, name: string, args: readonly (string | number)[]): Promise<unknown> {
+async function command(
+  client: RedisClient,
+  name: string,
+  args: readonly (string | number)[],
+): Promise<unknown> {
   return (await client.runCommand(name, [...args])) as unknown;
 }

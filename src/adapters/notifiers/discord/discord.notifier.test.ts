@@ -7,7 +7,11 @@ notifierContract('discord', () =>
   httpPeer({
     start: () => FakeDiscord.start(),
     notifier: (deps) => new DiscordNotifier(deps),
-    target: (fake, url) => ({ id: 'chat', type: 'discord', options: { url: `${url}/api/webhooks/${fake.webhookId}/${fake.token}`, username: 'onair' } }),
+    target: (fake, url) => ({
+      id: 'chat',
+      type: 'discord',
+      options: { url: `${url}/api/webhooks/${fake.webhookId}/${fake.token}`, username: 'onair' },
+    }),
     secrets: (fake) => [fake.token],
     taken: (fake) => fake.messages.length,
     // The body's float seconds win over the header's rounded-up whole seconds.

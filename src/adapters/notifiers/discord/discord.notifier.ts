@@ -1,17 +1,32 @@
 import { z } from 'zod';
 import { STANDARD_TEMPLATES, renderMessage } from '../../../core/messages/message.js';
 import type { Notification } from '../../../core/notification.js';
-import type { Notifier, OptionsResult, RenderContext, SendContext, SendResult, Target } from '../../../ports/notifier.js';
+import type {
+  Notifier,
+  OptionsResult,
+  RenderContext,
+  SendContext,
+  SendResult,
+  Target,
+} from '../../../ports/notifier.js';
 import type { NotifierDeps } from '../deps.js';
 import { clip, parseJsonBody, statusFailure, transportFailure } from '../http-result.js';
 import { parseOptionsWith, pathSegments, queryOptions, shorthand, urlIssue } from '../options.js';
-import { EMBED_LIMITS, discordError, discordMessage, discordRateLimit, type DiscordMessageBody } from './discord.wire.js';
+import {
+  EMBED_LIMITS,
+  discordError,
+  discordMessage,
+  discordRateLimit,
+  type DiscordMessageBody,
+} from './discord.wire.js';
 
 const options = z.strictObject({
   /** The webhook URL, `https://discord.com/api/webhooks/{id}/{token}`: a secret. */
-  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).refine((u) => /\/webhooks\/[^/]+\/[^/?]+\/?$/.test(new URL(u).pathname), {
-    message: 'must be a webhook URL ending in /webhooks/{id}/{token}',
-  }),
+  url: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .refine((u) => /\/webhooks\/[^/]+\/[^/?]+\/?$/.test(new URL(u).pathname), {
+      message: 'must be a webhook URL ending in /webhooks/{id}/{token}',
+    }),
   username: z.string().min(1).max(80).optional(),
   avatarUrl: z.url({ protocol: /^https?$/ }).optional(),
   threadId: z.string().regex(/^\d+$/, 'must be a snowflake id').optional(),
@@ -47,7 +62,8 @@ export class DiscordNotifier implements Notifier {
     if (!parsed.ok) return parsed;
     const { url } = parsed;
     const [token, ...extra] = pathSegments(url);
-    if (url.hostname === '' || token === undefined || extra.length > 0) return urlIssue('must be discord://{webhook_id}/{webhook_token}');
+    if (url.hostname === '' || token === undefined || extra.length > 0)
+      return urlIssue('must be discord://{webhook_id}/{webhook_token}');
     const query = queryOptions(url, ['username', 'avatar_url', 'thread']);
     return {
       ok: true,
@@ -66,9 +82,11 @@ export class DiscordNotifier implements Notifier {
 
   render(n: Notification, target: Target, context: RenderContext): DiscordRequest {
     const opts = target.options as Options;
-    const query: Record<string, string> = opts.threadId === undefined ? {} : { thread_id: opts.threadId };
+    const query: Record<string, string> =
+      opts.threadId === undefined ? {} : { thread_id: opts.threadId };
     const { action } = context;
-    if (action.kind === 'retract') return { method: 'DELETE', path: `/messages/${action.messageId}`, query, body: null };
+    if (action.kind === 'retract')
+      return { method: 'DELETE', path: `/messages/${action.messageId}`, query, body: null };
     const message = renderMessage(n, STANDARD_TEMPLATES, context.templates);
     const tags = message.tags.join(' · ');
     const body: DiscordMessageBody = {
@@ -86,7 +104,8 @@ export class DiscordNotifier implements Notifier {
         },
       ],
     };
-    if (action.kind === 'edit') return { method: 'PATCH', path: `/messages/${action.messageId}`, query, body };
+    if (action.kind === 'edit')
+      return { method: 'PATCH', path: `/messages/${action.messageId}`, query, body };
     return { method: 'POST', path: '', query: { ...query, wait: 'true' }, body };
   }
 
@@ -109,19 +128,47 @@ export class DiscordNotifier implements Notifier {
     if (res.status === 429) {
       // The body's float seconds are finer than the header's whole seconds.
       const limited = parseJsonBody(res.body, discordRateLimit);
-      return statusFailure(res, what, now, limited?.global ? '(global rate limit)' : '(rate limited)', limited ? Math.ceil(limited.retry_after * 1000) : null);
+      return statusFailure(
+        res,
+        what,
+        now,
+        limited?.global ? '(global rate limit)' : '(rate limited)',
+        limited ? Math.ceil(limited.retry_after * 1000) : null,
+      );
     }
-    if (res.status === 404 && req.method === 'DELETE') return { ok: true, messageId: null, detail: `${what}: message already gone` };
+    if (res.status === 404 && req.method === 'DELETE')
+      return { ok: true, messageId: null, detail: `${what}: message already gone` };
     if (res.status < 200 || res.status >= 300) {
       const error = parseJsonBody(res.body, discordError)?.message;
-      return statusFailure(res, what, now, res.status === 404 ? '(webhook or message deleted)' : error === undefined ? '' : clip(error));
+      return statusFailure(
+        res,
+        what,
+        now,
+        res.status === 404
+          ? '(webhook or message deleted)'
+          : error === undefined
+            ? ''
+            : clip(error),
+      );
     }
     const pause = quotaPauseMs(res.headers);
     const extra = pause === null ? {} : { pauseMs: pause };
-    if (req.method === 'DELETE') return { ok: true, messageId: null, detail: `${what} deleted the message`, ...extra };
+    if (req.method === 'DELETE')
+      return { ok: true, messageId: null, detail: `${what} deleted the message`, ...extra };
     const posted = parseJsonBody(res.body, discordMessage);
-    if (!posted) return { ok: true, messageId: null, detail: `${what} answered ${res.status} without a message`, ...extra };
-    return { ok: true, messageId: posted.id, detail: `${what} ${req.method === 'PATCH' ? 'edited' : 'posted'} message ${posted.id}`, ...extra };
+    if (!posted)
+      return {
+        ok: true,
+        messageId: null,
+        detail: `${what} answered ${res.status} without a message`,
+        ...extra,
+      };
+    return {
+      ok: true,
+      messageId: posted.id,
+      detail: `${what} ${req.method === 'PATCH' ? 'edited' : 'posted'} message ${posted.id}`,
+      ...extra,
+    };
   }
 }
 

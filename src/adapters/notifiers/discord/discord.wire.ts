@@ -22,8 +22,14 @@ export interface DiscordMessageBody {
 export const discordMessage = z.object({ id: z.string().min(1) });
 
 /** 429 body: `retry_after` is float seconds. */
-export const discordRateLimit = z.object({ retry_after: z.number().nonnegative(), global: z.boolean().optional() });
+export const discordRateLimit = z.object({
+  retry_after: z.number().nonnegative(),
+  global: z.boolean().optional(),
+});
 
-export const discordError = z.object({ message: z.string().optional(), code: z.number().optional() });
+export const discordError = z.object({
+  message: z.string().optional(),
+  code: z.number().optional(),
+});
 
 export const EMBED_LIMITS = { title: 256, description: 4096, footer: 2048 } as const;

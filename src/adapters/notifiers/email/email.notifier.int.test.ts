@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { NOTIFICATIONS, notifierContract, type NotifierPeer } from '../../../../test/contracts/notifier.contract.js';
+import {
+  NOTIFICATIONS,
+  notifierContract,
+  type NotifierPeer,
+} from '../../../../test/contracts/notifier.contract.js';
 import { closedPort, silentServer } from '../../../../test/contracts/notifier-fakes.js';
 import { TEST_TIMEOUT_MS } from '../../../../test/contracts/notifier-peers.js';
 import { SmtpSink } from '../../../../test/fake-servers/smtp.server.js';
@@ -9,7 +13,14 @@ import { EmailNotifier } from './email.notifier.js';
 const target = (port: number, security: 'none' | 'starttls' = 'none', auth = false): Target => ({
   id: 'mail',
   type: 'email',
-  options: { host: '127.0.0.1', port, security, from: 'onair@example.org', to: ['ops@example.org'], ...(auth ? { username: 'onair', password: 'smtp-secret-pw' } : {}) },
+  options: {
+    host: '127.0.0.1',
+    port,
+    security,
+    from: 'onair@example.org',
+    to: ['ops@example.org'],
+    ...(auth ? { username: 'onair', password: 'smtp-secret-pw' } : {}),
+  },
 });
 
 async function smtpPeer(): Promise<NotifierPeer & { sink: SmtpSink }> {
@@ -40,7 +51,11 @@ describe('email notifier against aiosmtpd', () => {
   it('sends plain and HTML parts with the rendered subject', async () => {
     const peer = await smtpPeer();
     try {
-      const result = await peer.notifier.send(NOTIFICATIONS.live, peer.target, { action: { kind: 'post' }, templates: {}, signal: new AbortController().signal });
+      const result = await peer.notifier.send(NOTIFICATIONS.live, peer.target, {
+        action: { kind: 'post' },
+        templates: {},
+        signal: new AbortController().signal,
+      });
       expect(result).toMatchObject({ ok: true });
       await peer.sink.waitFor('Content-Type: text/html');
       expect(peer.sink.received).toContain('Subject: Alice <Live> is live');
@@ -53,7 +68,11 @@ describe('email notifier against aiosmtpd', () => {
   it('refuses to send in the clear when STARTTLS is required and not offered (not retryable)', async () => {
     const peer = await smtpPeer();
     try {
-      const result = await peer.notifier.send(NOTIFICATIONS.live, target(peer.sink.port, 'starttls'), { action: { kind: 'post' }, templates: {}, signal: new AbortController().signal });
+      const result = await peer.notifier.send(
+        NOTIFICATIONS.live,
+        target(peer.sink.port, 'starttls'),
+        { action: { kind: 'post' }, templates: {}, signal: new AbortController().signal },
+      );
       expect(result).toMatchObject({ ok: false, retryable: false });
     } finally {
       await peer.close();

@@ -4,7 +4,14 @@ import { STANDARD_TEMPLATES, renderMessage } from '../../../core/messages/messag
 import { contentId } from '../../../core/event-id.js';
 import { escapeHtml } from '../../../core/messages/template.js';
 import type { Notification } from '../../../core/notification.js';
-import type { Notifier, OptionsResult, RenderContext, SendContext, SendResult, Target } from '../../../ports/notifier.js';
+import type {
+  Notifier,
+  OptionsResult,
+  RenderContext,
+  SendContext,
+  SendResult,
+  Target,
+} from '../../../ports/notifier.js';
 import { withDeadline } from '../abort.js';
 import { credentials, parseOptionsWith, pathSegments, shorthand } from '../options.js';
 import type { EmailMessage } from './email.wire.js';
@@ -49,9 +56,18 @@ export class EmailNotifier implements Notifier {
     if (!parsed.ok) return parsed;
     const { url } = parsed;
     const { user, password } = credentials(url);
-    const to = [...pathSegments(url), ...url.searchParams.getAll('to').flatMap((t) => t.split(','))].filter((t) => t !== '');
-    const security = url.protocol === 'mailto:' ? 'none' : url.searchParams.get('mode') === 'ssl' ? 'tls' : 'starttls';
-    const from = url.searchParams.get('from') ?? (user.includes('@') ? user : `onair@${url.hostname}`);
+    const to = [
+      ...pathSegments(url),
+      ...url.searchParams.getAll('to').flatMap((t) => t.split(',')),
+    ].filter((t) => t !== '');
+    const security =
+      url.protocol === 'mailto:'
+        ? 'none'
+        : url.searchParams.get('mode') === 'ssl'
+          ? 'tls'
+          : 'starttls';
+    const from =
+      url.searchParams.get('from') ?? (user.includes('@') ? user : `onair@${url.hostname}`);
     return {
       ok: true,
       options: {
@@ -74,7 +90,8 @@ export class EmailNotifier implements Notifier {
     const opts = target.options as Options;
     const message = renderMessage(n, STANDARD_TEMPLATES, context.templates);
     const domain = opts.from.split('@')[1] ?? 'onair';
-    const session = n.startedAt === null ? null : `<${contentId(n.channel.id, n.startedAt)}@${domain}>`;
+    const session =
+      n.startedAt === null ? null : `<${contentId(n.channel.id, n.startedAt)}@${domain}>`;
     const html =
       `<p><strong>${escapeHtml(message.headline)}</strong></p>\n<p>${message.html.replaceAll('\n', '<br>\n')}</p>\n` +
       `<p><a href="${escapeHtml(message.link)}">Watch on ${escapeHtml(n.channel.platform)}</a></p>\n`;
@@ -100,21 +117,43 @@ export class EmailNotifier implements Notifier {
       secure: opts.security === 'tls',
       requireTLS: opts.security === 'starttls',
       ignoreTLS: opts.security === 'none',
-      ...(opts.username === undefined ? {} : { auth: { user: opts.username, pass: opts.password ?? '' } }),
+      ...(opts.username === undefined
+        ? {}
+        : { auth: { user: opts.username, pass: opts.password ?? '' } }),
       connectionTimeout: this.deps.timeoutMs,
       greetingTimeout: this.deps.timeoutMs,
       socketTimeout: this.deps.timeoutMs,
     });
-    const outcome = await withDeadline(transport.sendMail({ ...mail, to: [...mail.to] }), context.signal, this.deps.timeoutMs, () => {
-      transport.close();
-    });
+    const outcome = await withDeadline(
+      transport.sendMail({ ...mail, to: [...mail.to] }),
+      context.signal,
+      this.deps.timeoutMs,
+      () => {
+        transport.close();
+      },
+    );
     transport.close();
-    if (outcome.ok) return { ok: true, messageId: mail.messageId, detail: `${what} accepted for ${outcome.value.accepted.length} recipients` };
-    if (outcome.reason !== 'error') return { ok: false, retryable: true, retryAfterMs: null, error: `${what}: ${outcome.reason}` };
+    if (outcome.ok)
+      return {
+        ok: true,
+        messageId: mail.messageId,
+        detail: `${what} accepted for ${outcome.value.accepted.length} recipients`,
+      };
+    if (outcome.reason !== 'error')
+      return {
+        ok: false,
+        retryable: true,
+        retryAfterMs: null,
+        error: `${what}: ${outcome.reason}`,
+      };
     // nodemailer puts the SMTP reply code and its own error code on the error; the message may quote the server.
     const { code, responseCode } = outcome.error as { code?: unknown; responseCode?: unknown };
     const reply = typeof responseCode === 'number' ? responseCode : null;
-    const permanent = (reply !== null && reply >= 500) || code === 'EAUTH' || code === 'EENVELOPE' || code === 'ETLS' && opts.security === 'starttls';
+    const permanent =
+      (reply !== null && reply >= 500) ||
+      code === 'EAUTH' ||
+      code === 'EENVELOPE' ||
+      (code === 'ETLS' && opts.security === 'starttls');
     return {
       ok: false,
       retryable: !permanent,

@@ -7,7 +7,16 @@ notifierContract('matrix', () =>
   httpPeer({
     start: () => FakeMatrix.start(),
     notifier: (deps) => new MatrixNotifier(deps),
-    target: (fake, url) => ({ id: 'room', type: 'matrix', options: { homeserver: url, accessToken: fake.accessToken, roomId: fake.roomId, msgtype: 'm.notice' } }),
+    target: (fake, url) => ({
+      id: 'room',
+      type: 'matrix',
+      options: {
+        homeserver: url,
+        accessToken: fake.accessToken,
+        roomId: fake.roomId,
+        msgtype: 'm.notice',
+      },
+    }),
     secrets: (fake) => [fake.accessToken],
     taken: (fake) => fake.events.length,
     // The Retry-After header is preferred over the deprecated retry_after_ms.

@@ -1,16 +1,39 @@
 import { z } from 'zod';
 import { CHAT_TEMPLATES, renderMessage } from '../../../core/messages/message.js';
 import type { Notification } from '../../../core/notification.js';
-import type { Notifier, OptionsResult, RenderContext, SendContext, SendResult, Target } from '../../../ports/notifier.js';
+import type {
+  Notifier,
+  OptionsResult,
+  RenderContext,
+  SendContext,
+  SendResult,
+  Target,
+} from '../../../ports/notifier.js';
 import type { NotifierDeps } from '../deps.js';
 import { parseJsonBody, retryAfterMs, statusFailure, transportFailure } from '../http-result.js';
-import { credentials, shorthand, httpOrigin, parseOptionsWith, pathSegments, queryOptions, urlIssue } from '../options.js';
-import { matrixError, matrixSent, type MatrixEdit, type MatrixNotice, type MatrixRedaction } from './matrix.wire.js';
+import {
+  credentials,
+  shorthand,
+  httpOrigin,
+  parseOptionsWith,
+  pathSegments,
+  queryOptions,
+  urlIssue,
+} from '../options.js';
+import {
+  matrixError,
+  matrixSent,
+  type MatrixEdit,
+  type MatrixNotice,
+  type MatrixRedaction,
+} from './matrix.wire.js';
 
 const options = z.strictObject({
   homeserver: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
   accessToken: z.string().min(1),
-  roomId: z.string().regex(/^![^:]+:.+$/, 'must be a room id like !abc:example.org (aliases are not resolved)'),
+  roomId: z
+    .string()
+    .regex(/^![^:]+:.+$/, 'must be a room id like !abc:example.org (aliases are not resolved)'),
   msgtype: z.enum(['m.notice', 'm.text']).default('m.notice'),
 });
 type Options = z.infer<typeof options>;
@@ -47,11 +70,18 @@ export class MatrixNotifier implements Notifier {
     const [room, ...extra] = pathSegments(url);
     if (token === '') return urlIssue('needs an access token: matrix://TOKEN@host/!room:server');
     if (room === undefined || extra.length > 0 || url.hash !== '') {
-      return urlIssue('needs one room id (!room:server) as the path; aliases (#room) are not resolved');
+      return urlIssue(
+        'needs one room id (!room:server) as the path; aliases (#room) are not resolved',
+      );
     }
     return {
       ok: true,
-      options: { homeserver: httpOrigin(url, ['matrixs']), accessToken: token, roomId: room, ...queryOptions(url, ['msgtype']) },
+      options: {
+        homeserver: httpOrigin(url, ['matrixs']),
+        accessToken: token,
+        roomId: room,
+        ...queryOptions(url, ['msgtype']),
+      },
     };
   }
 
@@ -64,7 +94,10 @@ export class MatrixNotifier implements Notifier {
     const { action } = context;
     const txn = (suffix: string) => encodeURIComponent(`onair.${n.id}.${suffix}`);
     if (action.kind === 'retract') {
-      return { path: `redact/${encodeURIComponent(action.messageId)}/${txn('redact')}`, body: { reason: 'The stream has ended' } };
+      return {
+        path: `redact/${encodeURIComponent(action.messageId)}/${txn('redact')}`,
+        body: { reason: 'The stream has ended' },
+      };
     }
     const message = renderMessage(n, CHAT_TEMPLATES, context.templates);
     const notice: MatrixNotice = {
@@ -102,11 +135,17 @@ export class MatrixNotifier implements Notifier {
     if (res.status < 200 || res.status >= 300) {
       const error = parseJsonBody(res.body, matrixError);
       // The header is preferred since v1.10; the body field is the fallback.
-      const wait = retryAfterMs(res.headers['retry-after'], this.deps.now()) ?? error?.retry_after_ms ?? null;
+      const wait =
+        retryAfterMs(res.headers['retry-after'], this.deps.now()) ?? error?.retry_after_ms ?? null;
       return statusFailure(res, what, this.deps.now(), error?.errcode ?? '', wait);
     }
     const sent = parseJsonBody(res.body, matrixSent);
-    const verb = context.action.kind === 'post' ? 'posted' : context.action.kind === 'edit' ? 'edited with' : 'redacted with';
+    const verb =
+      context.action.kind === 'post'
+        ? 'posted'
+        : context.action.kind === 'edit'
+          ? 'edited with'
+          : 'redacted with';
     // The original's id is what later edits and redactions refer to.
     const messageId = context.action.kind === 'post' ? (sent?.event_id ?? null) : null;
     return { ok: true, messageId, detail: `${what} ${verb} event ${sent?.event_id ?? '(no id)'}` };

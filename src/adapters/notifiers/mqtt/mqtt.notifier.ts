@@ -2,13 +2,26 @@ import { connect, type MqttClient } from 'mqtt';
 import { z } from 'zod';
 import { STANDARD_TEMPLATES, renderMessage } from '../../../core/messages/message.js';
 import type { Notification } from '../../../core/notification.js';
-import type { Notifier, OptionsResult, RenderContext, SendContext, SendResult, Target } from '../../../ports/notifier.js';
+import type {
+  Notifier,
+  OptionsResult,
+  RenderContext,
+  SendContext,
+  SendResult,
+  Target,
+} from '../../../ports/notifier.js';
 import { withDeadline } from '../abort.js';
 import { webhookBody } from '../webhook/webhook.body.js';
 import { credentials, flag, parseOptionsWith, pathSegments, shorthand } from '../options.js';
 import type { HomeAssistantBinarySensor, MqttPublish, MqttState } from './mqtt.wire.js';
 
-const topicPart = z.string().min(1).refine((t) => !/[#+]/.test(t) && !t.includes(String.fromCharCode(0)), 'must not contain #, + or NUL');
+const topicPart = z
+  .string()
+  .min(1)
+  .refine(
+    (t) => !/[#+]/.test(t) && !t.includes(String.fromCharCode(0)),
+    'must not contain #, + or NUL',
+  );
 const options = z.strictObject({
   url: z.url({ protocol: /^mqtts?$/, error: 'must be an mqtt:// or mqtts:// URL' }),
   username: z.string().min(1).optional(),
@@ -76,7 +89,12 @@ export class MqttNotifier implements Notifier {
       event: n.event,
       title: n.title,
       tags: n.tags,
-      channel: { id: n.channel.id, name: message.channelName, platform: n.channel.platform, url: n.channel.url },
+      channel: {
+        id: n.channel.id,
+        name: message.channelName,
+        platform: n.channel.platform,
+        url: n.channel.url,
+      },
       started_at: n.startedAt === null ? null : new Date(n.startedAt).toISOString(),
       at: new Date(n.at).toISOString(),
       message: message.text,
@@ -94,10 +112,18 @@ export class MqttNotifier implements Notifier {
         device_class: 'running',
         device: { identifiers: ['onair'], name: 'onair', manufacturer: 'onair' },
       };
-      publishes.push({ topic: `${opts.discoveryPrefix}/binary_sensor/${objectId}/config`, payload: JSON.stringify(config), retain: true });
+      publishes.push({
+        topic: `${opts.discoveryPrefix}/binary_sensor/${objectId}/config`,
+        payload: JSON.stringify(config),
+        retain: true,
+      });
     }
     publishes.push({ topic: stateTopic, payload: JSON.stringify(state), retain: true });
-    publishes.push({ topic: `${opts.baseTopic}/${n.channel.id}/event`, payload: JSON.stringify(webhookBody(n)), retain: false });
+    publishes.push({
+      topic: `${opts.baseTopic}/${n.channel.id}/event`,
+      payload: JSON.stringify(webhookBody(n)),
+      retain: false,
+    });
     return publishes;
   }
 
@@ -117,22 +143,39 @@ export class MqttNotifier implements Notifier {
         clean: true,
       });
       await connected(client);
-      for (const p of publishes) await client.publishAsync(p.topic, p.payload, { qos: opts.qos, retain: p.retain });
+      for (const p of publishes)
+        await client.publishAsync(p.topic, p.payload, { qos: opts.qos, retain: p.retain });
       await client.endAsync();
     })();
     const outcome = await withDeadline(work, context.signal, this.deps.timeoutMs, () => {
       client?.end(true);
     });
     if (outcome.ok) {
-      const stateTopic = publishes.find((p) => p.retain && p.topic.endsWith('/state'))?.topic ?? null;
-      return { ok: true, messageId: stateTopic, detail: `${what} took ${publishes.length} messages` };
+      const stateTopic =
+        publishes.find((p) => p.retain && p.topic.endsWith('/state'))?.topic ?? null;
+      return {
+        ok: true,
+        messageId: stateTopic,
+        detail: `${what} took ${publishes.length} messages`,
+      };
     }
     client?.end(true);
-    if (outcome.reason !== 'error') return { ok: false, retryable: true, retryAfterMs: null, error: `${what}: ${outcome.reason}` };
+    if (outcome.reason !== 'error')
+      return {
+        ok: false,
+        retryable: true,
+        retryAfterMs: null,
+        error: `${what}: ${outcome.reason}`,
+      };
     const code = (outcome.error as { code?: unknown }).code;
     // CONNACK 4/5 (v3) and 0x86/0x87 (v5): bad credentials or not authorised — retrying will not help.
     const refused = code === 4 || code === 5 || code === 0x86 || code === 0x87;
-    return { ok: false, retryable: !refused, retryAfterMs: null, error: `${what}: ${refused ? 'not authorised' : typeof code === 'string' || typeof code === 'number' ? String(code) : 'connection failed'}` };
+    return {
+      ok: false,
+      retryable: !refused,
+      retryAfterMs: null,
+      error: `${what}: ${refused ? 'not authorised' : typeof code === 'string' || typeof code === 'number' ? String(code) : 'connection failed'}`,
+    };
   }
 }
 

@@ -4,7 +4,12 @@ export interface MqttState {
   readonly event: 'live' | 'title' | 'offline';
   readonly title: string | null;
   readonly tags: readonly string[];
-  readonly channel: { readonly id: string; readonly name: string; readonly platform: string; readonly url: string };
+  readonly channel: {
+    readonly id: string;
+    readonly name: string;
+    readonly platform: string;
+    readonly url: string;
+  };
   readonly started_at: string | null;
   readonly at: string;
   readonly message: string;
@@ -19,7 +24,11 @@ export interface HomeAssistantBinarySensor {
   readonly value_template: string;
   readonly json_attributes_topic: string;
   readonly device_class: 'running';
-  readonly device: { readonly identifiers: readonly string[]; readonly name: string; readonly manufacturer: string };
+  readonly device: {
+    readonly identifiers: readonly string[];
+    readonly name: string;
+    readonly manufacturer: string;
+  };
 }
 
 export interface MqttPublish {

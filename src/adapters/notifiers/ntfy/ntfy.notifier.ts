@@ -2,22 +2,42 @@ import { z } from 'zod';
 import { STANDARD_TEMPLATES, renderMessage } from '../../../core/messages/message.js';
 import type { Notification } from '../../../core/notification.js';
 import type { HttpRequest } from '../../../ports/http-client.js';
-import type { Notifier, OptionsResult, RenderContext, SendContext, SendResult, Target } from '../../../ports/notifier.js';
+import type {
+  Notifier,
+  OptionsResult,
+  RenderContext,
+  SendContext,
+  SendResult,
+  Target,
+} from '../../../ports/notifier.js';
 import type { NotifierDeps } from '../deps.js';
 import { clip, parseJsonBody, statusFailure, transportFailure } from '../http-result.js';
-import { credentials, shorthand, httpOrigin, parseOptionsWith, pathSegments, queryOptions, urlIssue } from '../options.js';
+import {
+  credentials,
+  shorthand,
+  httpOrigin,
+  parseOptionsWith,
+  pathSegments,
+  queryOptions,
+  urlIssue,
+} from '../options.js';
 import { ntfyError, ntfyMessage, type NtfyPublish } from './ntfy.wire.js';
 
 const PRIORITIES = { min: 1, low: 2, default: 3, high: 4, max: 5, urgent: 5 } as const;
 
 const options = z.strictObject({
-  server: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('https://ntfy.sh'),
+  server: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .default('https://ntfy.sh'),
   topic: z.string().regex(/^[-_A-Za-z0-9]{1,64}$/, 'must be 1–64 letters, digits, `-` or `_`'),
   token: z.string().min(1).optional(),
   username: z.string().min(1).optional(),
   password: z.string().min(1).optional(),
   priority: z
-    .union([z.coerce.number().int().min(1).max(5), z.enum(Object.keys(PRIORITIES) as [keyof typeof PRIORITIES])])
+    .union([
+      z.coerce.number().int().min(1).max(5),
+      z.enum(Object.keys(PRIORITIES) as [keyof typeof PRIORITIES]),
+    ])
     .optional(),
   /** Extra tags (emoji short codes work) before the stream's own. */
   tags: z.array(z.string().min(1)).optional(),
@@ -75,7 +95,10 @@ export class NtfyNotifier implements Notifier {
 
   parseOptions(raw: unknown): OptionsResult {
     return parseOptionsWith(
-      options.refine((o) => (o.username === undefined) === (o.password === undefined), { message: 'username and password go together', path: ['password'] }),
+      options.refine((o) => (o.username === undefined) === (o.password === undefined), {
+        message: 'username and password go together',
+        path: ['password'],
+      }),
       raw,
     );
   }
@@ -86,7 +109,10 @@ export class NtfyNotifier implements Notifier {
       return { method: 'DELETE', path: `/${opts.topic}/${context.action.messageId}`, body: null };
     }
     const message = renderMessage(n, STANDARD_TEMPLATES, context.templates);
-    const priority = typeof opts.priority === 'string' ? PRIORITIES[opts.priority] : (opts.priority ?? (n.event === 'offline' ? 2 : 4));
+    const priority =
+      typeof opts.priority === 'string'
+        ? PRIORITIES[opts.priority]
+        : (opts.priority ?? (n.event === 'offline' ? 2 : 4));
     return {
       method: 'POST',
       path: '/',
@@ -94,7 +120,11 @@ export class NtfyNotifier implements Notifier {
         topic: opts.topic,
         title: message.headline,
         message: message.text,
-        tags: [...(opts.tags ?? []), ...(n.event === 'offline' ? [] : ['red_circle']), ...n.tags].slice(0, 10),
+        tags: [
+          ...(opts.tags ?? []),
+          ...(n.event === 'offline' ? [] : ['red_circle']),
+          ...n.tags,
+        ].slice(0, 10),
         priority,
         click: message.link,
         sequence_id: context.action.kind === 'edit' ? context.action.messageId : n.id,
@@ -109,7 +139,8 @@ export class NtfyNotifier implements Notifier {
     const headers: Record<string, string> = {};
     if (opts.token !== undefined) headers['authorization'] = `Bearer ${opts.token}`;
     else if (opts.username !== undefined && opts.password !== undefined) {
-      headers['authorization'] = `Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString('base64')}`;
+      headers['authorization'] =
+        `Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString('base64')}`;
     }
     const init: HttpRequest = {
       method: req.method,
@@ -121,13 +152,19 @@ export class NtfyNotifier implements Notifier {
     };
     const res = await this.deps.http.request(`${opts.server.replace(/\/+$/, '')}${req.path}`, init);
     if (!res.ok) return transportFailure(res, what);
-    if (res.status === 404 && req.method === 'DELETE') return { ok: true, messageId: null, detail: `${what}: already gone` };
+    if (res.status === 404 && req.method === 'DELETE')
+      return { ok: true, messageId: null, detail: `${what}: already gone` };
     if (res.status < 200 || res.status >= 300) {
       const error = parseJsonBody(res.body, ntfyError)?.error;
       return statusFailure(res, what, this.deps.now(), error === undefined ? '' : clip(error));
     }
-    if (req.body === null) return { ok: true, messageId: null, detail: `${what} deleted the notification` };
+    if (req.body === null)
+      return { ok: true, messageId: null, detail: `${what} deleted the notification` };
     const stored = parseJsonBody(res.body, ntfyMessage);
-    return { ok: true, messageId: req.body.sequence_id, detail: `${what} stored message ${stored?.id ?? '(no id)'}` };
+    return {
+      ok: true,
+      messageId: req.body.sequence_id,
+      detail: `${what} stored message ${stored?.id ?? '(no id)'}`,
+    };
   }
 }

@@ -14,9 +14,17 @@ export type TelegramCall =
     }
   | {
       readonly method: 'editMessageText';
-      readonly body: { readonly chat_id: string; readonly message_id: number; readonly text: string; readonly parse_mode: 'HTML' };
+      readonly body: {
+        readonly chat_id: string;
+        readonly message_id: number;
+        readonly text: string;
+        readonly parse_mode: 'HTML';
+      };
     }
-  | { readonly method: 'deleteMessage'; readonly body: { readonly chat_id: string; readonly message_id: number } };
+  | {
+      readonly method: 'deleteMessage';
+      readonly body: { readonly chat_id: string; readonly message_id: number };
+    };
 
 /** Every answer: `ok` plus `result`, or `error_code` and `description` (and `retry_after` on 429). */
 export const telegramAnswer = z.object({

@@ -3,7 +3,13 @@ import { z } from 'zod';
 import type { Notification } from '../../../core/notification.js';
 import { redactUrl } from '../../../core/redact.js';
 import type { HttpClient } from '../../../ports/http-client.js';
-import type { Notifier, OptionsResult, SendContext, SendResult, Target } from '../../../ports/notifier.js';
+import type {
+  Notifier,
+  OptionsResult,
+  SendContext,
+  SendResult,
+  Target,
+} from '../../../ports/notifier.js';
 import { parseOptionsWith, shorthand } from '../options.js';
 import { resultOfHttp } from '../http-result.js';
 import { webhookBody } from './webhook.body.js';
@@ -41,7 +47,9 @@ export class WebhookNotifier implements Notifier {
   optionsFromUrl(raw: string): OptionsResult {
     const parsed = shorthand(raw, 'json://host/path');
     if (!parsed.ok) return parsed;
-    const url = new URL(parsed.url.href.replace(/^jsons?:/, parsed.url.protocol === 'jsons:' ? 'https:' : 'http:'));
+    const url = new URL(
+      parsed.url.href.replace(/^jsons?:/, parsed.url.protocol === 'jsons:' ? 'https:' : 'http:'),
+    );
     return { ok: true, options: { url: url.href } };
   }
 
@@ -54,7 +62,11 @@ export class WebhookNotifier implements Notifier {
     return webhookBody(notification);
   }
 
-  async send(notification: Notification, target: Target, { signal }: SendContext): Promise<SendResult> {
+  async send(
+    notification: Notification,
+    target: Target,
+    { signal }: SendContext,
+  ): Promise<SendResult> {
     const opts = target.options as Options;
     const body = JSON.stringify(this.render(notification));
     const headers: Record<string, string> = {
@@ -64,7 +76,8 @@ export class WebhookNotifier implements Notifier {
       'x-onair-delivery': notification.id,
     };
     if (opts.secret !== undefined) {
-      headers['x-onair-signature'] = `sha256=${createHmac('sha256', opts.secret).update(body).digest('hex')}`;
+      headers['x-onair-signature'] =
+        `sha256=${createHmac('sha256', opts.secret).update(body).digest('hex')}`;
     }
     const res = await this.deps.http.request(opts.url, {
       method: 'POST',

@@ -9,7 +9,14 @@ import { findStreamlink } from '../../extractors/streamlink.extractor.js';
 import { createRegistries } from '../../../main.js';
 import type { Channel } from '../../../core/model.js';
 
-const channel = (platform: string, url: string): Channel => ({ id: 'c1', platform, url, name: null, intervalMs: null, options: {} });
+const channel = (platform: string, url: string): Channel => ({
+  id: 'c1',
+  platform,
+  url,
+  name: null,
+  intervalMs: null,
+  options: {},
+});
 
 /** Platforms whose liveness is "the extractor finds a stream": a user's plugin, and streamlink. */
 describe('extracted platforms', () => {
@@ -42,30 +49,58 @@ export async function resolve(channel) {
   });
 
   const registries = (rules: { use: string; module?: string; platform?: string }[]) =>
-    createRegistries(http, { timeoutMs: 20_000, maxBytes: 1 << 20, deliveryTimeoutMs: 1_000 }, systemClock, null, rules);
-  const probe = (platform: string, url: string, rules: { use: string; module?: string; platform?: string }[]) =>
-    registries(rules).platforms.get(platform)!.probe(channel(platform, url), { wasLive: false }, AbortSignal.timeout(30_000));
+    createRegistries(
+      http,
+      { timeoutMs: 20_000, maxBytes: 1 << 20, deliveryTimeoutMs: 1_000 },
+      systemClock,
+      null,
+      rules,
+    );
+  const probe = (
+    platform: string,
+    url: string,
+    rules: { use: string; module?: string; platform?: string }[],
+  ) =>
+    registries(rules)
+      .platforms.get(platform)!
+      .probe(channel(platform, url), { wasLive: false }, AbortSignal.timeout(30_000));
 
   it('plugin: live with the title the plugin gives, offline when it returns null', async () => {
     const rules = [{ use: 'plugin', module, platform: 'plugin' }];
     writeFileSync(stateFile, JSON.stringify({ mode: 'live', title: 'From the plugin' }));
-    expect(await probe('plugin', 'https://example.org/cam', rules)).toMatchObject({ kind: 'live', title: 'From the plugin' });
+    expect(await probe('plugin', 'https://example.org/cam', rules)).toMatchObject({
+      kind: 'live',
+      title: 'From the plugin',
+    });
     writeFileSync(stateFile, JSON.stringify({ mode: 'offline' }));
     expect(await probe('plugin', 'https://example.org/cam', rules)).toEqual({ kind: 'offline' });
   });
 
   it('plugin: an error or a missing rule is a failed probe, never offline', async () => {
     writeFileSync(stateFile, JSON.stringify({ mode: 'throw' }));
-    expect(await probe('plugin', 'https://example.org/cam', [{ use: 'plugin', module, platform: 'plugin' }])).toMatchObject({
+    expect(
+      await probe('plugin', 'https://example.org/cam', [
+        { use: 'plugin', module, platform: 'plugin' },
+      ]),
+    ).toMatchObject({
       kind: 'failed',
       error: expect.stringContaining('the site is down') as string,
     });
-    expect(await probe('plugin', 'https://example.org/cam', [])).toMatchObject({ kind: 'failed', error: 'no extractor for platform "plugin"' });
+    expect(await probe('plugin', 'https://example.org/cam', [])).toMatchObject({
+      kind: 'failed',
+      error: 'no extractor for platform "plugin"',
+    });
   });
 
-  it.skipIf(findStreamlink() === null)('streamlink: live on a playlist it can open; a dead URL is a failed probe, not offline', async () => {
-    expect(await probe('streamlink', `${hls.url}/live/master.m3u8`, [])).toMatchObject({ kind: 'live' });
-    const dead = await probe('streamlink', 'http://127.0.0.1:1/live/master.m3u8', []);
-    expect(dead.kind).toBe('failed');
-  }, 60_000);
+  it.skipIf(findStreamlink() === null)(
+    'streamlink: live on a playlist it can open; a dead URL is a failed probe, not offline',
+    async () => {
+      expect(await probe('streamlink', `${hls.url}/live/master.m3u8`, [])).toMatchObject({
+        kind: 'live',
+      });
+      const dead = await probe('streamlink', 'http://127.0.0.1:1/live/master.m3u8', []);
+      expect(dead.kind).toBe('failed');
+    },
+    60_000,
+  );
 });

@@ -31,7 +31,15 @@ export class ExtractedPlatform implements PlatformAdapter {
     if (typeof extractor === 'string') return failed(extractor, false);
     const result = await extractor.resolve(channel, signal);
     if (result.ok) {
-      return { kind: 'live', title: result.sources[0]?.title ?? null, startedAt: null, tags: [], viewers: null, thumbnail: null, name: null };
+      return {
+        kind: 'live',
+        title: result.sources[0]?.title ?? null,
+        startedAt: null,
+        tags: [],
+        viewers: null,
+        thumbnail: null,
+        name: null,
+      };
     }
     return result.offline === true ? { kind: 'offline' } : failed(result.reason, result.retryable);
   }

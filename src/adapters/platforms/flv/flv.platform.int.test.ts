@@ -19,7 +19,12 @@ platformContract({
         fake.live = false;
       },
       fault: (kind) => {
-        fake.fault = kind === null ? null : ({ error: 'error500', hang: 'hang', garbage: 'garbage', huge: 'huge' } as const)[kind];
+        fake.fault =
+          kind === null
+            ? null
+            : ({ error: 'error500', hang: 'hang', garbage: 'garbage', huge: 'huge' } as const)[
+                kind
+              ];
       },
       close: () => fake.close(),
     };
@@ -31,7 +36,17 @@ describe('flv specifics', () => {
     const flv = new FlvPlatform({ timeoutMs: 100, userAgent: 'x' });
     expect(flv.recognises(new URL('http://cdn.example/live/room.FLV?token=1'))).toBe(true);
     expect(flv.recognises(new URL('http://cdn.example/live/index.m3u8'))).toBe(false);
-    const resolved = await new FlvExtractor().resolve({ id: 'c', platform: 'flv', url: 'http://cdn.example/live.flv', name: null, intervalMs: null, options: {} });
-    expect(resolved).toStrictEqual({ ok: true, sources: [{ url: 'http://cdn.example/live.flv', quality: 'best' }] });
+    const resolved = await new FlvExtractor().resolve({
+      id: 'c',
+      platform: 'flv',
+      url: 'http://cdn.example/live.flv',
+      name: null,
+      intervalMs: null,
+      options: {},
+    });
+    expect(resolved).toStrictEqual({
+      ok: true,
+      sources: [{ url: 'http://cdn.example/live.flv', quality: 'best' }],
+    });
   });
 });

@@ -58,7 +58,10 @@ export class FlvPlatform implements PlatformAdapter {
       }
       if (res.statusCode !== 200) {
         await res.body.dump();
-        return failed(`FLV stream answered HTTP ${res.statusCode}`, res.statusCode >= 500 || res.statusCode === 429 || res.statusCode === 408);
+        return failed(
+          `FLV stream answered HTTP ${res.statusCode}`,
+          res.statusCode >= 500 || res.statusCode === 429 || res.statusCode === 408,
+        );
       }
       const demuxer = new FlvDemuxer();
       let read = 0;
@@ -71,7 +74,15 @@ export class FlvPlatform implements PlatformAdapter {
           }
           if (event.kind === 'tag') {
             discard(res.body);
-            return { kind: 'live', title: null, startedAt: null, tags: [], viewers: null, thumbnail: null, name: null };
+            return {
+              kind: 'live',
+              title: null,
+              startedAt: null,
+              tags: [],
+              viewers: null,
+              thumbnail: null,
+              name: null,
+            };
           }
         }
         if (read > PROBE_BYTES) {

@@ -21,7 +21,12 @@ platformContract({
         fake.ended = true;
       },
       fault: (kind) => {
-        fake.fault = kind === null ? null : ({ error: 'error500', hang: 'hang', garbage: 'garbage', huge: 'huge' } as const)[kind];
+        fake.fault =
+          kind === null
+            ? null
+            : ({ error: 'error500', hang: 'hang', garbage: 'garbage', huge: 'huge' } as const)[
+                kind
+              ];
       },
       close: () => fake.close(),
     };
@@ -32,8 +37,16 @@ describe('hls specifics', () => {
   let fake: FakeHls;
   let http: UndiciHttpClient;
   let hls: HlsPlatform;
-  const channel = (url: string) => ({ id: 'cam', platform: 'hls', url, name: null, intervalMs: null, options: {} });
-  const probe = (url: string) => hls.probe(channel(url), { wasLive: false }, AbortSignal.timeout(2_000));
+  const channel = (url: string) => ({
+    id: 'cam',
+    platform: 'hls',
+    url,
+    name: null,
+    intervalMs: null,
+    options: {},
+  });
+  const probe = (url: string) =>
+    hls.probe(channel(url), { wasLive: false }, AbortSignal.timeout(2_000));
 
   beforeAll(async () => {
     fake = await FakeHls.start();
@@ -54,7 +67,11 @@ describe('hls specifics', () => {
   it('resolves relative URIs against the URL after redirects', async () => {
     fake.requests.length = 0;
     expect((await probe(`${fake.url}/redirect/master.m3u8`)).kind).toBe('live');
-    expect(fake.requests).toEqual(['/redirect/master.m3u8', '/cdn/token123/master.m3u8', '/cdn/token123/720p/index.m3u8']);
+    expect(fake.requests).toEqual([
+      '/redirect/master.m3u8',
+      '/cdn/token123/master.m3u8',
+      '/cdn/token123/720p/index.m3u8',
+    ]);
   });
 
   it('is offline when the playlist has #EXT-X-ENDLIST or is gone', async () => {

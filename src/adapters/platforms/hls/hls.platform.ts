@@ -47,7 +47,15 @@ export class HlsPlatform implements PlatformAdapter {
         continue;
       }
       if (playlist.endList) return { kind: 'offline' };
-      return { kind: 'live', title: null, startedAt: null, tags: [], viewers: null, thumbnail: null, name: null };
+      return {
+        kind: 'live',
+        title: null,
+        startedAt: null,
+        tags: [],
+        viewers: null,
+        thumbnail: null,
+        name: null,
+      };
     }
     return failed('multivariant playlist points at another multivariant playlist', false);
   }

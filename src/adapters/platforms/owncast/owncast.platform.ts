@@ -1,6 +1,13 @@
 import type { Channel, Observation } from '../../../core/model.js';
 import type { PlatformAdapter, ProbeHint } from '../../../ports/platform.js';
-import { failed, httpFailed, parseJson, statusFailed, validateHttpUrl, type PlatformHttp } from '../shared.js';
+import {
+  failed,
+  httpFailed,
+  parseJson,
+  statusFailed,
+  validateHttpUrl,
+  type PlatformHttp,
+} from '../shared.js';
 import { configWire, statusWire } from './owncast.wire.js';
 
 interface Details {

@@ -1,10 +1,22 @@
 import { WebSocket, type RawData } from 'ws';
-import type { EventSubConnector, EventSubHandlers, EventSubSession, SessionEnd, TwitchPushEvent } from '../../../app/push/ports.js';
+import type {
+  EventSubConnector,
+  EventSubHandlers,
+  EventSubSession,
+  SessionEnd,
+  TwitchPushEvent,
+} from '../../../app/push/ports.js';
 import type { Cancel, Clock, Timers } from '../../../ports/clock.js';
 import type { Logger } from '../../../ports/logger.js';
 import { parseJson } from '../shared.js';
 import { withCategory } from './twitch.platform.js';
-import { channelUpdateWire, messageWire, streamOfflineWire, streamOnlineWire, type MessageWire } from './twitch.wire.js';
+import {
+  channelUpdateWire,
+  messageWire,
+  streamOfflineWire,
+  streamOnlineWire,
+  type MessageWire,
+} from './twitch.wire.js';
 
 /** Close codes Twitch sends (PROTOCOLS.md §2.3). The client reconnects fresh after each of them. */
 export const CLOSE_CODES: Readonly<Record<number, string>> = {
@@ -120,13 +132,19 @@ class EventSubClient implements EventSubSession {
     const ms = this.keepaliveMs + Math.max(1000, this.keepaliveMs * 0.2);
     this.watchdog = this.deps.timers.after(ms, () => {
       this.watchdog = null;
-      this.end({ code: null, reason: `no message within ${ms} ms (keepalive timeout)`, unused: false });
+      this.end({
+        code: null,
+        reason: `no message within ${ms} ms (keepalive timeout)`,
+        unused: false,
+      });
     });
   }
 
   private message(ws: WebSocket, data: RawData): void {
     if (this.done) return;
-    const parsed = messageWire.safeParse(parseJson(Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer)));
+    const parsed = messageWire.safeParse(
+      parseJson(Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer)),
+    );
     if (ws === this.primary) this.arm();
     if (!parsed.success) {
       this.deps.logger.warn({}, 'EventSub sent a message onair cannot read');
@@ -147,7 +165,10 @@ class EventSubClient implements EventSubSession {
         if (this.admit(msg)) this.deliver(msg);
         return;
       default:
-        this.deps.logger.debug({ type: msg.metadata.message_type }, 'EventSub message type ignored');
+        this.deps.logger.debug(
+          { type: msg.metadata.message_type },
+          'EventSub message type ignored',
+        );
     }
   }
 
@@ -192,7 +213,10 @@ class EventSubClient implements EventSubSession {
     const now = this.deps.clock.now();
     const sent = parseInstant(msg.metadata.message_timestamp);
     if (sent === null || now - sent > MAX_MESSAGE_AGE_MS) {
-      this.deps.logger.info({ id: msg.metadata.message_id }, 'EventSub message older than 10 minutes ignored');
+      this.deps.logger.info(
+        { id: msg.metadata.message_id },
+        'EventSub message older than 10 minutes ignored',
+      );
       return false;
     }
     if (!this.log.fresh(msg.metadata.message_id, now)) {
@@ -205,12 +229,24 @@ class EventSubClient implements EventSubSession {
   private deliver(msg: MessageWire): void {
     const subscription = msg.payload?.subscription;
     if (msg.metadata.message_type === 'revocation') {
-      if (subscription) this.handlers.revocation(subscription.type, subscription.condition.broadcaster_user_id ?? null, subscription.status);
+      if (subscription)
+        this.handlers.revocation(
+          subscription.type,
+          subscription.condition.broadcaster_user_id ?? null,
+          subscription.status,
+        );
       return;
     }
-    const event = mapEvent(msg.metadata.subscription_type ?? subscription?.type, msg.payload?.event);
+    const event = mapEvent(
+      msg.metadata.subscription_type ?? subscription?.type,
+      msg.payload?.event,
+    );
     if (event) this.handlers.notification(event);
-    else this.deps.logger.warn({ type: msg.metadata.subscription_type }, 'EventSub notification onair cannot read');
+    else
+      this.deps.logger.warn(
+        { type: msg.metadata.subscription_type },
+        'EventSub notification onair cannot read',
+      );
   }
 
   private socketClosed(ws: WebSocket, code: number, text: string): void {
@@ -231,8 +267,16 @@ class EventSubClient implements EventSubSession {
       this.arm();
       return;
     }
-    if (code === 4001) this.deps.logger.error({ code }, 'EventSub closed the socket: onair sent inbound traffic (a bug)');
-    this.end({ code, reason: `EventSub closed the connection: ${code} ${meaning}`, unused: code === 4003 });
+    if (code === 4001)
+      this.deps.logger.error(
+        { code },
+        'EventSub closed the socket: onair sent inbound traffic (a bug)',
+      );
+    this.end({
+      code,
+      reason: `EventSub closed the connection: ${code} ${meaning}`,
+      unused: code === 4003,
+    });
   }
 
   private end(end: SessionEnd): void {
@@ -262,17 +306,29 @@ function mapEvent(type: string | undefined, event: unknown): TwitchPushEvent | n
     case 'stream.online': {
       const e = streamOnlineWire.safeParse(event);
       if (!e.success) return null;
-      return { type: 'stream.online', broadcasterId: e.data.broadcaster_user_id, startedAt: parseInstant(e.data.started_at), name: e.data.broadcaster_user_name ?? null };
+      return {
+        type: 'stream.online',
+        broadcasterId: e.data.broadcaster_user_id,
+        startedAt: parseInstant(e.data.started_at),
+        name: e.data.broadcaster_user_name ?? null,
+      };
     }
     case 'stream.offline': {
       const e = streamOfflineWire.safeParse(event);
-      return e.success ? { type: 'stream.offline', broadcasterId: e.data.broadcaster_user_id } : null;
+      return e.success
+        ? { type: 'stream.offline', broadcasterId: e.data.broadcaster_user_id }
+        : null;
     }
     case 'channel.update': {
       const e = channelUpdateWire.safeParse(event);
       if (!e.success) return null;
       // channel.update carries no stream tags; the next Helix poll restores them (tags never trigger events).
-      return { type: 'channel.update', broadcasterId: e.data.broadcaster_user_id, title: e.data.title, tags: withCategory(e.data.category_name || null, []) };
+      return {
+        type: 'channel.update',
+        broadcasterId: e.data.broadcaster_user_id,
+        title: e.data.title,
+        tags: withCategory(e.data.category_name || null, []),
+      };
     }
     default:
       return null;

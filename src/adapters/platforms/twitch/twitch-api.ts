@@ -77,16 +77,23 @@ export class TwitchApi {
   }
 
   /** Live streams among `logins`, by lowercase login; an absent login is offline. */
-  async streams(logins: readonly string[], signal?: AbortSignal): Promise<ApiResult<Map<string, StreamWire>>> {
+  async streams(
+    logins: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<ApiResult<Map<string, StreamWire>>> {
     const found = new Map<string, StreamWire>();
     for (let i = 0; i < logins.length; i += HELIX_BATCH) {
       const chunk = logins.slice(i, i + HELIX_BATCH);
-      const query = new URLSearchParams([['first', String(HELIX_BATCH)], ...chunk.map((l): [string, string] => ['user_login', l])]);
+      const query = new URLSearchParams([
+        ['first', String(HELIX_BATCH)],
+        ...chunk.map((l): [string, string] => ['user_login', l]),
+      ]);
       const res = await this.helix(`/streams?${query.toString()}`, streamsWire, signal);
       if (!res.ok) return res;
       for (const stream of res.value.data) {
         // `type` is "" when Helix had an error for that stream (§2.7); it is not evidence of live.
-        if (stream.type === undefined || stream.type === 'live') found.set(stream.user_login.toLowerCase(), stream);
+        if (stream.type === undefined || stream.type === 'live')
+          found.set(stream.user_login.toLowerCase(), stream);
       }
     }
     return { ok: true, value: found };
@@ -96,7 +103,9 @@ export class TwitchApi {
   async userIds(logins: readonly string[]): Promise<ApiResult<Map<string, string>>> {
     const ids = new Map<string, string>();
     for (let i = 0; i < logins.length; i += HELIX_BATCH) {
-      const query = new URLSearchParams(logins.slice(i, i + HELIX_BATCH).map((l): [string, string] => ['login', l]));
+      const query = new URLSearchParams(
+        logins.slice(i, i + HELIX_BATCH).map((l): [string, string] => ['login', l]),
+      );
       const res = await this.helix(`/users?${query.toString()}`, usersWire);
       if (!res.ok) return res;
       for (const user of res.value.data) ids.set(user.login.toLowerCase(), user.id);
@@ -106,10 +115,14 @@ export class TwitchApi {
 
   /** Title and category of a channel, live or not (Helix Get Channel Information). */
   async channelInfo(broadcasterId: string): Promise<ApiResult<ChannelInfo>> {
-    const res = await this.helix(`/channels?${new URLSearchParams({ broadcaster_id: broadcasterId }).toString()}`, channelsWire);
+    const res = await this.helix(
+      `/channels?${new URLSearchParams({ broadcaster_id: broadcasterId }).toString()}`,
+      channelsWire,
+    );
     if (!res.ok) return res;
     const item = res.value.data[0];
-    if (!item) return { ok: false, error: `Twitch has no channel ${broadcasterId}`, retryable: false };
+    if (!item)
+      return { ok: false, error: `Twitch has no channel ${broadcasterId}`, retryable: false };
     return {
       ok: true,
       value: {
@@ -122,29 +135,52 @@ export class TwitchApi {
   }
 
   /** Creates a WebSocket EventSub subscription with the user token (§2.5). */
-  async subscribe(type: string, version: string, broadcasterId: string, sessionId: string): Promise<ApiResult<SubscriptionCreated>> {
+  async subscribe(
+    type: string,
+    version: string,
+    broadcasterId: string,
+    sessionId: string,
+  ): Promise<ApiResult<SubscriptionCreated>> {
     const userToken = this.deps.settings.userToken;
-    if (userToken === undefined) return { ok: false, error: 'twitch.userToken is not configured', retryable: false };
+    if (userToken === undefined)
+      return { ok: false, error: 'twitch.userToken is not configured', retryable: false };
     const body = JSON.stringify({
       type,
       version,
       condition: { broadcaster_user_id: broadcasterId },
       transport: { method: 'websocket', session_id: sessionId },
     });
-    const res = await this.send(`${this.deps.settings.apiBase}/eventsub/subscriptions`, userToken, { method: 'POST', body });
+    const res = await this.send(`${this.deps.settings.apiBase}/eventsub/subscriptions`, userToken, {
+      method: 'POST',
+      body,
+    });
     if (!res.ok) return res;
-    if (res.value.status === 409) return { ok: true, value: { totalCost: null, maxTotalCost: null } };
+    if (res.value.status === 409)
+      return { ok: true, value: { totalCost: null, maxTotalCost: null } };
     if (res.value.status !== 202) return statusFailure(res.value, 'EventSub subscription');
     const parsed = subscriptionCreatedWire.safeParse(parseJson(res.value.body));
     if (!parsed.success) return { ok: true, value: { totalCost: null, maxTotalCost: null } };
-    return { ok: true, value: { totalCost: parsed.data.total_cost ?? null, maxTotalCost: parsed.data.max_total_cost ?? null } };
+    return {
+      ok: true,
+      value: {
+        totalCost: parsed.data.total_cost ?? null,
+        maxTotalCost: parsed.data.max_total_cost ?? null,
+      },
+    };
   }
 
-  private async helix<T>(path: string, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }, signal?: AbortSignal): Promise<ApiResult<T>> {
+  private async helix<T>(
+    path: string,
+    schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } },
+    signal?: AbortSignal,
+  ): Promise<ApiResult<T>> {
     for (let attempt = 0; ; attempt++) {
       const token = await this.appToken();
       if (!token.ok) return token;
-      const res = await this.send(`${this.deps.settings.apiBase}${path}`, token.value, { method: 'GET', ...(signal ? { signal } : {}) });
+      const res = await this.send(`${this.deps.settings.apiBase}${path}`, token.value, {
+        method: 'GET',
+        ...(signal ? { signal } : {}),
+      });
       if (!res.ok) return res;
       if (res.value.status === 401 && attempt === 0) {
         // Revoked or expired early: one fresh token, then give up.
@@ -153,15 +189,25 @@ export class TwitchApi {
       }
       if (res.value.status !== 200) return statusFailure(res.value, 'Twitch Helix');
       const parsed = schema.safeParse(parseJson(res.value.body));
-      if (!parsed.success) return { ok: false, error: 'Twitch Helix returned an unexpected body', retryable: true };
+      if (!parsed.success)
+        return { ok: false, error: 'Twitch Helix returned an unexpected body', retryable: true };
       return { ok: true, value: parsed.data };
     }
   }
 
-  private async send(url: string, token: string, init: { method: 'GET' | 'POST'; body?: string; signal?: AbortSignal }): Promise<ApiResult<HttpResponse>> {
+  private async send(
+    url: string,
+    token: string,
+    init: { method: 'GET' | 'POST'; body?: string; signal?: AbortSignal },
+  ): Promise<ApiResult<HttpResponse>> {
     const now = this.deps.clock.now();
     if (now < this.blockedUntil) {
-      return { ok: false, error: `Twitch rate limit: waiting ${Math.ceil((this.blockedUntil - now) / 1000)}s for the bucket to refill`, retryable: true, status: 429 };
+      return {
+        ok: false,
+        error: `Twitch rate limit: waiting ${Math.ceil((this.blockedUntil - now) / 1000)}s for the bucket to refill`,
+        retryable: true,
+        status: 429,
+      };
     }
     const res = await this.deps.http.request(url, {
       method: init.method,
@@ -194,7 +240,8 @@ export class TwitchApi {
 
   /** The app access token, fetched or refreshed when due; concurrent callers share one request. */
   private async appToken(): Promise<ApiResult<string>> {
-    if (this.token && this.deps.clock.now() < this.token.refreshAt) return { ok: true, value: this.token.value };
+    if (this.token && this.deps.clock.now() < this.token.refreshAt)
+      return { ok: true, value: this.token.value };
     this.pendingToken ??= this.fetchToken().finally(() => {
       this.pendingToken = null;
     });
@@ -206,21 +253,42 @@ export class TwitchApi {
     const res = await this.deps.http.request(`${authBase}/oauth2/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: new URLSearchParams({ client_id: clientId, client_secret: clientSecret, grant_type: 'client_credentials' }).toString(),
+      body: new URLSearchParams({
+        client_id: clientId,
+        client_secret: clientSecret,
+        grant_type: 'client_credentials',
+      }).toString(),
       timeoutMs: this.deps.timeoutMs,
       maxBytes: 64 * 1024,
     });
-    if (!res.ok) return { ok: false, error: `Twitch token request failed: ${res.error}`, retryable: true };
+    if (!res.ok)
+      return { ok: false, error: `Twitch token request failed: ${res.error}`, retryable: true };
     if (res.status !== 200) {
       const retryable = res.status >= 500 || res.status === 429;
-      const hint = res.status === 400 || res.status === 401 || res.status === 403 ? ' (check twitch.clientId and twitch.clientSecret)' : '';
-      return { ok: false, error: `Twitch token request answered HTTP ${res.status}${hint}`, retryable, status: res.status };
+      const hint =
+        res.status === 400 || res.status === 401 || res.status === 403
+          ? ' (check twitch.clientId and twitch.clientSecret)'
+          : '';
+      return {
+        ok: false,
+        error: `Twitch token request answered HTTP ${res.status}${hint}`,
+        retryable,
+        status: res.status,
+      };
     }
     const parsed = tokenWire.safeParse(parseJson(res.body));
-    if (!parsed.success) return { ok: false, error: 'Twitch token endpoint returned an unexpected body', retryable: true };
+    if (!parsed.success)
+      return {
+        ok: false,
+        error: 'Twitch token endpoint returned an unexpected body',
+        retryable: true,
+      };
     const lifetimeMs = parsed.data.expires_in * 1000;
     // Refresh well before expiry, but never sooner than half-way through a short-lived token.
-    this.token = { value: parsed.data.access_token, refreshAt: this.deps.clock.now() + Math.max(lifetimeMs / 2, lifetimeMs - TOKEN_MARGIN_MS) };
+    this.token = {
+      value: parsed.data.access_token,
+      refreshAt: this.deps.clock.now() + Math.max(lifetimeMs / 2, lifetimeMs - TOKEN_MARGIN_MS),
+    };
     return { ok: true, value: parsed.data.access_token };
   }
 }

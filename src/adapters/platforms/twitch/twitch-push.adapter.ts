@@ -25,14 +25,28 @@ export class TwitchPushHelix implements TwitchPushApi {
     return this.api.userIds(logins);
   }
 
-  subscribe(type: string, version: string, broadcasterId: string, sessionId: string): Promise<PushResult<SubscriptionCost>> {
+  subscribe(
+    type: string,
+    version: string,
+    broadcasterId: string,
+    sessionId: string,
+  ): Promise<PushResult<SubscriptionCost>> {
     return this.api.subscribe(type, version, broadcasterId, sessionId);
   }
 
-  async details(broadcasterId: string): Promise<PushResult<{ title: string | null; tags: readonly string[]; name: string | null }>> {
+  async details(
+    broadcasterId: string,
+  ): Promise<PushResult<{ title: string | null; tags: readonly string[]; name: string | null }>> {
     const info = await this.api.channelInfo(broadcasterId);
     if (!info.ok) return info;
-    return { ok: true, value: { title: info.value.title, tags: withCategory(info.value.category, info.value.tags), name: info.value.name } };
+    return {
+      ok: true,
+      value: {
+        title: info.value.title,
+        tags: withCategory(info.value.category, info.value.tags),
+        name: info.value.name,
+      },
+    };
   }
 
   poll(channels: readonly Channel[]): Promise<ReadonlyMap<string, Observation>> {

@@ -25,14 +25,29 @@ async function stopFakes(f: Fakes): Promise<void> {
   await f.auth.close();
   await f.eventsub.shutdown();
 }
-const settingsOf = (f: Fakes) => ({ clientId: f.auth.clientId, clientSecret: f.auth.clientSecret, apiBase: f.helix.url, authBase: f.auth.url, eventsubUrl: f.eventsub.url });
+const settingsOf = (f: Fakes) => ({
+  clientId: f.auth.clientId,
+  clientSecret: f.auth.clientSecret,
+  apiBase: f.helix.url,
+  authBase: f.auth.url,
+  eventsubUrl: f.eventsub.url,
+});
 
 let contractFakes: Fakes;
 platformContract({
   name: 'twitch',
-  create: (deps) => new TwitchPlatform(new TwitchApi({ ...deps, clock: new ManualTime(), settings: settingsOf(contractFakes) })),
+  create: (deps) =>
+    new TwitchPlatform(
+      new TwitchApi({ ...deps, clock: new ManualTime(), settings: settingsOf(contractFakes) }),
+    ),
   reportsTitle: true,
-  badUrls: ['not a url', 'https://twitch.tv/', 'https://twitch.tv/a/videos', 'https://example.org/alice', 'ftp://twitch.tv/alice'],
+  badUrls: [
+    'not a url',
+    'https://twitch.tv/',
+    'https://twitch.tv/a/videos',
+    'https://example.org/alice',
+    'ftp://twitch.tv/alice',
+  ],
   startFake: async () => {
     contractFakes = await startFakes();
     const user = contractFakes.helix.addUser('alice', '1001');
@@ -58,7 +73,14 @@ describe('twitch specifics', () => {
   let time: ManualTime;
   let api: TwitchApi;
   let twitch: TwitchPlatform;
-  const channel = (id: string, login: string): Channel => ({ id, platform: 'twitch', url: `https://twitch.tv/${login}`, name: null, intervalMs: null, options: {} });
+  const channel = (id: string, login: string): Channel => ({
+    id,
+    platform: 'twitch',
+    url: `https://twitch.tv/${login}`,
+    name: null,
+    intervalMs: null,
+    options: {},
+  });
   const signal = () => AbortSignal.timeout(2_000);
 
   beforeAll(async () => {
@@ -71,7 +93,13 @@ describe('twitch specifics', () => {
   });
   const fresh = () => {
     time = new ManualTime(Date.parse('2026-01-01T00:00:00Z'));
-    api = new TwitchApi({ http, clock: time, timeoutMs: 1_000, maxBytes: 1 << 20, settings: settingsOf(f) });
+    api = new TwitchApi({
+      http,
+      clock: time,
+      timeoutMs: 1_000,
+      maxBytes: 1 << 20,
+      settings: settingsOf(f),
+    });
     twitch = new TwitchPlatform(api);
   };
 
@@ -79,7 +107,12 @@ describe('twitch specifics', () => {
     fresh();
     const channels = Array.from({ length: 250 }, (_, i) => channel(`c${i}`, `user${i}`));
     for (let i = 0; i < 250; i++) f.helix.addUser(`user${i}`, String(5000 + i));
-    Object.assign(f.helix.users.get('user7')!, { title: 'Speedrun', category: 'Celeste', liveSince: '2026-01-01T09:00:00Z', viewers: 12 });
+    Object.assign(f.helix.users.get('user7')!, {
+      title: 'Speedrun',
+      category: 'Celeste',
+      liveSince: '2026-01-01T09:00:00Z',
+      viewers: 12,
+    });
     f.helix.streamsRequests = [];
     const obs = await twitch.probeBatch(channels, signal());
     expect(f.helix.streamsRequests.map((r) => r.length)).toEqual([100, 100, 50]);
@@ -114,7 +147,9 @@ describe('twitch specifics', () => {
     await twitch.probe(channel('a', 'user1'), { wasLive: false }, signal());
     f.auth.revokeAll();
     const before = f.auth.tokenRequests;
-    expect((await twitch.probe(channel('a', 'user1'), { wasLive: false }, signal())).kind).toBe('offline');
+    expect((await twitch.probe(channel('a', 'user1'), { wasLive: false }, signal())).kind).toBe(
+      'offline',
+    );
     expect(f.auth.tokenRequests - before).toBe(1);
   });
 
@@ -130,27 +165,46 @@ describe('twitch specifics', () => {
     expect(f.helix.streamsRequests.length).toBe(sent);
     f.helix.rateRemaining = 799;
     time.set(resetAt + 1);
-    expect((await twitch.probe(channel('a', 'user1'), { wasLive: false }, signal())).kind).toBe('offline');
+    expect((await twitch.probe(channel('a', 'user1'), { wasLive: false }, signal())).kind).toBe(
+      'offline',
+    );
   });
 
   it('turns a 429 into a failure and waits for the reset', async () => {
     fresh();
     f.helix.rateRemaining = -1;
     f.helix.rateReset = Math.floor((time.now() + 10_000) / 1000);
-    expect(await twitch.probe(channel('a', 'user1'), { wasLive: false }, signal())).toMatchObject({ kind: 'failed', retryable: true });
+    expect(await twitch.probe(channel('a', 'user1'), { wasLive: false }, signal())).toMatchObject({
+      kind: 'failed',
+      retryable: true,
+    });
     f.helix.rateRemaining = 799;
-    expect(await twitch.probe(channel('a', 'user1'), { wasLive: false }, signal())).toMatchObject({ kind: 'failed' });
+    expect(await twitch.probe(channel('a', 'user1'), { wasLive: false }, signal())).toMatchObject({
+      kind: 'failed',
+    });
     time.set(time.now() + 11_000);
-    expect((await twitch.probe(channel('a', 'user1'), { wasLive: false }, signal())).kind).toBe('offline');
+    expect((await twitch.probe(channel('a', 'user1'), { wasLive: false }, signal())).kind).toBe(
+      'offline',
+    );
   });
 
   it('fails with a clear message, without secrets, when the credentials are wrong or missing', async () => {
-    const bad = new TwitchPlatform(new TwitchApi({ http, clock: new ManualTime(), timeoutMs: 1_000, maxBytes: 1 << 20, settings: { ...settingsOf(f), clientSecret: 'wrong-secret-value' } }));
+    const bad = new TwitchPlatform(
+      new TwitchApi({
+        http,
+        clock: new ManualTime(),
+        timeoutMs: 1_000,
+        maxBytes: 1 << 20,
+        settings: { ...settingsOf(f), clientSecret: 'wrong-secret-value' },
+      }),
+    );
     const obs = await bad.probe(channel('a', 'user1'), { wasLive: false }, signal());
     expect(obs).toMatchObject({ kind: 'failed', retryable: false });
     expect(JSON.stringify(obs)).toContain('check twitch.clientId and twitch.clientSecret');
     expect(JSON.stringify(obs)).not.toContain('wrong-secret-value');
-    expect(await new TwitchPlatform(null).probe(channel('a', 'user1'), { wasLive: false }, signal())).toMatchObject({ kind: 'failed', retryable: false });
+    expect(
+      await new TwitchPlatform(null).probe(channel('a', 'user1'), { wasLive: false }, signal()),
+    ).toMatchObject({ kind: 'failed', retryable: false });
   });
 
   it('accepts only channel URLs', () => {

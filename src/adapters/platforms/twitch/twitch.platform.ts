@@ -18,7 +18,9 @@ export function twitchLogin(url: string): string | null {
   if (!isTwitchHost(parsed.hostname)) return null;
   const segments = parsed.pathname.split('/').filter((s) => s !== '');
   const login = segments[0];
-  return segments.length === 1 && login !== undefined && LOGIN.test(login) ? login.toLowerCase() : null;
+  return segments.length === 1 && login !== undefined && LOGIN.test(login)
+    ? login.toLowerCase()
+    : null;
 }
 
 function isTwitchHost(host: string): boolean {
@@ -34,7 +36,9 @@ export function streamObservation(stream: StreamWire): Observation {
     startedAt: Number.isFinite(startedAt) ? startedAt : null,
     tags: withCategory(stream.game_name ?? null, stream.tags ?? []),
     viewers: stream.viewer_count ?? null,
-    thumbnail: stream.thumbnail_url ? stream.thumbnail_url.replace('{width}', '1280').replace('{height}', '720') : null,
+    thumbnail: stream.thumbnail_url
+      ? stream.thumbnail_url.replace('{width}', '1280').replace('{height}', '720')
+      : null,
     name: stream.user_name ?? null,
   };
 }
@@ -58,7 +62,9 @@ export class TwitchPlatform implements PlatformAdapter {
   }
 
   validateUrl(url: string): string | null {
-    return twitchLogin(url) === null ? 'must be a Twitch channel URL like https://twitch.tv/<login>' : null;
+    return twitchLogin(url) === null
+      ? 'must be a Twitch channel URL like https://twitch.tv/<login>'
+      : null;
   }
 
   recognises(url: URL): boolean {
@@ -70,10 +76,17 @@ export class TwitchPlatform implements PlatformAdapter {
     return observations.get(channel.id) ?? failed('Twitch probe returned nothing');
   }
 
-  async probeBatch(channels: readonly Channel[], signal: AbortSignal): Promise<ReadonlyMap<string, Observation>> {
+  async probeBatch(
+    channels: readonly Channel[],
+    signal: AbortSignal,
+  ): Promise<ReadonlyMap<string, Observation>> {
     const result = new Map<string, Observation>();
     if (!this.api) {
-      for (const c of channels) result.set(c.id, failed('Twitch is not configured (twitch.clientId and twitch.clientSecret)', false));
+      for (const c of channels)
+        result.set(
+          c.id,
+          failed('Twitch is not configured (twitch.clientId and twitch.clientSecret)', false),
+        );
       return result;
     }
     const logins = new Map<string, string>();

@@ -28,7 +28,9 @@ export type StreamWire = z.infer<typeof streamWire>;
 
 /** Helix `GET /users?login=…`. */
 export const usersWire = z.object({
-  data: z.array(z.object({ id: z.string(), login: z.string(), display_name: z.string().optional() })),
+  data: z.array(
+    z.object({ id: z.string(), login: z.string(), display_name: z.string().optional() }),
+  ),
 });
 
 /** Helix `GET /channels?broadcaster_id=…` (Get Channel Information): title and category while offline too. */

@@ -2,7 +2,12 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { brokenStore, checks, storeContract } from '../../../../test/contracts/store.contract.js';
-import { createTempDatabase, describeWithServices, missingServices, type TempDatabase } from '../../../../test/contracts/store-services.js';
+import {
+  createTempDatabase,
+  describeWithServices,
+  missingServices,
+  type TempDatabase,
+} from '../../../../test/contracts/store-services.js';
 import { KyselyStore } from '../kysely-store.js';
 import type { Database } from '../schema.js';
 import { openPostgresStore, redactUrl } from './postgres-store.js';
@@ -32,7 +37,9 @@ describeWithServices('PostgreSQL store', missing, () => {
 
   it('migrates once when several processes start at the same time', async () => {
     const schema = await database.schema();
-    const stores = await Promise.all([1, 2, 3].map(() => openPostgresStore(schema.url, { poolSize: 2 })));
+    const stores = await Promise.all(
+      [1, 2, 3].map(() => openPostgresStore(schema.url, { poolSize: 2 })),
+    );
     await stores[0]!.setSetting('k', 'v');
     expect(await stores[2]!.getSetting('k')).toBe('v');
     await Promise.all(stores.map((s) => s.close()));
@@ -44,7 +51,10 @@ describeWithServices('PostgreSQL store', missing, () => {
     const schema = await database.schema();
     await (await openPostgresStore(schema.url)).close();
     const pool = new pg.Pool({ connectionString: schema.url, max: 2 });
-    const store = new KyselyStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
+    const store = new KyselyStore(
+      new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
+      'postgres',
+    );
     await expect(checks.instantsAreNumbers(store)).rejects.toThrow();
     await store.close();
     await schema.drop();
@@ -58,7 +68,9 @@ describeWithServices('PostgreSQL store', missing, () => {
       const claimed = new Set<number>();
       return brokenStore(store, {
         claimDueDeliveries: async (now, limit) =>
-          (await store.dueDeliveries(now, 1_000)).filter((d) => !claimed.has(d.delivery.seq) && claimed.add(d.delivery.seq)).slice(0, limit),
+          (await store.dueDeliveries(now, 1_000))
+            .filter((d) => !claimed.has(d.delivery.seq) && claimed.add(d.delivery.seq))
+            .slice(0, limit),
       });
     };
     await expect(checks.claimsAreExclusive(unleased(first), unleased(second))).rejects.toThrow();
@@ -68,7 +80,9 @@ describeWithServices('PostgreSQL store', missing, () => {
   });
 
   it('keeps the password out of its messages', () => {
-    expect(redactUrl('postgres://u:hunter2@db:5432/onair')).toBe('postgres://u:REDACTED@db:5432/onair');
+    expect(redactUrl('postgres://u:hunter2@db:5432/onair')).toBe(
+      'postgres://u:REDACTED@db:5432/onair',
+    );
     expect(redactUrl('not a url')).toBe('an unparseable URL');
   });
 });

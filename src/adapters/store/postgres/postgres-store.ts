@@ -15,7 +15,10 @@ export interface PostgresStoreOptions {
  * this pool: no global `pg.types.setTypeParser`) reads them as numbers, as `schema.ts` declares.
  */
 const types: pg.CustomTypesConfig = {
-  getTypeParser: ((oid: Parameters<typeof pg.types.getTypeParser>[0], format?: 'text' | 'binary'): unknown => {
+  getTypeParser: ((
+    oid: Parameters<typeof pg.types.getTypeParser>[0],
+    format?: 'text' | 'binary',
+  ): unknown => {
     if (format === 'binary') return pg.types.getTypeParser(oid, 'binary');
     return oid === pg.types.builtins.INT8 ? parseInt8 : pg.types.getTypeParser(oid, 'text');
   }) as pg.CustomTypesConfig['getTypeParser'],
@@ -23,7 +26,8 @@ const types: pg.CustomTypesConfig = {
 
 function parseInt8(text: string): number {
   const value = Number(text);
-  if (!Number.isSafeInteger(value)) throw new RangeError(`int8 value ${text} does not fit a JavaScript number`);
+  if (!Number.isSafeInteger(value))
+    throw new RangeError(`int8 value ${text} does not fit a JavaScript number`);
   return value;
 }
 
@@ -31,7 +35,10 @@ function parseInt8(text: string): number {
  * Opens the PostgreSQL store at `url` (`postgres://user:pass@host:port/db`) and brings its schema
  * up to date. Several processes may start at once: Kysely's migrator takes a lock row first.
  */
-export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<KyselyStore> {
+export async function openPostgresStore(
+  url: string,
+  options: PostgresStoreOptions = {},
+): Promise<KyselyStore> {
   const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const { error } = await new Migrator({ db, provider: migrations('postgres') }).migrateToLatest();

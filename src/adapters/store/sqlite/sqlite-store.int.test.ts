@@ -53,7 +53,12 @@ describe('store contract checks can fail (SQLite)', () => {
       let commits = 0;
       // Each replay gets a fresh event id: what a store without content-derived dedupe would do.
       const broken = brokenStore(store, {
-        commit: (c) => store.commit({ ...c, events: c.events.map((e) => ({ ...e, id: `${e.id}-${commits}` })), deliveries: c.deliveries.map((d) => ({ ...d, eventId: `${d.eventId}-${commits++}` })) }),
+        commit: (c) =>
+          store.commit({
+            ...c,
+            events: c.events.map((e) => ({ ...e, id: `${e.id}-${commits}` })),
+            deliveries: c.deliveries.map((d) => ({ ...d, eventId: `${d.eventId}-${commits++}` })),
+          }),
       });
       await expect(checks.replayIsIdempotent(broken)).rejects.toThrow();
       await store.close();
@@ -67,7 +72,10 @@ describe('store contract checks can fail (SQLite)', () => {
         const claimed = new Set<number>();
         return brokenStore(store, {
           // Reads without leasing; remembers locally so each claimer alone still terminates.
-          claimDueDeliveries: async (now, limit) => (await store.dueDeliveries(now, 1_000)).filter((d) => !claimed.has(d.delivery.seq) && claimed.add(d.delivery.seq)).slice(0, limit),
+          claimDueDeliveries: async (now, limit) =>
+            (await store.dueDeliveries(now, 1_000))
+              .filter((d) => !claimed.has(d.delivery.seq) && claimed.add(d.delivery.seq))
+              .slice(0, limit),
         });
       };
       await expect(checks.claimsAreExclusive(unleased(first), unleased(second))).rejects.toThrow();
@@ -82,7 +90,8 @@ describe('store contract checks can fail (SQLite)', () => {
       await store.close();
       // Scribble over every b-tree page header behind SQLite's back, as a torn write would.
       const fd = openSync(file, 'r+');
-      for (let page = 1; page * 4_096 < statSync(file).size; page++) writeSync(fd, Buffer.alloc(16, 0xa5), 0, 16, page * 4_096);
+      for (let page = 1; page * 4_096 < statSync(file).size; page++)
+        writeSync(fd, Buffer.alloc(16, 0xa5), 0, 16, page * 4_096);
       closeSync(fd);
       expect(integrity(file)).not.toBe('ok');
     }));

@@ -49,7 +49,9 @@ const STATE_COLUMNS = [
  * query builder would compile a statement per row or allocate per value). A row whose channel was
  * deleted meanwhile is skipped, and one never overwrites a state checked later than itself.
  */
-function stateWriter(database: BetterSqlite3.Database): (rows: readonly ChannelStateTable[]) => void {
+function stateWriter(
+  database: BetterSqlite3.Database,
+): (rows: readonly ChannelStateTable[]) => void {
   const upsert = database.prepare(
     `INSERT INTO channel_state (channel_id, ${STATE_COLUMNS.join(', ')})
      SELECT @channel_id, ${STATE_COLUMNS.map((c) => `@${c}`).join(', ')}
