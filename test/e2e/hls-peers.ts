@@ -140,6 +140,28 @@ export async function waitFor(
 }
 
 /**
+ * A live tokenized origin: ffmpeg writing `<dir>/live` and nginx serving it (secure_link under
+ * `/t/…`, plain under `/plain/…`), ready once nginx serves a freshly signed playlist.
+ */
+export async function startLiveOrigin(
+  dir: string,
+): Promise<{ ffmpeg: ChildProcess; nginxPidFile: string; origin: string }> {
+  const ffmpeg = startFfmpeg(dir);
+  const nginx = await startNginx(dir, dir);
+  await waitFor(
+    () => existsSync(join(dir, 'live', 'index.m3u8')),
+    20_000,
+    'ffmpeg to write a playlist',
+  );
+  await waitFor(
+    async () => (await fetch(signLive(nginx.origin, 20).url)).status === 200,
+    10_000,
+    'nginx to serve the playlist',
+  );
+  return { ffmpeg, nginxPidFile: nginx.pidFile, origin: nginx.origin };
+}
+
+/**
  * onair's playback stack as `createPlayback` composes it, with a plugin extractor that signs
  * fresh nginx URLs (`lifetimeS` seconds), served by Fastify on 127.0.0.1.
  */

@@ -7,12 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Running } from '../fake-servers/listen.js';
 import {
   signLive,
-  startFfmpeg,
-  startNginx,
+  startLiveOrigin,
   startOnairProxy,
   startPageServer,
   stopNginx,
-  waitFor,
 } from './hls-peers.js';
 
 const LIFETIME_S = 20;
@@ -74,20 +72,7 @@ describe.skipIf(!peersInstalled)(
     let nginxOrigin = '';
 
     beforeAll(async () => {
-      ffmpeg = startFfmpeg(dir);
-      const nginx = await startNginx(dir, dir);
-      nginxPid = nginx.pidFile;
-      nginxOrigin = nginx.origin;
-      await waitFor(
-        () => existsSync(join(dir, 'live', 'index.m3u8')),
-        20_000,
-        'ffmpeg to write a playlist',
-      );
-      await waitFor(
-        async () => (await fetch(signLive(nginxOrigin, 20).url)).status === 200,
-        10_000,
-        'nginx to serve the playlist',
-      );
+      ({ ffmpeg, nginxPidFile: nginxPid, origin: nginxOrigin } = await startLiveOrigin(dir));
       onair = await startOnairProxy(dir, nginxOrigin, LIFETIME_S);
       pages = await startPageServer();
       browser = await chromium.launchPersistentContext(join(dir, 'profile'), {

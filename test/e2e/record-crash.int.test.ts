@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startFfmpeg, startNginx, stopNginx, waitFor } from './hls-peers.js';
+import { freePort, startLiveOrigin, stopNginx, waitFor } from './hls-peers.js';
 import { ADMIN, decodeErrors, duration, writeConfig } from './record-peers.js';
 
 const peersInstalled = ['/usr/bin/ffmpeg', '/usr/bin/ffprobe', '/usr/sbin/nginx'].every((p) =>
@@ -59,15 +59,7 @@ describe.skipIf(!peersInstalled)('a recording killed with SIGKILL', () => {
   let origin = '';
 
   beforeAll(async () => {
-    ffmpeg = startFfmpeg(dir);
-    const nginx = await startNginx(dir, dir);
-    nginxPid = nginx.pidFile;
-    origin = nginx.origin;
-    await waitFor(
-      () => existsSync(join(dir, 'live', 'index.m3u8')),
-      20_000,
-      'ffmpeg to write a playlist',
-    );
+    ({ ffmpeg, nginxPidFile: nginxPid, origin } = await startLiveOrigin(dir));
   }, 30_000);
 
   afterAll(async () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Onair } from '../../src/main.js';
-import { signLive, startFfmpeg, startNginx, stopNginx, waitFor } from './hls-peers.js';
+import { signLive, startLiveOrigin, stopNginx, waitFor } from './hls-peers.js';
 import {
   api,
   decodeErrors,
@@ -59,20 +59,7 @@ describe.skipIf(!peersInstalled)(
     let origin = '';
 
     beforeAll(async () => {
-      ffmpeg = startFfmpeg(dir);
-      const nginx = await startNginx(dir, dir);
-      nginxPid = nginx.pidFile;
-      origin = nginx.origin;
-      await waitFor(
-        () => existsSync(join(dir, 'live', 'index.m3u8')),
-        20_000,
-        'ffmpeg to write a playlist',
-      );
-      await waitFor(
-        async () => (await fetch(signLive(origin, 20).url)).status === 200,
-        10_000,
-        'nginx to serve the playlist',
-      );
+      ({ ffmpeg, nginxPidFile: nginxPid, origin } = await startLiveOrigin(dir));
     }, 40_000);
 
     afterAll(async () => {
