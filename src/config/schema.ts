@@ -9,6 +9,7 @@ import {
   targetSchema,
 } from '../app/inputs.js';
 import { DEFAULT_TEMPLATE, parseSize } from '../core/recording/naming.js';
+import { trimTrailingSlashes } from '../core/text.js';
 
 const port = z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535);
 const positiveInt = z.coerce.number({ error: 'must be a number' }).int().positive();
@@ -16,7 +17,7 @@ const baseUrl = (protocol: RegExp, fallback: string) =>
   z
     .url({ protocol, error: 'must be an absolute URL' })
     .default(fallback)
-    .transform((url) => url.replace(/\/+$/, ''));
+    .transform(trimTrailingSlashes);
 
 /** A size (`2GB`, `500MiB`, a number of bytes) as bytes; units are powers of 1024. */
 const sizeSchema = z.union([z.number().int().nonnegative(), z.string()]).transform((value, ctx) => {

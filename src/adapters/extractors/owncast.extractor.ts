@@ -1,4 +1,5 @@
 import type { Channel } from '../../core/model.js';
+import { trimTrailingSlashes } from '../../core/text.js';
 import type { Extractor, ResolveResult } from '../../ports/extractor.js';
 import { resolveHls, type ExtractorHttp } from './hls-resolve.js';
 
@@ -12,6 +13,6 @@ export class OwncastExtractor implements Extractor {
   }
 
   resolve(channel: Channel, signal: AbortSignal): Promise<ResolveResult> {
-    return resolveHls(this.deps, `${channel.url.replace(/\/+$/, '')}/hls/stream.m3u8`, signal);
+    return resolveHls(this.deps, `${trimTrailingSlashes(channel.url)}/hls/stream.m3u8`, signal);
   }
 }

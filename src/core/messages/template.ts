@@ -47,9 +47,35 @@ export type CompileResult =
   | { readonly ok: false; readonly error: string };
 
 const MAX_LENGTH = 4_000;
-const TAG = /\{\{\s*([#^/]?)\s*([^{}]*?)\s*\}\}/g;
 const isVariable = (name: string): name is Variable =>
   (VARIABLES as readonly string[]).includes(name);
+const isBrace = (c: string | undefined): boolean => c === '{' || c === '}';
+
+/** One `{{…}}` tag found by `nextTag`: where it starts and ends, and its trimmed sigil and name. */
+interface Tag {
+  readonly start: number;
+  readonly end: number;
+  readonly sigil: string;
+  readonly name: string;
+}
+
+/**
+ * The first tag at or after `from`, or `undefined` when no `}}` follows. A tag is `{{`, text
+ * without braces, `}}`; it is found from its first `}}` backwards, so every character is looked
+ * at a bounded number of times: compiling is linear in the length of the source whatever it holds
+ * (a backtracking regular expression here froze the process on `{{` followed by spaces).
+ * `null`: a `}}` that no `{{` opens.
+ */
+function nextTag(source: string, from: number): Tag | null | undefined {
+  const close = source.indexOf('}}', from);
+  if (close === -1) return undefined;
+  let p = close;
+  while (p > from && !isBrace(source[p - 1])) p--;
+  if (p - 2 < from || source[p - 1] !== '{' || source[p - 2] !== '{') return null;
+  const inner = source.slice(p, close).trim();
+  const sigil = inner.startsWith('#') || inner.startsWith('^') || inner.startsWith('/') ? inner[0]! : '';
+  return { start: p - 2, end: close + 2, sigil, name: inner.slice(sigil.length).trimStart() };
+}
 
 export function compileTemplate(source: string): CompileResult {
   if (source.length > MAX_LENGTH)
@@ -57,14 +83,18 @@ export function compileTemplate(source: string): CompileResult {
   const root: Node[] = [];
   const stack: { name: Variable; inverted: boolean; body: Node[] }[] = [];
   const current = (): Node[] => stack.at(-1)?.body ?? root;
+  const unbalanced = (at: number): CompileResult => ({
+    ok: false,
+    error: `unbalanced braces near "${Array.from(source.slice(at, at + 20)).join('')}"`,
+  });
   let last = 0;
-  for (const match of source.matchAll(TAG)) {
-    const [whole, sigil = '', rawName = ''] = match;
-    const text = source.slice(last, match.index);
-    if (text.includes('{{') || text.includes('}}'))
-      return { ok: false, error: `unbalanced braces near "${text.slice(0, 20)}"` };
+  for (let tag = nextTag(source, 0); tag !== undefined; tag = nextTag(source, last)) {
+    if (tag === null) return unbalanced(last);
+    const text = source.slice(last, tag.start);
+    if (text.includes('{{')) return unbalanced(last);
     if (text !== '') current().push({ kind: 'text', text });
-    last = match.index + whole.length;
+    last = tag.end;
+    const { sigil, name: rawName } = tag;
     if (!isVariable(rawName)) {
       return { ok: false, error: `unknown variable "${rawName}" (known: ${VARIABLES.join(', ')})` };
     }
@@ -85,8 +115,7 @@ export function compileTemplate(source: string): CompileResult {
     } else stack.push({ name: rawName, inverted: sigil === '^', body: [] });
   }
   const rest = source.slice(last);
-  if (rest.includes('{{') || rest.includes('}}'))
-    return { ok: false, error: `unbalanced braces near "${rest.slice(0, 20)}"` };
+  if (rest.includes('{{')) return unbalanced(last);
   if (rest !== '') current().push({ kind: 'text', text: rest });
   const open = stack.at(-1);
   if (open) return { ok: false, error: `{{#${open.name}}} is never closed` };

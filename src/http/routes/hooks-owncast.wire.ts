@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ChannelState, Observation } from '../../core/model.js';
+import { trimTrailingSlashes } from '../../core/text.js';
 
 /** Owncast outbound webhook body (PROTOCOLS.md §1.3); only the fields onair uses, unknown ones ignored. */
 export const owncastHookWire = z.object({
@@ -42,7 +43,7 @@ export function owncastHookObservation(
         startedAt: Number.isFinite(startedAt) ? startedAt : null,
         tags: state.tags,
         viewers: data?.status?.viewerCount ?? null,
-        thumbnail: `${channelUrl.replace(/\/+$/, '')}/thumbnail.jpg`,
+        thumbnail: `${trimTrailingSlashes(channelUrl)}/thumbnail.jpg`,
         name: data?.name?.trim() || null,
       };
     }

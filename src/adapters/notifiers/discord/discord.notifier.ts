@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { STANDARD_TEMPLATES, renderMessage } from '../../../core/messages/message.js';
 import type { Notification } from '../../../core/notification.js';
+import { trimTrailingSlashes } from '../../../core/text.js';
 import type {
   Notifier,
   OptionsResult,
@@ -113,7 +114,7 @@ export class DiscordNotifier implements Notifier {
     const opts = target.options as Options;
     const req = this.render(n, target, context);
     const what = 'discord webhook';
-    const url = new URL(`${opts.url.replace(/\/+$/, '')}${req.path}`);
+    const url = new URL(`${trimTrailingSlashes(opts.url)}${req.path}`);
     for (const [k, v] of Object.entries(req.query)) url.searchParams.set(k, v);
     const res = await this.deps.http.request(url.href, {
       method: req.method,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CHAT_TEMPLATES, renderMessage } from '../../../core/messages/message.js';
 import type { Notification } from '../../../core/notification.js';
+import { trimTrailingSlashes } from '../../../core/text.js';
 import type {
   Notifier,
   OptionsResult,
@@ -122,7 +123,7 @@ export class MatrixNotifier implements Notifier {
     const opts = target.options as Options;
     const req = this.render(n, target, context);
     const what = `matrix ${new URL(opts.homeserver).host}`;
-    const url = `${opts.homeserver.replace(/\/+$/, '')}/_matrix/client/v3/rooms/${encodeURIComponent(opts.roomId)}/${req.path}`;
+    const url = `${trimTrailingSlashes(opts.homeserver)}/_matrix/client/v3/rooms/${encodeURIComponent(opts.roomId)}/${req.path}`;
     const res = await this.deps.http.request(url, {
       method: 'PUT',
       headers: { authorization: `Bearer ${opts.accessToken}`, 'content-type': 'application/json' },

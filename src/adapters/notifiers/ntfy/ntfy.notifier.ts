@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { STANDARD_TEMPLATES, renderMessage } from '../../../core/messages/message.js';
 import type { Notification } from '../../../core/notification.js';
+import { trimTrailingSlashes } from '../../../core/text.js';
 import type { HttpRequest } from '../../../ports/http-client.js';
 import type {
   Notifier,
@@ -150,7 +151,7 @@ export class NtfyNotifier implements Notifier {
       signal: context.signal,
       ...(req.body ? { body: JSON.stringify(req.body) } : {}),
     };
-    const res = await this.deps.http.request(`${opts.server.replace(/\/+$/, '')}${req.path}`, init);
+    const res = await this.deps.http.request(`${trimTrailingSlashes(opts.server)}${req.path}`, init);
     if (!res.ok) return transportFailure(res, what);
     if (res.status === 404 && req.method === 'DELETE')
       return { ok: true, messageId: null, detail: `${what}: already gone` };

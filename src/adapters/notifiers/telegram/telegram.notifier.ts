@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CHAT_TEMPLATES, renderMessage } from '../../../core/messages/message.js';
 import type { Notification } from '../../../core/notification.js';
+import { trimTrailingSlashes } from '../../../core/text.js';
 import type {
   Notifier,
   OptionsResult,
@@ -106,7 +107,7 @@ export class TelegramNotifier implements Notifier {
     const call = this.render(n, target, context);
     const what = `telegram ${call.method}`;
     const res = await this.deps.http.request(
-      `${opts.apiUrl.replace(/\/+$/, '')}/bot${opts.botToken}/${call.method}`,
+      `${trimTrailingSlashes(opts.apiUrl)}/bot${opts.botToken}/${call.method}`,
       {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

@@ -1,4 +1,5 @@
 import type { Channel, Observation } from '../../../core/model.js';
+import { trimTrailingSlashes } from '../../../core/text.js';
 import type { PlatformAdapter, ProbeHint } from '../../../ports/platform.js';
 import {
   failed,
@@ -38,7 +39,7 @@ export class OwncastPlatform implements PlatformAdapter {
   }
 
   async probe(channel: Channel, hint: ProbeHint, signal: AbortSignal): Promise<Observation> {
-    const base = channel.url.replace(/\/+$/, '');
+    const base = trimTrailingSlashes(channel.url);
     const res = await this.get(`${base}/api/status`, signal);
     if (!res.ok) return httpFailed(res);
     if (res.status !== 200) return statusFailed(res, 'Owncast /api/status');
