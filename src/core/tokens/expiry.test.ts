@@ -21,6 +21,8 @@ const policy = cloudFrontB64({
   ],
 });
 const jwt = `${b64url({ alg: 'HS256' })}.${b64url({ sub: 'x', exp: S })}.c2ln`;
+/** Cloudflare Stream's signed-URL token: RS256 with the key id, `sub` the video id. */
+const streamJwt = `${b64url({ alg: 'RS256', kid: 'k1' })}.${b64url({ sub: 'ea95132c15732412d22c1476fa83f27a', kid: 'k1', exp: S })}.c2lnbmF0dXJl`;
 
 describe('parseExpiry: each token shape of PROTOCOLS.md §7.2', () => {
   const cases: { name: string; url: string; at: number; shape: TokenShape }[] = [
@@ -128,6 +130,39 @@ describe('parseExpiry: each token shape of PROTOCOLS.md §7.2', () => {
     },
     { name: 'JWT token=', url: `https://j.example/i.m3u8?token=${jwt}`, at: AT, shape: 'jwt' },
     { name: 'JWT jwt=', url: `https://j.example/i.m3u8?jwt=${jwt}`, at: AT, shape: 'jwt' },
+    // Google Media CDN (cloud.google.com/media-cdn/docs/generate-tokens, generate-signatures).
+    {
+      name: 'Media CDN token as a query parameter (~-separated, HMAC)',
+      url: `https://media.example.com/video/master.m3u8?edge-cache-token=Expires=${S}~PathGlobs=/video/*~hmac=0b3e1dc1d2f5`,
+      at: AT,
+      shape: 'media-cdn',
+    },
+    {
+      name: 'Media CDN token with URLPrefix first and an Ed25519 Signature',
+      url: `https://media.example.com/video/master.m3u8?edge-cache-token=URLPrefix=aHR0cHM6Ly9tZWRpYS5leGFtcGxlLmNvbS92aWRlbw~Expires=${S}~Signature=c2ln`,
+      at: AT,
+      shape: 'media-cdn',
+    },
+    {
+      name: 'Media CDN signed path component (&-separated, relative URIs inherit it)',
+      url: `https://media.example.com/video/edge-cache-token=Expires=${S}&KeyName=prod-key&Signature=c2ln/manifest_12382131.m3u8`,
+      at: AT,
+      shape: 'media-cdn',
+    },
+    // Fastly token validation (github.com/fastly/token-functions): `token=<expires>_<hex HMAC>`.
+    {
+      name: 'Fastly token',
+      url: `https://www.example.com/foo/bar.m3u8?token=${S}_a6cbe4fab2f574d4d58436fa4b44bdbf765b2674`,
+      at: AT,
+      shape: 'fastly',
+    },
+    // Cloudflare Stream (developers.cloudflare.com/stream/viewing-videos/securing-your-stream).
+    {
+      name: 'Cloudflare Stream signed token in place of the video id',
+      url: `https://customer-f33zs165nr7gyfy4.cloudflarestream.com/${streamJwt}/manifest/video.m3u8`,
+      at: AT,
+      shape: 'jwt-path',
+    },
     {
       name: 'generic exp (seconds)',
       url: `https://x.example/i.m3u8?exp=${S}`,
@@ -178,6 +213,21 @@ describe('parseExpiry: each token shape of PROTOCOLS.md §7.2', () => {
     ['a garbage JWT', 'https://j.example/i.m3u8?token=eyJnot-json.also-not.x'],
     ['a garbage policy', 'https://d1.cloudfront.net/i.m3u8?Policy=bm9wZQ__'],
     [
+      'a Media CDN token without Expires',
+      'https://m.example/v.m3u8?edge-cache-token=PathGlobs=/*~hmac=ab',
+    ],
+    [
+      'a Media CDN token whose Expires is not an epoch',
+      'https://m.example/edge-cache-token=Expires=soon&Signature=ab/v.m3u8',
+    ],
+    ['a token=<number>_<non-hex>', `https://f.example/v.m3u8?token=${S}_not-a-signature`],
+    ['a token=<short number>_<hex>', 'https://f.example/v.m3u8?token=12345_a6cbe4fab2f574d4d5'],
+    [
+      'a JWT path segment without exp',
+      `https://c.example/${b64url({ alg: 'RS256' })}.${b64url({ sub: 'x' })}.c2ln/manifest/video.m3u8`,
+    ],
+    ['a dotted path segment that is no JWT', 'https://c.example/eyJnot.json.x/manifest/video.m3u8'],
+    [
       'a bad X-Amz-Date',
       'https://b.s3.amazonaws.com/i.m3u8?X-Amz-Date=yesterday&X-Amz-Expires=600',
     ],
@@ -221,6 +271,21 @@ describe('redactStreamUrl', () => {
       'query secrets too',
       'http://o.example/live/i.m3u8?token=abc&x=1',
       'http://o.example/live/i.m3u8?token=REDACTED&x=1',
+    ],
+    [
+      'a Cloudflare Stream JWT segment',
+      `https://customer-x.cloudflarestream.com/${streamJwt}/manifest/video.m3u8`,
+      'https://customer-x.cloudflarestream.com/REDACTED/manifest/video.m3u8',
+    ],
+    [
+      'a Media CDN signed path component',
+      `https://m.example/video/edge-cache-token=Expires=${S}&KeyName=k&Signature=c2ln/manifest.m3u8`,
+      'https://m.example/video/REDACTED/manifest.m3u8',
+    ],
+    [
+      'a malformed escape in the path (hidden, not a crash)',
+      'https://m.example/video/%E0%A4%A/manifest.m3u8',
+      'https://m.example/video/REDACTED/manifest.m3u8',
     ],
     [
       'plain names kept',

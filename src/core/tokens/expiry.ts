@@ -11,6 +11,9 @@ export type TokenShape =
   | 'goog-v4'
   | 'azure-sas'
   | 'jwt'
+  | 'jwt-path'
+  | 'media-cdn'
+  | 'fastly'
   | 'secure-link-path'
   | 'epoch-param';
 
@@ -32,12 +35,19 @@ const EPOCH_PARAMS = [
 ];
 const JWT_PARAMS = ['token', 'jwt', 'access_token', 'auth'];
 const AKAMAI_PARAMS = ['__token__', 'hdnts', 'hdnea'];
+/** Fastly's token authentication: `<epoch seconds>_<hex HMAC>`. */
+const FASTLY_TOKEN = /^(\d{10})_[0-9A-Fa-f]{16,}$/;
+/** A whole path segment that is a JWT (three base64url parts, a JSON header first). */
+const JWT_SEGMENT = /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/;
 
 /**
  * Reads when a tokenized URL stops working, from the token shapes of PROTOCOLS.md §7.2: Akamai
  * (`__token__`/`hdnts`/`hdnea` with `exp=` inside), CloudFront custom policy (`Policy=`), S3 SigV4
  * (`X-Amz-Date` + `X-Amz-Expires`), GCS V4 (`X-Goog-Date` + `X-Goog-Expires`), Azure SAS (`se=`),
- * JWT (`token=`/`jwt=` with a payload `exp`), nginx secure_link in the path (`/<hash>,<expires>/`),
+ * JWT (`token=`/`jwt=` with a payload `exp`), a JWT as a whole path segment (Cloudflare Stream's
+ * signed URLs put it in place of the video id), Google Media CDN's `edge-cache-token` (query
+ * parameter or path component, `Expires=` among its `~`- or `&`-separated fields), Fastly's
+ * `token=<expires>_<signature>`, nginx secure_link in the path (`/<hash>,<expires>/`),
  * and any epoch parameter (`Expires=` of CloudFront canned / SigV2 / Cloud CDN, `expires`, `exp`,
  * `e`, `validto`, `deadline`, Wowza `…endtime`). Epoch values of 10 digits are seconds, 13 digits
  * milliseconds. A value outside [now − 1 day, now + 1 year] is not believed (it is some other
@@ -76,6 +86,16 @@ export function parseExpiry(rawUrl: string, now: Instant): Expiry | null {
   for (const name of JWT_PARAMS) {
     const value = params.get(name);
     if (value?.startsWith('eyJ')) add(jwtExpiry(value), 'jwt');
+  }
+  const fastly = FASTLY_TOKEN.exec(params.get('token') ?? '');
+  if (fastly) add(epoch(fastly[1]), 'fastly');
+  const edgeToken = params.get('edge-cache-token');
+  if (edgeToken !== undefined) add(mediaCdnExpiry(edgeToken), 'media-cdn');
+  for (const segment of url.pathname.split('/')) {
+    const decoded = safeDecode(segment);
+    if (decoded.startsWith('edge-cache-token='))
+      add(mediaCdnExpiry(decoded.slice('edge-cache-token='.length)), 'media-cdn');
+    else if (JWT_SEGMENT.test(decoded)) add(jwtExpiry(decoded), 'jwt-path');
   }
   for (const name of EPOCH_PARAMS) {
     const value = params.get(name);
@@ -139,6 +159,25 @@ function cloudFrontPolicyExpiry(policy: string): Instant | null {
   const lessThan = asRecord(condition?.['DateLessThan']);
   const value = lessThan?.['AWS:EpochTime'];
   return typeof value === 'number' ? epoch(String(value)) : null;
+}
+
+/**
+ * Media CDN's token or signed path component: fields `Name=value` separated by `~` (tokens) or
+ * `&` (signed path components); `Expires` is epoch seconds.
+ */
+function mediaCdnExpiry(token: string): Instant | null {
+  for (const field of token.split(/[~&]/)) {
+    if (field.startsWith('Expires=')) return epoch(field.slice('Expires='.length));
+  }
+  return null;
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 function jwtExpiry(token: string): Instant | null {

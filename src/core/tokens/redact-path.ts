@@ -5,6 +5,8 @@ import { redactUrl } from '../redact.js';
  * and no file extension), e.g. nginx secure_link's `/t/<md5>/…` or `/<md5>,<expires>/`.
  */
 const TOKEN_SEGMENT = /^(?=[^/]*\d)(?=[^/]*[A-Za-z])[A-Za-z0-9_~=,-]{16,}$/;
+/** Whole-segment tokens with other characters: a JWT (Cloudflare Stream), Media CDN's signed component. */
+const TOKEN_SHAPED_SEGMENT = /^(?:eyJ[\w-]*\.[\w-]+\.[\w-]*|edge-cache-token=.*)$/;
 
 /**
  * A stream URL safe to show: `redactUrl` (user info, secret query values) plus token-looking
@@ -20,7 +22,18 @@ export function redactStreamUrl(raw: string): string {
   }
   url.pathname = url.pathname
     .split('/')
-    .map((segment) => (TOKEN_SEGMENT.test(decodeURIComponent(segment)) ? 'REDACTED' : segment))
+    .map((segment) => (isTokenSegment(segment) ? 'REDACTED' : segment))
     .join('/');
   return url.href;
+}
+
+function isTokenSegment(segment: string): boolean {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(segment);
+  } catch {
+    // Not valid percent-encoding: not a name anyone chose, so hide it.
+    return true;
+  }
+  return TOKEN_SEGMENT.test(decoded) || TOKEN_SHAPED_SEGMENT.test(decoded);
 }
