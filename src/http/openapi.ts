@@ -325,7 +325,7 @@ export function openApiDocument(): object {
         parameters: [idParam],
         get: {
           summary:
-            'Proxy URLs for a player (`master`, `variants[]` with url, quality, width, height, bandwidth); the caller becomes a viewer reader',
+            'Proxy URLs for a player (`master`, `variants[]` with url, quality, width, height, bandwidth; for an HTTP-FLV channel `flv`, one proxied FLV stream); the caller becomes a viewer reader',
           responses: {
             '200': ok('Playback URLs'),
             '502': ok('The stream could not be resolved', ref('Error')),

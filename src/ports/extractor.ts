@@ -10,6 +10,11 @@ import type { Instant } from '../core/time.js';
 export interface StreamSource extends MatchableSource {
   /** When the URL's token stops working, if the extractor knows; otherwise onair reads it from the URL. */
   readonly expiresAt?: Instant | undefined;
+  /**
+   * What the URL serves: an HLS playlist (the default) or an endless HTTP-FLV stream. When
+   * absent, a path ending in `.flv` means FLV.
+   */
+  readonly format?: 'hls' | 'flv' | undefined;
 }
 
 export interface Resolution {

@@ -129,6 +129,7 @@ describe('HLS proxy (in process, fake origin)', () => {
     });
     const playback = new Playback({
       clock: time,
+      timers: time,
       logger: silent,
       readers,
       refresher,

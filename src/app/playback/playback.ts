@@ -6,7 +6,7 @@ import {
   withDirectives,
   type UriRef,
 } from '../../core/hls/rewrite.js';
-import type { Clock } from '../../ports/clock.js';
+import type { Cancel, Clock, Timers } from '../../ports/clock.js';
 import type { StreamSource } from '../../ports/extractor.js';
 import type { Logger } from '../../ports/logger.js';
 import type { Readers } from '../readers.js';
@@ -17,6 +17,8 @@ import { proxyTokenSchema, type Locator, type ProxyToken } from './tokens.js';
 
 export interface PlaybackOptions {
   readonly clock: Clock;
+  /** Keeps a viewer of an endless FLV stream alive while its one request lasts. */
+  readonly timers: Timers;
   readonly logger: Logger;
   readonly readers: Readers;
   readonly refresher: Refresher;
@@ -50,10 +52,13 @@ export interface PlaybackVariant {
 export type StartResult =
   | {
       readonly ok: true;
+      readonly kind: 'hls';
       readonly viewer: string;
       readonly master: string;
       readonly variants: readonly PlaybackVariant[];
     }
+  /** An HTTP-FLV channel: one proxy URL streaming the FLV as it arrives. */
+  | { readonly ok: true; readonly kind: 'flv'; readonly viewer: string; readonly flv: string }
   | { readonly ok: false; readonly status: 404 | 502; readonly reason: string };
 
 /** What the proxy route sends. Errors carry no upstream URL. */
@@ -68,6 +73,8 @@ export type ProxyReply =
   | { readonly kind: 'error'; readonly status: number; readonly message: string };
 
 const REFUSED = new Set([403, 410]);
+/** How often an open FLV stream renews its viewer (well inside the readers' idle limit). */
+const STREAM_TOUCH_MS = 10_000;
 /** Extensions a proxy URL may end in (players and browsers sniff them); anything else is `data`. */
 const SAFE_EXTENSIONS = new Set([
   'ts',
@@ -107,22 +114,38 @@ export class Playback {
     this.existsCacheMs = options.existsCacheMs ?? 1_000;
   }
 
-  /** Starts a playback session: the caller becomes a viewer reader; returns proxy paths. */
-  async start(channelId: string): Promise<StartResult> {
+  /**
+   * Starts a playback session: the caller becomes a viewer reader; returns proxy paths. With
+   * `keepalive`, the session is that keepalive's in-process read: its URLs acquire no viewer
+   * (the keepalive holds its own reader) and never leave the process.
+   */
+  async start(channelId: string, keepalive?: string): Promise<StartResult> {
     if (!(await this.o.channelExists(channelId)))
       return { ok: false, status: 404, reason: `no channel "${channelId}"` };
-    const viewer = this.o.newViewerId();
-    this.o.readers.acquire(channelId, 'viewer', viewer);
+    const viewer = keepalive ?? this.o.newViewerId();
+    if (keepalive === undefined) this.o.readers.acquire(channelId, 'viewer', viewer);
     const current = await this.o.refresher.current(channelId);
     if (!current.ok) {
-      this.o.readers.release(channelId, 'viewer', viewer);
+      if (keepalive === undefined) this.o.readers.release(channelId, 'viewer', viewer);
       // Nothing to play (not live, no such stream) is the caller's 404; an origin error is a 502.
       return { ok: false, status: current.retryable ? 502 : 404, reason: current.reason };
     }
     const streams = current.streams;
-    const base = { c: channelId, v: viewer, g: streams.generation };
+    const base: TokenBase = {
+      c: channelId,
+      v: viewer,
+      g: streams.generation,
+      ...(keepalive === undefined ? {} : { k: true }),
+    };
+    const first = streams.sources[0];
+    if (first !== undefined && isFlvSource(first)) {
+      // The player keeps this URL for the whole stream, like a playlist URL.
+      const token = this.token(base, false, sourceLocator(first), this.o.playlistTokenMs);
+      return { ok: true, kind: 'flv', viewer, flv: this.path(token, 'live.flv') };
+    }
     return {
       ok: true,
+      kind: 'hls',
       viewer,
       master: this.path(this.token(base, true, { t: 'master' }), 'index.m3u8'),
       variants: streams.sources.map((s) => ({
@@ -151,12 +174,13 @@ export class Playback {
       return { kind: 'error', status: 403, message: 'proxy URL expired' };
     if (!(await this.exists(tok.c)))
       return { kind: 'error', status: 403, message: 'proxy URL for an unknown channel' };
-    this.o.readers.acquire(tok.c, 'viewer', tok.v);
+    if (tok.k !== true) this.o.readers.acquire(tok.c, 'viewer', tok.v);
     const current = await this.o.refresher.current(tok.c);
     if (!current.ok) return { kind: 'error', status: 502, message: 'stream unavailable' };
-    return tok.pl
-      ? this.playlist(tok, current.streams, directives)
-      : this.bytes(tok, current.streams, range);
+    if (tok.pl) return this.playlist(tok, current.streams, directives);
+    // Only an FLV source is signed as bytes: HLS sources are playlists.
+    if (tok.l.t === 'source') return this.stream(tok, current.streams);
+    return this.bytes(tok, current.streams, range);
   }
 
   /** `channelExists`, with positive answers reused for `existsCacheMs`. */
@@ -202,7 +226,7 @@ export class Playback {
       ? await this.importsFor(tok.l, streams)
       : undefined;
     const parent = withUrl(tok.l, url);
-    const base = { c: tok.c, v: tok.v, g: streams.generation };
+    const base = baseOf(tok, streams.generation);
     const body = rewritePlaylist(
       res.body,
       res.url,
@@ -237,6 +261,56 @@ export class Playback {
     }
     if (!res.ok) return { kind: 'error', status: 502, message: 'upstream unreachable' };
     return { kind: 'bytes', status: res.status, headers: res.headers, body: res.body };
+  }
+
+  /**
+   * An HTTP-FLV source, streamed as it arrives for as long as the player reads (never cached:
+   * it does not end). A refusal re-resolves once, as for segments. The viewer stays a reader
+   * while the one request lasts and leaves when it closes.
+   */
+  private async stream(tok: ProxyToken, streams: Streams): Promise<ProxyReply> {
+    let url = await this.locate(tok.l, streams, false);
+    if (url === null) return { kind: 'error', status: 404, message: 'stream no longer offered' };
+    let res = await this.o.upstream.open(url, {});
+    if (res.ok && REFUSED.has(res.status)) {
+      discard(res.body);
+      const refreshed = await this.o.refresher.refreshAfterRefusal(tok.c, streams.generation);
+      if (!refreshed.ok) return { kind: 'error', status: 502, message: 'stream unavailable' };
+      url = await this.locate(tok.l, refreshed.streams, true);
+      if (url === null) return { kind: 'error', status: 404, message: 'stream no longer offered' };
+      res = await this.o.upstream.open(url, {});
+    }
+    if (!res.ok) return { kind: 'error', status: 502, message: 'upstream unreachable' };
+    if (res.status !== 200) {
+      discard(res.body);
+      return {
+        kind: 'error',
+        status: res.status === 404 || res.status === 410 ? 404 : 502,
+        message: `upstream answered ${res.status}`,
+      };
+    }
+    if (tok.k !== true) this.holdWhileOpen(tok, res.body);
+    return {
+      kind: 'bytes',
+      status: 200,
+      // onair's own type, not the origin's: the bytes are served from onair's origin.
+      headers: { 'content-type': 'video/x-flv', 'cache-control': 'no-store' },
+      body: res.body,
+    };
+  }
+
+  /** Renews the viewer while `body` is open (one request may last hours); releases it at close. */
+  private holdWhileOpen(tok: ProxyToken, body: Readable): void {
+    let cancel: Cancel;
+    const touch = () => {
+      this.o.readers.acquire(tok.c, 'viewer', tok.v);
+      cancel = this.o.timers.after(STREAM_TOUCH_MS, touch);
+    };
+    cancel = this.o.timers.after(STREAM_TOUCH_MS, touch);
+    body.once('close', () => {
+      cancel();
+      this.o.readers.release(tok.c, 'viewer', tok.v);
+    });
   }
 
   /**
@@ -276,7 +350,7 @@ export class Playback {
 
   /** Without an upstream multivariant playlist, onair writes one listing the sources. */
   private writtenMaster(tok: ProxyToken, streams: Streams): string {
-    const base = { c: tok.c, v: tok.v, g: streams.generation };
+    const base = baseOf(tok, streams.generation);
     const lines = ['#EXTM3U'];
     streams.sources.forEach((s, i) => {
       const attrs = [`BANDWIDTH=${s.bandwidth ?? (streams.sources.length - i) * 1_000_000}`];
@@ -291,8 +365,13 @@ export class Playback {
     return `${lines.join('\n')}\n`;
   }
 
-  private token(base: { c: string; v: string; g: number }, playlist: boolean, l: Locator): string {
-    const e = this.o.clock.now() + (playlist ? this.o.playlistTokenMs : this.o.segmentTokenMs);
+  private token(
+    base: TokenBase,
+    playlist: boolean,
+    l: Locator,
+    lifetimeMs = playlist ? this.o.playlistTokenMs : this.o.segmentTokenMs,
+  ): string {
+    const e = this.o.clock.now() + lifetimeMs;
     const payload: ProxyToken = { ...base, e, pl: playlist, l };
     return this.o.sealer.seal(payload);
   }
@@ -303,6 +382,24 @@ export class Playback {
    */
   private path(token: string, name: string): string {
     return `${this.o.basePath}/${name}?t=${token}`;
+  }
+}
+
+/** What every token of one session shares. */
+type TokenBase = Pick<ProxyToken, 'c' | 'v' | 'g' | 'k'>;
+
+/** The session part of `tok`, at stream generation `g`. */
+function baseOf(tok: ProxyToken, g: number): TokenBase {
+  return { c: tok.c, v: tok.v, g, ...(tok.k === true ? { k: true } : {}) };
+}
+
+/** An HTTP-FLV source: said so by its extractor, or a path ending in `.flv`. */
+export function isFlvSource(source: Pick<StreamSource, 'url' | 'format'>): boolean {
+  if (source.format !== undefined) return source.format === 'flv';
+  try {
+    return new URL(source.url).pathname.toLowerCase().endsWith('.flv');
+  } catch {
+    return false;
   }
 }
 

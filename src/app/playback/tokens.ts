@@ -49,6 +49,11 @@ export const proxyTokenSchema = z.object({
   e: z.number(),
   /** The target is a playlist (rewritten) rather than bytes (streamed). */
   pl: z.boolean(),
+  /**
+   * A keepalive's in-process read (`v` is the keepalive id): serving it acquires no reader,
+   * since the keepalive holds its own. Never handed out to a client.
+   */
+  k: z.literal(true).optional(),
   l: locatorSchema,
 });
 export type ProxyToken = z.output<typeof proxyTokenSchema>;

@@ -12,7 +12,10 @@ export interface PlaybackHttpDeps {
   readonly readers: Readers;
 }
 
-/** `GET /channels/:id/playback`: proxy URLs for a player; the caller becomes a viewer reader. */
+/**
+ * `GET /channels/:id/playback`: proxy URLs for a player (`master` and `variants` for HLS, `flv`
+ * for an HTTP-FLV channel); the caller becomes a viewer reader.
+ */
 export function playbackRoutes(deps: PlaybackHttpDeps): FastifyPluginAsync {
   return async (app) => {
     app.get(
@@ -29,6 +32,8 @@ export function playbackRoutes(deps: PlaybackHttpDeps): FastifyPluginAsync {
             .send({ error: { code: 'upstream', message: started.reason, issues: [] } });
         }
         const origin = `${request.protocol}://${request.host}`;
+        // An HTTP-FLV channel is one stream, not HLS: the player needs an FLV demuxer (mpegts.js).
+        if (started.kind === 'flv') return { flv: `${origin}${started.flv}` };
         return {
           master: `${origin}${started.master}`,
           variants: started.variants.map((v) => ({ ...v, url: `${origin}${v.url}` })),
