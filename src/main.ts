@@ -168,6 +168,7 @@ export async function createPlayback(deps: {
   });
   const playback = new Playback({
     clock,
+    timers,
     logger,
     readers,
     refresher,

@@ -108,7 +108,7 @@ export class FlvExtractor implements Extractor {
   readonly id = 'flv';
 
   resolve(channel: Channel): Promise<ResolveResult> {
-    return Promise.resolve({ ok: true, sources: [{ url: channel.url, quality: 'best' }] });
+    return Promise.resolve({ ok: true, sources: [{ url: channel.url, quality: 'best', format: 'flv' }] });
   }
 }
 
