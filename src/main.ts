@@ -29,6 +29,7 @@ import { MemoryBus } from './adapters/bus/memory-bus.js';
 import { UndiciHttpClient } from './adapters/http-client/undici-http-client.js';
 import { PrometheusMetrics } from './adapters/metrics/prometheus.js';
 import { notifiers as builtInNotifiers } from './adapters/notifiers/registry.js';
+import { DEFAULT_STALE_AFTER_MS } from './adapters/platforms/progress-watch.js';
 import { platforms as builtInPlatforms } from './adapters/platforms/registry.js';
 import { EventSubWebSocketConnector } from './adapters/platforms/twitch/eventsub.client.js';
 import { TwitchApi, type TwitchSettings } from './adapters/platforms/twitch/twitch-api.js';
@@ -78,7 +79,13 @@ export function createLogger(level: string): Pino {
 /** The registries with the built-in adapters, over one HTTP client; `twitch` is null without Twitch credentials. */
 export function createRegistries(
   http: HttpClient,
-  config: { timeoutMs: number; maxBytes: number; deliveryTimeoutMs: number },
+  config: {
+    timeoutMs: number;
+    maxBytes: number;
+    deliveryTimeoutMs: number;
+    /** `poll.staleAfter`; default 30 s. */
+    staleAfterMs?: number;
+  },
   clock: Clock,
   twitch: TwitchApi | null = null,
   extractorRules: readonly ExtractorRule[] = [],
@@ -86,7 +93,10 @@ export function createRegistries(
   const platformHttp = { http, timeoutMs: config.timeoutMs, maxBytes: config.maxBytes };
   // `streamlink` and `plugin` channels are live while their extractor finds a stream.
   const extractorFor = extractorSelector(builtInExtractors(platformHttp), extractorRules);
-  const platformList = builtInPlatforms(platformHttp, twitch, extractorFor);
+  const platformList = builtInPlatforms(platformHttp, twitch, extractorFor, {
+    clock,
+    staleAfterMs: config.staleAfterMs ?? DEFAULT_STALE_AFTER_MS,
+  });
   const notifierList = builtInNotifiers({
     http,
     timeoutMs: config.deliveryTimeoutMs,
@@ -273,6 +283,7 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
       timeoutMs: config.poll.timeout,
       maxBytes: config.poll.maxBytes,
       deliveryTimeoutMs: config.delivery.timeout,
+      staleAfterMs: config.poll.staleAfter,
     },
     clock,
     twitchApi,
@@ -449,7 +460,7 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
       template: config.recordings.template,
       quality: config.recordings.quality,
       stallTargets: 4,
-      stallMs: 15_000,
+      stallMs: config.recordings.stallAfter,
       segmentRetries: 3,
       retryMs: 5_000,
       retentionEveryMs: 3_600_000,

@@ -78,6 +78,11 @@ export const configSchema = z.strictObject({
       maxBytes: positiveInt.default(1_048_576),
       /** Longest wait between probes of a failing channel. */
       maxBackoff: durationSchema.prefault('5m'),
+      /**
+       * A stream that stops advancing (a frozen HLS playlist: `max(3 × target duration, this)`;
+       * an FLV stream without a tag) for this long counts as offline, reason `stalled`.
+       */
+      staleAfter: durationSchema.prefault('30s'),
     })
     .prefault({}),
   policy: z
@@ -147,6 +152,11 @@ export const configSchema = z.strictObject({
       /** Defaults for `record: true`. */
       template: recordingTemplateSchema.default(DEFAULT_TEMPLATE),
       quality: recordingQualitySchema.default('best'),
+      /**
+       * A part ends (after one re-resolve) when nothing new arrives for this long: FLV no byte;
+       * HLS no new segment, and never sooner than four target durations.
+       */
+      stallAfter: durationSchema.prefault('15s'),
     })
     .prefault({}),
   log: z
@@ -200,6 +210,7 @@ export const ENV_PATHS: readonly (readonly string[])[] = [
   ['poll', 'timeout'],
   ['poll', 'maxBytes'],
   ['poll', 'maxBackoff'],
+  ['poll', 'staleAfter'],
   ['policy', 'reconnectGrace'],
   ['policy', 'notifyCooldown'],
   ['policy', 'unreachableAfter'],
@@ -212,6 +223,7 @@ export const ENV_PATHS: readonly (readonly string[])[] = [
   ['refresh', 'closeAfter'],
   ['recordings', 'dir'],
   ['recordings', 'minFreeSpace'],
+  ['recordings', 'stallAfter'],
   ['auth', 'adminToken'],
   ['log', 'level'],
   ['twitch', 'clientId'],

@@ -157,6 +157,50 @@ describe('decide: the rules as a table', () => {
       expected: ['live:A', 'offline:A'],
     },
     {
+      rule: '4 a stall counts the grace from when the stream stopped, not from when it was noticed',
+      steps: [
+        [0, offline],
+        [1, live('A')],
+        // Noticed at minute 9, stopped at minute 2: the 10-minute grace ends at minute 12.
+        [9, { kind: 'offline', reason: 'stalled', since: T0 + 2 * MIN }],
+        [11, { kind: 'offline', reason: 'stalled', since: T0 + 2 * MIN }],
+        [12, { kind: 'offline', reason: 'stalled', since: T0 + 2 * MIN }],
+      ],
+      expected: ['live:A', 'offline:A'],
+    },
+    {
+      rule: '4 a stall older than the grace is announced at once',
+      steps: [
+        [0, offline],
+        [1, live('A')],
+        [30, { kind: 'offline', reason: 'stalled', since: T0 + 2 * MIN }],
+      ],
+      expected: ['live:A', 'offline:A'],
+    },
+    {
+      rule: '2 a stalled stream that advances again within the grace is the same session',
+      steps: [
+        [0, offline],
+        [1, live('A')],
+        [5, { kind: 'offline', reason: 'stalled', since: T0 + 2 * MIN }],
+        [8, live('A')],
+        [30, offline],
+        [41, offline],
+      ],
+      expected: ['live:A', 'live!reconnectGrace', 'offline:A'],
+    },
+    {
+      rule: '4 a stall time in the future is taken as now',
+      steps: [
+        [0, offline],
+        [1, live('A')],
+        [2, { kind: 'offline', reason: 'stalled', since: T0 + 60 * MIN }],
+        [11, offline],
+        [12, offline],
+      ],
+      expected: ['live:A', 'offline:A'],
+    },
+    {
       rule: '4 with no grace, offline at once',
       policy: { ...policy, reconnectGraceMs: 0 },
       steps: [

@@ -54,7 +54,9 @@ export function decide(
   };
   const step = new Step(channelId, policy, now);
   const next =
-    observation.kind === 'live' ? step.live(checked, observation) : step.offline(checked);
+    observation.kind === 'live'
+      ? step.live(checked, observation)
+      : step.offline(checked, observation.since);
   return { state: next, events: step.events };
 }
 
@@ -129,7 +131,8 @@ class Step {
     }
   }
 
-  offline(state: ChannelState): ChannelState {
+  /** `since`: when the stream stopped, if the platform knows (a stall); never later than now. */
+  offline(state: ChannelState, since: Instant | undefined): ChannelState {
     switch (state.liveness) {
       case 'unknown':
         // Rule 1: offline at first sight; no known drop time, so no grace applies later.
@@ -141,15 +144,19 @@ class Step {
           liveAnnounced: false,
         };
       case 'live': {
-        // Rule 4: remember when; announce once the grace has passed.
+        // Rule 4: remember when; announce once the grace has passed. A stall is noticed only
+        // after its threshold, but the stream stopped earlier: the grace counts from then.
+        const offlineSince = since !== undefined && since < this.now ? since : this.now;
         const next: ChannelState = {
           ...state,
           liveness: 'offline',
-          offlineSince: this.now,
+          offlineSince,
           offlineAnnounced: false,
           viewers: null,
         };
-        return this.policy.reconnectGraceMs <= 0 ? this.confirmOffline(next) : next;
+        return this.now - offlineSince >= this.policy.reconnectGraceMs
+          ? this.confirmOffline(next)
+          : next;
       }
       case 'offline': {
         const due =

@@ -30,7 +30,13 @@ export type Observation =
       /** The channel's display name as the platform reports it, if known. */
       readonly name: string | null;
     }
-  | { readonly kind: 'offline' }
+  | {
+      readonly kind: 'offline';
+      /** `stalled`: the stream stopped advancing (a frozen playlist, an FLV stream without tags). */
+      readonly reason?: 'stalled' | undefined;
+      /** When the stream stopped, if known (a stall): the reconnect grace counts from there. */
+      readonly since?: Instant | undefined;
+    }
   | { readonly kind: 'failed'; readonly error: string; readonly retryable: boolean };
 
 export type LiveObservation = Extract<Observation, { kind: 'live' }>;

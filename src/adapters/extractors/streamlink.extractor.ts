@@ -34,9 +34,11 @@ export function findStreamlink(path = process.env['PATH'] ?? ''): string | null 
 }
 
 /**
- * Uses streamlink's plugins (hundreds of sites) to find HLS streams: `streamlink --json URL`.
- * Only HLS streams are kept (the proxy speaks HLS); `best` first, the `best`/`worst` aliases
- * dropped when they duplicate a named stream.
+ * Uses streamlink's plugins (hundreds of sites) to find HLS streams: `streamlink --json URL`
+ * (streamlink's own `hls://`, `hlsvariant://` and `httpstream://` forms included). HLS streams
+ * are kept (the proxy speaks HLS), plain HTTP ones only when there is none; `best` first, the
+ * `best`/`worst` aliases dropped when they duplicate a named stream. "No playable streams" and a
+ * 404/410 from the stream are offline.
  */
 export class StreamlinkExtractor implements Extractor {
   readonly id = 'streamlink';
@@ -86,8 +88,9 @@ function toResult(parsed: z.ZodSafeParseResult<z.output<typeof streamlinkWire>>)
     return { ok: false, reason: 'streamlink printed unexpected JSON', retryable: false };
   const { streams, metadata, error } = parsed.data;
   if (error !== undefined) {
-    // What streamlink says when the site answers but nothing is streaming: offline, not an error.
-    const offline = /no playable streams/i.test(error);
+    // What streamlink says when the site answers but nothing is streaming, or when the stream
+    // itself is gone ("Unable to open URL: … (404 Client Error: …)"): offline, not an error.
+    const offline = /no playable streams|\((?:404|410) client error/i.test(error);
     return {
       ok: false,
       reason: `streamlink: ${redactText(error)}`,
@@ -96,7 +99,11 @@ function toResult(parsed: z.ZodSafeParseResult<z.output<typeof streamlinkWire>>)
     };
   }
   const title = metadata?.title ?? undefined;
-  const hls = Object.entries(streams ?? {}).filter(([, s]) => s.type === 'hls');
+  // HLS streams (what the proxy speaks); plain HTTP ones (`httpstream://`, an FLV relay) only
+  // when there is no HLS stream.
+  const all = Object.entries(streams ?? {});
+  const onlyHls = all.filter(([, s]) => s.type === 'hls');
+  const hls = onlyHls.length > 0 ? onlyHls : all.filter(([, s]) => s.type === 'http');
   const named = hls.filter(([name]) => name !== 'best' && name !== 'worst');
   const pick = named.length > 0 ? named : hls;
   const best = hls.find(([name]) => name === 'best')?.[1].url;
@@ -104,7 +111,7 @@ function toResult(parsed: z.ZodSafeParseResult<z.output<typeof streamlinkWire>>)
     .map(([name, s]) => ({ url: s.url, quality: name, ...(title !== undefined ? { title } : {}) }))
     .sort((a, b) => Number(b.url === best) - Number(a.url === best));
   if (sources.length === 0)
-    return { ok: false, reason: 'streamlink found no HLS stream', retryable: true };
+    return { ok: false, reason: 'streamlink found no HLS or HTTP stream', retryable: true };
   const master = hls.find(([, s]) => s.master !== undefined)?.[1].master;
   return { ok: true, sources, ...(master !== undefined ? { master } : {}) };
 }

@@ -1,6 +1,8 @@
+import { createDecipheriv } from 'node:crypto';
 import { parsePlaylist } from '../../core/hls/playlist.js';
 import {
   parseMediaPlaylist,
+  sequenceIv,
   type MediaPlaylist,
   type Segment,
 } from '../../core/recording/media-playlist.js';
@@ -16,6 +18,10 @@ const REFUSED = new Set([403, 410]);
 /** Longest a segment download may take, in target durations (and never less than 10 s). */
 const SEGMENT_TIMEOUT_TARGETS = 3;
 const MAX_SEGMENT_BYTES = 256 * 1_048_576;
+/** AES-128 keys are 16 bytes; anything much larger is not a key. */
+const MAX_KEY_BYTES = 1_024;
+/** Keys remembered per run (a key rotates every few segments at most; tokens make new URLs). */
+const KEY_CACHE = 16;
 
 /** The media playlist URL of a stream, as of one generation of resolved URLs. */
 interface Located {
@@ -38,8 +44,10 @@ type Loaded =
  * on a 403/410 asks the refresher for fresh URLs and finds the same MSN again in the fresh
  * playlist — so a token expiry costs nothing. Splits into a new part at a discontinuity, an
  * origin restart or a new init segment; gaps it could not fill go to the sidecar. Returns why
- * it stopped: the stream ended, it was told to stop, the disk is full, or nothing arrived for
- * `stallTargets` target durations even after a re-resolve.
+ * it stopped: the stream ended, it was told to stop, the disk is full, nothing arrived for
+ * `stallMs` (and at least `stallTargets` target durations) even after a re-resolve, or the
+ * stream is encrypted in a way onair cannot record (`failed`). AES-128 segments are decrypted
+ * with their key (fetched like a segment: a 403/410 re-resolves) and the IV of the tag or the MSN.
  */
 export async function recordHls(ctx: RecorderContext, resume: TrackState | null): Promise<RunEnd> {
   const { clock, signal, writer } = ctx;
@@ -51,6 +59,7 @@ export async function recordHls(ctx: RecorderContext, resume: TrackState | null)
   let reresolved = false;
   let mapKey: string | null = null;
   let targetS = 2;
+  const keys = new Map<string, Uint8Array>();
   while (!stopped()) {
     const loadStart = clock.now();
     const loaded = await load(ctx, at);
@@ -75,8 +84,21 @@ export async function recordHls(ctx: RecorderContext, resume: TrackState | null)
             return 'ended';
           case 'segment': {
             const segment = step.segment;
-            const outcome = await recordSegment(ctx, loaded, segment, mapKey);
+            const outcome = await recordSegment(ctx, loaded, segment, mapKey, keys);
             if (outcome.kind === 'diskFull') return 'diskFull';
+            if (outcome.kind === 'unsupported') {
+              writer.noteGap({
+                reason: 'failed',
+                fromMsn: segment.msn,
+                toMsn: segment.msn,
+                error: outcome.error,
+              });
+              ctx.logger.warn(
+                { channel: ctx.channelId, reason: outcome.error },
+                'stream cannot be recorded',
+              );
+              return 'failed';
+            }
             if (outcome.kind === 'written') {
               mapKey = outcome.mapKey;
               lastProgress = clock.now();
@@ -107,7 +129,7 @@ export async function recordHls(ctx: RecorderContext, resume: TrackState | null)
       // The presentation was removed (404): what was recorded is complete up to here.
       ctx.logger.info({ channel: ctx.channelId, reason: loaded.reason }, 'playlist gone');
     }
-    const stallMs = Math.max(10_000, ctx.stallTargets * targetS * 1_000);
+    const stallMs = Math.max(ctx.stallMs, ctx.stallTargets * targetS * 1_000);
     if (clock.now() - lastProgress > stallMs) {
       if (reresolved) return 'stalled';
       // Nothing for several target durations: fresh URLs first; only if that does not help is it a stall.
@@ -201,7 +223,21 @@ export function pickSource(
 type SegmentOutcome =
   | { readonly kind: 'written'; readonly mapKey: string | null }
   | { readonly kind: 'lost'; readonly error: string }
+  /** Encrypted with DRM or SAMPLE-AES: no segment of this stream can be recorded. */
+  | { readonly kind: 'unsupported'; readonly error: string }
   | { readonly kind: 'diskFull' };
+
+/** Why a segment's encryption is beyond onair (null: clear, or AES-128 it can decrypt). */
+export function unsupportedEncryption(segment: Segment): string | null {
+  const key = segment.key;
+  if (key === null) return null;
+  if (key.uri?.toLowerCase().startsWith('skd:') === true || key.format !== 'identity')
+    return `DRM-protected stream (key ${key.uri?.startsWith('skd:') === true ? 'skd://' : `format ${key.format}`}): onair does not record DRM`;
+  if (key.method !== 'AES-128')
+    return `${key.method} encryption encrypts inside the media samples: onair records only AES-128 (whole-segment) encryption`;
+  if (key.uri === null) return 'AES-128 key without a URI';
+  return null;
+}
 
 /**
  * Fetches one segment whole (so the file only ever holds complete segments) and writes it,
@@ -213,8 +249,10 @@ async function recordSegment(
   loaded: Extract<Loaded, { ok: true }>,
   segment: Segment,
   mapKey: string | null,
+  keys: Map<string, Uint8Array>,
 ): Promise<SegmentOutcome> {
-  if (segment.encrypted) return { kind: 'lost', error: 'encrypted segments are not recorded' };
+  const unsupported = unsupportedEncryption(segment);
+  if (unsupported !== null) return { kind: 'unsupported', error: unsupported };
   const timeoutMs = Math.max(
     10_000,
     SEGMENT_TIMEOUT_TARGETS * loaded.playlist.targetDuration * 1_000,
@@ -242,6 +280,24 @@ async function recordSegment(
       await sleep(ctx.timers, 500 * 2 ** attempt, ctx.signal);
       continue;
     }
+    let bytes = got.bytes;
+    if (current.key !== null) {
+      const clear = await decrypt(ctx, current, base, bytes, keys, timeoutMs);
+      if (clear.kind === 'refused') {
+        // The key's token expired with the segment's: fresh URLs, the same MSN, its fresh key URI.
+        const fresh = await relocate(ctx, generation, segment.msn);
+        if (!fresh) return { kind: 'lost', error: `key answered HTTP ${clear.status}` };
+        ({ base, segment: current, generation } = fresh);
+        continue;
+      }
+      if (clear.kind === 'failed') {
+        lastError = clear.error;
+        if (!clear.retryable) break;
+        await sleep(ctx.timers, 500 * 2 ** attempt, ctx.signal);
+        continue;
+      }
+      bytes = clear.bytes;
+    }
     const key =
       current.map === null
         ? null
@@ -264,7 +320,7 @@ async function recordSegment(
           ? { kind: 'diskFull' }
           : { kind: 'lost', error: opened.error };
     }
-    const written = await ctx.writer.write(got.bytes);
+    const written = await ctx.writer.write(bytes);
     if (!written.ok) {
       if (written.reason === 'diskFull') return { kind: 'diskFull' };
       return { kind: 'lost', error: written.error };
@@ -272,6 +328,47 @@ async function recordSegment(
     return { kind: 'written', mapKey: key };
   }
   return { kind: 'lost', error: lastError };
+}
+
+/**
+ * Decrypts an AES-128 segment (AES-128-CBC with PKCS#7 padding, RFC 8216 §5.2): the key from
+ * its URI (resolved against the playlist, fetched over the recorder's upstream and cached by URL),
+ * the IV from the tag or the segment's media sequence number.
+ */
+async function decrypt(
+  ctx: RecorderContext,
+  segment: Segment,
+  base: string,
+  bytes: Uint8Array,
+  keys: Map<string, Uint8Array>,
+  timeoutMs: number,
+): Promise<Fetched> {
+  const keyInfo = segment.key;
+  if (keyInfo?.uri == null) return { kind: 'failed', error: 'no key URI', retryable: false };
+  const url = new URL(keyInfo.uri, base).href;
+  let key = keys.get(url);
+  if (key === undefined) {
+    const got = await fetchBytes(ctx, url, null, timeoutMs, MAX_KEY_BYTES);
+    if (got.kind !== 'ok')
+      return got.kind === 'failed' ? { ...got, error: `key: ${got.error}` } : got;
+    if (got.bytes.length !== 16)
+      return {
+        kind: 'failed',
+        error: `the AES-128 key is ${got.bytes.length} bytes, not 16`,
+        retryable: false,
+      };
+    key = got.bytes;
+    if (keys.size >= KEY_CACHE) keys.delete(keys.keys().next().value!);
+    keys.set(url, key);
+  }
+  try {
+    const decipher = createDecipheriv('aes-128-cbc', key, keyInfo.iv ?? sequenceIv(segment.msn));
+    return { kind: 'ok', bytes: Buffer.concat([decipher.update(bytes), decipher.final()]) };
+  } catch {
+    // Bad padding: the wrong key or IV, or a damaged segment.
+    keys.delete(url);
+    return { kind: 'failed', error: 'the segment does not decrypt with its key', retryable: false };
+  }
 }
 
 /** After a refusal: fresh URLs, the fresh playlist, and the segment with the same MSN in it. */
@@ -298,6 +395,7 @@ async function fetchBytes(
   url: string,
   range: string | null,
   timeoutMs: number,
+  maxBytes = MAX_SEGMENT_BYTES,
 ): Promise<Fetched> {
   const signal = timeoutSignal(ctx.signal, timeoutMs);
   const res = await ctx.upstream.open(url, {
@@ -318,7 +416,7 @@ async function fetchBytes(
       retryable: res.status >= 500 || res.status === 429,
     };
   }
-  const body = await readAll(res.body, MAX_SEGMENT_BYTES);
+  const body = await readAll(res.body, maxBytes);
   if (!body.ok)
     return {
       kind: 'failed',

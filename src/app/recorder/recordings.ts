@@ -28,9 +28,9 @@ export interface RecordingSettings {
   /** Defaults for channels that say `record: true`. */
   readonly template: string;
   readonly quality: string;
-  /** HLS: nothing new for this many target durations (after a re-resolve) ends a part. */
+  /** HLS: a stall is never shorter than this many target durations. */
   readonly stallTargets: number;
-  /** FLV: no byte for this long (after a re-resolve) ends a part. */
+  /** `recordings.stallAfter`: nothing new for this long (after a re-resolve) ends a part (FLV: no byte). */
   readonly stallMs: number;
   readonly segmentRetries: number;
   /** Wait before a run that ended while the session is still on starts again (a new part). */

@@ -33,9 +33,9 @@ export interface RecorderContext {
   readonly timers: Timers;
   readonly logger: Logger;
   readonly signal: AbortSignal;
-  /** HLS: a stall is this many target durations without a new segment. */
+  /** HLS: a stall is never shorter than this many target durations without a new segment. */
   readonly stallTargets: number;
-  /** FLV: a stall is this long without a byte. */
+  /** A stall is this long without a new segment (HLS) or a byte (FLV): `recordings.stallAfter`. */
   readonly stallMs: number;
   readonly segmentRetries: number;
 }

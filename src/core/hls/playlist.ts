@@ -17,6 +17,8 @@ export type Playlist =
       readonly mediaSequence: number;
       readonly endList: boolean;
       readonly segmentCount: number;
+      /** The last segment's URI without its query (tokens change, the segment does not); null when empty. */
+      readonly lastUri: string | null;
     };
 
 export type ParseResult =
@@ -34,6 +36,7 @@ export function parsePlaylist(text: string): ParseResult {
   let mediaSequence = 0;
   let endList = false;
   let segmentCount = 0;
+  let lastUri: string | null = null;
   let sawSegmentTag = false;
   for (const raw of lines.slice(1)) {
     const line = raw.trim();
@@ -54,6 +57,7 @@ export function parsePlaylist(text: string): ParseResult {
         pending = null;
       } else if (sawSegmentTag) {
         segmentCount++;
+        lastUri = line.split('?')[0] ?? line;
         sawSegmentTag = false;
       }
     }
@@ -61,7 +65,7 @@ export function parsePlaylist(text: string): ParseResult {
   if (variants.length > 0) return { ok: true, playlist: { kind: 'master', variants } };
   return {
     ok: true,
-    playlist: { kind: 'media', targetDuration, mediaSequence, endList, segmentCount },
+    playlist: { kind: 'media', targetDuration, mediaSequence, endList, segmentCount, lastUri },
   };
 }
 

@@ -20,6 +20,44 @@ export interface Segment {
   readonly programDateTime: number | null;
   /** Encrypted (`#EXT-X-KEY` with a method other than NONE): a recorder cannot write it as is. */
   readonly encrypted: boolean;
+  /** The `#EXT-X-KEY` in force when encrypted; null when not. */
+  readonly key: SegmentKey | null;
+  /** An `#EXT-X-DISCONTINUITY` tag stands right before this segment. */
+  readonly discontinuity: boolean;
+}
+
+/** How a segment is encrypted (RFC 8216 §4.3.2.4). */
+export interface SegmentKey {
+  /** `AES-128`, `SAMPLE-AES`, `SAMPLE-AES-CTR`, … as written. */
+  readonly method: string;
+  /** As written (may be relative); `skd://…` for FairPlay DRM. */
+  readonly uri: string | null;
+  /** 16 bytes from the `IV` attribute; null: the IV is the media sequence number. */
+  readonly iv: Uint8Array | null;
+  /** `KEYFORMAT`, `identity` when absent. */
+  readonly format: string;
+}
+
+/** The 16-byte IV of an `IV=0x…` attribute, or null when it is not 32 hex digits. */
+function ivOf(value: string | undefined): Uint8Array | null {
+  if (value === undefined) return null;
+  const hex = /^0[xX]([0-9a-fA-F]{1,32})$/.exec(value.trim())?.[1];
+  if (hex === undefined) return null;
+  const bytes = new Uint8Array(16);
+  const padded = hex.padStart(32, '0');
+  for (let i = 0; i < 16; i++) bytes[i] = Number.parseInt(padded.slice(i * 2, i * 2 + 2), 16);
+  return bytes;
+}
+
+/** The IV of a segment without an `IV` attribute: its media sequence number, big-endian in 16 bytes. */
+export function sequenceIv(msn: number): Uint8Array {
+  const bytes = new Uint8Array(16);
+  let rest = BigInt(msn);
+  for (let i = 15; i >= 0 && rest > 0n; i--) {
+    bytes[i] = Number(rest & 0xffn);
+    rest >>= 8n;
+  }
+  return bytes;
 }
 
 export interface MediaPlaylist {
@@ -61,7 +99,8 @@ export function parseMediaPlaylist(text: string): MediaParse {
   let lastRangeEnd: number | null = null;
   let map: Segment['map'] = null;
   let pdt: number | null = null;
-  let encrypted = false;
+  let key: SegmentKey | null = null;
+  let discontinuity = false;
   for (const raw of lines.slice(1)) {
     const line = raw.trim();
     if (line === '') continue;
@@ -75,8 +114,10 @@ export function parseMediaPlaylist(text: string): MediaParse {
     else if (line.startsWith('#EXT-X-MEDIA-SEQUENCE:')) mediaSequence = Number(line.slice(22)) || 0;
     else if (line.startsWith('#EXT-X-DISCONTINUITY-SEQUENCE:'))
       discontinuitySequence = Number(line.slice(30)) || 0;
-    else if (line === '#EXT-X-DISCONTINUITY') discontinuities++;
-    else if (line === '#EXT-X-ENDLIST') endList = true;
+    else if (line === '#EXT-X-DISCONTINUITY') {
+      discontinuities++;
+      discontinuity = true;
+    } else if (line === '#EXT-X-ENDLIST') endList = true;
     else if (line === '#EXT-X-GAP') gap = true;
     else if (line.startsWith('#EXTINF:')) duration = Number.parseFloat(line.slice(8)) || 0;
     else if (line.startsWith('#EXT-X-PROGRAM-DATE-TIME:')) {
@@ -95,8 +136,17 @@ export function parseMediaPlaylist(text: string): MediaParse {
           ? null
           : { uri, range: byterange === undefined ? null : (rangeOf(byterange, 0)?.range ?? null) };
     } else if (line.startsWith('#EXT-X-KEY:')) {
-      const method = parseAttributes(line.slice(11)).get('METHOD') ?? 'NONE';
-      encrypted = method !== 'NONE';
+      const attrs = parseAttributes(line.slice(11));
+      const method = attrs.get('METHOD') ?? 'NONE';
+      key =
+        method === 'NONE'
+          ? null
+          : {
+              method,
+              uri: attrs.get('URI') ?? null,
+              iv: ivOf(attrs.get('IV')),
+              format: attrs.get('KEYFORMAT') ?? 'identity',
+            };
     } else if (!line.startsWith('#') && duration !== null) {
       segments.push({
         msn: mediaSequence + segments.length,
@@ -107,9 +157,12 @@ export function parseMediaPlaylist(text: string): MediaParse {
         range,
         map,
         programDateTime: pdt,
-        encrypted,
+        encrypted: key !== null,
+        key,
+        discontinuity,
       });
       duration = null;
+      discontinuity = false;
       gap = false;
       range = null;
       pdt = null;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseMediaPlaylist, type MediaPlaylist } from './media-playlist.js';
+import { parseMediaPlaylist, sequenceIv, type MediaPlaylist } from './media-playlist.js';
 import {
   alternativePath,
   parseSize,
@@ -93,6 +93,8 @@ describe('parseMediaPlaylist', () => {
         map: { uri: 'init.mp4', range: '0-719' },
         programDateTime: Date.parse('2026-01-01T00:00:00Z'),
         encrypted: false,
+        key: null,
+        discontinuity: false,
       },
       {
         msn: 101,
@@ -104,6 +106,8 @@ describe('parseMediaPlaylist', () => {
         map: { uri: 'init.mp4', range: '0-719' },
         programDateTime: null,
         encrypted: false,
+        key: null,
+        discontinuity: false,
       },
       {
         msn: 102,
@@ -115,6 +119,8 @@ describe('parseMediaPlaylist', () => {
         map: { uri: 'init.mp4', range: '0-719' },
         programDateTime: null,
         encrypted: true,
+        key: { method: 'AES-128', uri: 'k', iv: null, format: 'identity' },
+        discontinuity: true,
       },
     ]);
   });
@@ -183,6 +189,20 @@ describe('track (MSN/DSN rules of PROTOCOLS.md §6.4)', () => {
       at(10, 3),
       playlist(11, ['b'], { dsn: 4 }),
       ['split:discontinuity', 'seg:11'],
+      true,
+    ],
+    [
+      'nginx-rtmp: the opening discontinuity leaving the window (DSN 1 → 0) is no split',
+      at(12, 1),
+      playlist(11, ['b', 'c', 'd']),
+      ['seg:13'],
+      true,
+    ],
+    [
+      'nginx-rtmp: a real discontinuity later still splits, whatever the DSN did',
+      at(13, 0),
+      playlist(12, ['c', 'd', '|', 'e']),
+      ['split:discontinuity', 'seg:14'],
       true,
     ],
     [
@@ -403,5 +423,57 @@ describe('partsToDelete', () => {
     ['never the part being written', { maxAgeMs: 0, maxBytes: 0 }, ['a', 'b']],
   ])('%s', (_name, policy, expected) => {
     expect(partsToDelete(parts, policy, 4 * H)).toStrictEqual(expected);
+  });
+});
+
+describe('nginx-rtmp playlists in a row (it opens each stream with #EXT-X-DISCONTINUITY)', () => {
+  it('records one part across the window sliding past the opening discontinuity', () => {
+    const windows = [
+      playlist(0, ['|', 's0', 's1', 's2']),
+      playlist(0, ['|', 's0', 's1', 's2', 's3']),
+      playlist(1, ['s1', 's2', 's3', 's4']),
+      playlist(2, ['s2', 's3', 's4', 's5']),
+    ];
+    let state: TrackState | null = null;
+    const all: string[] = [];
+    for (const window of windows) {
+      const { steps } = track(state, window);
+      all.push(...brief(steps));
+      for (const step of steps) if (step.kind === 'segment') state = advance(window, step.segment);
+    }
+    expect(all).toEqual(['seg:0', 'seg:1', 'seg:2', 'seg:3', 'seg:4', 'seg:5']);
+  });
+});
+
+describe('segment keys', () => {
+  it('reads METHOD, URI, IV and KEYFORMAT; the default IV is the MSN, big-endian', () => {
+    const parsed = parseMediaPlaylist(
+      [
+        '#EXTM3U',
+        '#EXT-X-TARGETDURATION:2',
+        '#EXT-X-MEDIA-SEQUENCE:258',
+        '#EXT-X-KEY:METHOD=AES-128,URI="key.bin",IV=0x000102030405060708090a0b0c0d0e0f',
+        '#EXTINF:2,',
+        'a.ts',
+        '#EXT-X-KEY:METHOD=SAMPLE-AES,URI="skd://drm",KEYFORMAT="com.apple.streamingkeydelivery"',
+        '#EXTINF:2,',
+        'b.ts',
+        '#EXT-X-KEY:METHOD=NONE',
+        '#EXTINF:2,',
+        'c.ts',
+      ].join('\n'),
+    );
+    if (!parsed.ok) throw new Error(parsed.error);
+    const [a, b, c] = parsed.playlist.segments;
+    expect(a?.key).toEqual({
+      method: 'AES-128',
+      uri: 'key.bin',
+      iv: Uint8Array.from({ length: 16 }, (_, i) => i),
+      format: 'identity',
+    });
+    expect(b?.key).toMatchObject({ method: 'SAMPLE-AES', uri: 'skd://drm' });
+    expect(c?.key).toBeNull();
+    expect(c?.encrypted).toBe(false);
+    expect([...sequenceIv(258)]).toEqual([...new Array<number>(14).fill(0), 1, 2]);
   });
 });

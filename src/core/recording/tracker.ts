@@ -38,7 +38,7 @@ export interface TrackResult {
  * above the last one handled, in order — so no segment is written twice, whatever its URI (a
  * token refresh changes every URI). A first MSN beyond the next expected one is a gap; an MSN
  * that went backwards or a changed target duration is an origin restart (a new part from the
- * playlist's first segment); a DSN change is a split. `state` null: the first load, which records
+ * playlist's first segment); a discontinuity (its tag, or a risen DSN) is a split. `state` null: the first load, which records
  * the whole window. Steps stop at Owncast's offline clip. The caller advances the state with
  * `advance` as it handles each segment.
  */
@@ -70,7 +70,12 @@ export function track(state: TrackState | null, playlist: MediaPlaylist): TrackR
     }
     if (segment.msn > expected)
       steps.push({ kind: 'gap', fromMsn: expected, toMsn: segment.msn - 1, reason: 'missed' });
-    if (dsn !== null && segment.dsn !== dsn) steps.push({ kind: 'split', reason: 'discontinuity' });
+    // A discontinuity is a tag before this very segment, or a DSN that rose past the last one
+    // handled (its tag left the window unseen). A DSN that fell is no discontinuity: servers that
+    // open a stream with `#EXT-X-DISCONTINUITY` and keep no `EXT-X-DISCONTINUITY-SEQUENCE`
+    // (nginx-rtmp) lower every DSN by one when that first segment slides out of the window.
+    if (dsn !== null && (segment.discontinuity || segment.dsn > dsn))
+      steps.push({ kind: 'split', reason: 'discontinuity' });
     dsn = segment.dsn;
     steps.push(
       segment.gap

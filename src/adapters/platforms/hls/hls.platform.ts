@@ -1,20 +1,27 @@
-import { parsePlaylist } from '../../../core/hls/playlist.js';
 import type { Channel, Observation } from '../../../core/model.js';
 import type { PlatformAdapter } from '../../../ports/platform.js';
-import { failed, httpFailed, statusFailed, validateHttpUrl, type PlatformHttp } from '../shared.js';
+import { systemClock } from '../../time/system-time.js';
+import { DEFAULT_STALE_AFTER_MS, ProgressWatch, type StallSettings } from '../progress-watch.js';
+import { validateHttpUrl, type PlatformHttp } from '../shared.js';
+import { readHlsLiveness } from './hls-liveness.js';
 
 /**
- * Any HLS URL: live while the playlist answers and has no `#EXT-X-ENDLIST`. A multivariant
- * playlist is followed to its first variant; redirects are followed and relative URIs resolve
- * against the URL that finally answered. 404/410 mean the presentation is gone (offline);
+ * Any HLS URL: live while the playlist answers, has no `#EXT-X-ENDLIST` and keeps advancing
+ * (`readHlsLiveness`). A multivariant playlist is followed to its first variant. 404/410 mean the
+ * presentation is gone (offline); a playlist frozen for `poll.staleAfter` is offline (`stalled`);
  * other errors are failures.
  */
 export class HlsPlatform implements PlatformAdapter {
   readonly id = 'hls';
   private readonly deps: PlatformHttp;
+  private readonly watch: ProgressWatch;
 
-  constructor(deps: PlatformHttp) {
+  constructor(
+    deps: PlatformHttp,
+    stalls: StallSettings = { clock: systemClock, staleAfterMs: DEFAULT_STALE_AFTER_MS },
+  ) {
     this.deps = deps;
+    this.watch = new ProgressWatch(stalls);
   }
 
   validateUrl(url: string): string | null {
@@ -26,37 +33,16 @@ export class HlsPlatform implements PlatformAdapter {
   }
 
   async probe(channel: Channel, _hint: unknown, signal: AbortSignal): Promise<Observation> {
-    let url = channel.url;
-    for (let depth = 0; depth < 2; depth++) {
-      const res = await this.deps.http.request(url, {
-        timeoutMs: this.deps.timeoutMs,
-        maxBytes: this.deps.maxBytes,
-        maxRedirects: 5,
-        signal,
-      });
-      if (!res.ok) return httpFailed(res);
-      if (res.status === 404 || res.status === 410) return { kind: 'offline' };
-      if (res.status !== 200) return statusFailed(res, 'HLS playlist');
-      const parsed = parsePlaylist(res.body.toString('utf8'));
-      if (!parsed.ok) return failed(parsed.error, false);
-      const playlist = parsed.playlist;
-      if (playlist.kind === 'master') {
-        const first = playlist.variants[0];
-        if (!first) return failed('multivariant playlist has no variants', false);
-        url = new URL(first.uri, res.url).href;
-        continue;
-      }
-      if (playlist.endList) return { kind: 'offline' };
-      return {
-        kind: 'live',
-        title: null,
-        startedAt: null,
-        tags: [],
-        viewers: null,
-        thumbnail: null,
-        name: null,
-      };
-    }
-    return failed('multivariant playlist points at another multivariant playlist', false);
+    const read = await readHlsLiveness(this.deps, this.watch, channel.id, channel.url, signal);
+    if (read.kind !== 'live') return read;
+    return {
+      kind: 'live',
+      title: null,
+      startedAt: null,
+      tags: [],
+      viewers: null,
+      thumbnail: null,
+      name: null,
+    };
   }
 }

@@ -9,6 +9,9 @@ import {
   validateHttpUrl,
   type PlatformHttp,
 } from '../shared.js';
+import { readHlsLiveness } from '../hls/hls-liveness.js';
+import { systemClock } from '../../time/system-time.js';
+import { DEFAULT_STALE_AFTER_MS, ProgressWatch, type StallSettings } from '../progress-watch.js';
 import { configWire, statusWire } from './owncast.wire.js';
 
 interface Details {
@@ -18,16 +21,21 @@ interface Details {
 
 /**
  * Owncast: `/api/status` every poll; live while `lastConnectTime` is set (PROTOCOLS.md §1.1 —
- * `online` lags the RTMP connect by several seconds). Name and tags come from `/api/config`,
+ * `online` lags the RTMP connect by several seconds) and its HLS playlist has not stalled. Name and tags come from `/api/config`,
  * fetched only when a channel goes live, since only then do they reach a notification.
  */
 export class OwncastPlatform implements PlatformAdapter {
   readonly id = 'owncast';
   private readonly deps: PlatformHttp;
   private readonly details = new Map<string, Details>();
+  private readonly watch: ProgressWatch;
 
-  constructor(deps: PlatformHttp) {
+  constructor(
+    deps: PlatformHttp,
+    stalls: StallSettings = { clock: systemClock, staleAfterMs: DEFAULT_STALE_AFTER_MS },
+  ) {
     this.deps = deps;
+    this.watch = new ProgressWatch(stalls);
   }
 
   validateUrl(url: string): string | null {
@@ -48,8 +56,19 @@ export class OwncastPlatform implements PlatformAdapter {
     const status = parsed.data;
     if (status.lastConnectTime == null) {
       this.details.delete(channel.id);
+      this.watch.forget(channel.id);
       return { kind: 'offline' };
     }
+    // The API can say online for a while after the encoder died: its HLS playlist tells. Only a
+    // stall counts; a missing or unreadable playlist (not written yet) leaves the API's word.
+    const hls = await readHlsLiveness(
+      this.deps,
+      this.watch,
+      channel.id,
+      `${base}/hls/stream.m3u8`,
+      signal,
+    );
+    if (hls.kind === 'offline' && hls.reason === 'stalled') return hls;
     const startedAt = Date.parse(status.lastConnectTime);
     if (!hint.wasLive || !this.details.has(channel.id)) {
       this.details.set(channel.id, await this.fetchDetails(base, signal));
