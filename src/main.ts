@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import { pino, type Logger as Pino } from 'pino';
+import { pino, type DestinationStream, type Logger as Pino } from 'pino';
 import { Auth } from './app/auth.js';
 import { FailureLimiter } from './app/auth-rate-limit.js';
 import { Catalog } from './app/catalog.js';
@@ -72,8 +72,10 @@ export const REDACT_PATHS = [
   'req.headers.cookie',
 ];
 
-export function createLogger(level: string): Pino {
-  return pino({ level, redact: { paths: REDACT_PATHS, censor: 'REDACTED' } });
+/** A pino logger writing JSON lines to stdout, or to `destination` (the CLI's human-readable stream). */
+export function createLogger(level: string, destination?: DestinationStream): Pino {
+  const options = { level, redact: { paths: REDACT_PATHS, censor: 'REDACTED' } };
+  return destination === undefined ? pino(options) : pino(options, destination);
 }
 
 /** The registries with the built-in adapters, over one HTTP client; `twitch` is null without Twitch credentials. */

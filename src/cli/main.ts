@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { DestinationStream } from 'pino';
 import { UndiciHttpClient } from '../adapters/http-client/undici-http-client.js';
 import { sendTestNotification } from '../app/delivery-worker.js';
 import { systemClock } from '../adapters/time/system-time.js';
@@ -12,6 +13,7 @@ import {
   startOnair,
 } from '../main.js';
 import type { Role } from '../ports/jobs.js';
+import { explainStartupFailure } from './startup-failure.js';
 
 const USAGE = `onair — live-stream sentinel
 
@@ -99,6 +101,7 @@ function load(file: string | undefined, env: Env): LoadedConfig | 1 {
 async function configCheck(file: string | undefined, env: Env): Promise<number> {
   const loaded = load(file, env);
   if (loaded === 1) return 1;
+  for (const warning of loaded.warnings) console.error(`warning: ${warning}`);
   console.log(
     `configuration OK (${loaded.source}): ${loaded.channels.length} channels, ${loaded.targets.length} targets`,
   );
@@ -176,6 +179,22 @@ async function check([platformId, url]: readonly string[], env: Env): Promise<nu
 
 const ROLES: readonly Role[] = ['all', 'api', 'worker'];
 
+/** Human-readable lines on a terminal (or when asked), else pino's JSON lines on stdout. */
+async function logDestination(log: {
+  readonly format: 'auto' | 'json' | 'pretty';
+}): Promise<DestinationStream | undefined> {
+  const pretty = log.format === 'pretty' || (log.format === 'auto' && process.stdout.isTTY);
+  if (!pretty) return undefined;
+  // Loaded only when used: JSON output needs none of it.
+  const { default: build } = await import('pino-pretty');
+  return build({
+    colorize: process.stdout.isTTY,
+    translateTime: 'SYS:HH:MM:ss',
+    ignore: 'pid,hostname',
+    sync: true,
+  });
+}
+
 async function serve(file: string | undefined, env: Env, roleArg = 'all'): Promise<number> {
   const role = ROLES.find((r) => r === roleArg);
   if (role === undefined) {
@@ -189,8 +208,20 @@ async function serve(file: string | undefined, env: Env, roleArg = 'all'): Promi
     console.error(problem);
     return 1;
   }
-  const logger = createLogger(loaded.config.log.level);
-  const onair = await startOnair({ loaded, logger, role });
+  const logger = createLogger(loaded.config.log.level, await logDestination(loaded.config.log));
+  for (const warning of loaded.warnings) logger.warn(warning);
+  let onair;
+  try {
+    onair = await startOnair({ loaded, logger, role });
+  } catch (error) {
+    const { server, dataDir } = loaded.config;
+    const sentence = explainStartupFailure(error, { ...server, dataDir });
+    if (sentence === undefined) throw error;
+    logger.debug({ err: error }, 'start-up failed');
+    logger.flush();
+    console.error(`onair cannot start: ${sentence}`);
+    return 1;
+  }
   if (onair.generatedAdminToken !== null) {
     // Shown once: only its hash is kept.
     process.stderr.write(

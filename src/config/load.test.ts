@@ -112,6 +112,79 @@ channels:
     expect(found.length).toBeGreaterThanOrEqual(5);
   });
 
+  it('reports a dozen mistakes in one pass, each with the line or variable it came from', () => {
+    const yaml = [
+      'server:',
+      '  prot: 8080',
+      '  host: 127.0.0.1',
+      'poll:',
+      '  interval: soon',
+      '  concurency: 4',
+      'policy: { reconnectGrace: 1h, unreachableAfter: none }',
+      'log: { level: loud }',
+      'targets:',
+      '  - { id: ops, type: webhook, url: "not a url" }',
+      '  - { id: ops, type: pigeon }',
+      'channels:',
+      '  - { id: "bad id!", platform: myspace, url: "http://x" }',
+      '  - { id: tw, platform: twitch, url: "https://twitch.tv/tw", notify: [nobody] }',
+      '  - { id: cam, platform: hls, url: "http://x/a.m3u8", interval: 10ms }',
+      '',
+    ].join('\n');
+    const file = write(yaml);
+    let found: readonly string[] = [];
+    try {
+      loadOnairConfig(file, { ONAIR_DELIVERY_MAX_ATTEMPTS: 'many' });
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      found = error.problems;
+    }
+    const at = (line: number) => `(${file} line ${String(line)})`;
+    expect(found).toEqual(
+      expect.arrayContaining([
+        `server.prot: unknown key "prot" (did you mean "port"?) ${at(2)}`,
+        expect.stringMatching(/^poll\.interval: "soon" is not a duration/),
+        `poll.concurency: unknown key "concurency" (did you mean "concurrency"?) ${at(6)}`,
+        `policy.unreachableAfter: must be a number ${at(7)}`,
+        expect.stringMatching(/^log\.level: must be one of "trace", .* \(.* line 8\)$/),
+        `delivery.maxAttempts: must be a number (from ONAIR_DELIVERY_MAX_ATTEMPTS)`,
+        expect.stringMatching(/^targets\.0\.url: .*line 10\)$/),
+        `targets.1.id: duplicate target id "ops" ${at(11)}`,
+        expect.stringMatching(/^targets\.1\.type: unknown target type "pigeon"/),
+        expect.stringMatching(/^channels\.0\.id: .*line 13\)$/),
+        expect.stringMatching(/^channels\.0\.platform: unknown platform "myspace"/),
+        expect.stringMatching(
+          /^channels\.1\.platform: a twitch channel needs Twitch app credentials/,
+        ),
+        `channels.1.notify.0: no target with id "nobody" ${at(14)}`,
+        `channels.2.interval: must be at least 1s ${at(15)}`,
+      ]),
+    );
+    // zod's own wording never reaches a person.
+    expect(found.join('\n')).not.toMatch(/Invalid input|expected number, received/);
+  });
+
+  it('warns about ONAIR_* variables it does not read, with the likely intended name', () => {
+    const loaded = loadOnairConfig(undefined, {
+      ONAIR_SERVR_PORT: '9090',
+      ONAIR_POLL_INTERVAL: '30s',
+      ONAIR_ADMIN_TOKN_FILE: '/nowhere',
+    });
+    expect(loaded.config.server.port).toBe(8080);
+    expect(loaded.warnings).toEqual([
+      'ONAIR_SERVR_PORT is not a setting onair reads (did you mean ONAIR_SERVER_PORT?)',
+      'ONAIR_ADMIN_TOKN_FILE is not a setting onair reads (did you mean ONAIR_ADMIN_TOKEN_FILE?)',
+    ]);
+  });
+
+  it('gives the whole YAML error, with its position, and still checks the environment', () => {
+    const found = problems('server:\n  port: [1, 2\n', { ONAIR_DATA_DIR_FILE: join(dir, 'none') });
+    expect(found).toEqual([
+      expect.stringMatching(/^YAML: .* at line \d+, column \d+:\n\n {2}port: \[1, 2\n/),
+      expect.stringMatching(/^ONAIR_DATA_DIR_FILE: cannot read .*ENOENT/),
+    ]);
+  });
+
   it('reports registry problems at once too: targets, platforms, URLs and references', () => {
     const found = problems(`
 targets:

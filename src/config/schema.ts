@@ -162,6 +162,8 @@ export const configSchema = z.strictObject({
   log: z
     .strictObject({
       level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+      /** `auto`: human-readable lines on a terminal, JSON lines otherwise (files, journald, collectors). */
+      format: z.enum(['auto', 'json', 'pretty']).default('auto'),
     })
     .prefault({}),
   targets: z.array(targetSchema).default([]),
@@ -187,6 +189,35 @@ export const configSchema = z.strictObject({
       eventsubUrl: baseUrl(/^wss?$/, 'wss://eventsub.wss.twitch.tv/ws'),
     })
     .optional(),
+  /** Chat bots people subscribe rooms with (README, "Chat bots"). */
+  bots: z
+    .strictObject({
+      matrix: z
+        .strictObject({
+          homeserver: baseUrl(/^https?$/, 'https://matrix.org'),
+          accessToken: z.string().min(1).optional(),
+          user: z.string().min(1).optional(),
+          password: z.string().min(1).optional(),
+          prefix: z.string().regex(/^\S+$/, 'one word, like !onair').default('!onair'),
+          minPowerLevel: z.number().int().default(50),
+          allowNewChannels: z.boolean().default(false),
+        })
+        .refine(
+          (m) => m.accessToken !== undefined || (m.user !== undefined && m.password !== undefined),
+          {
+            message: 'needs accessToken, or user and password',
+          },
+        )
+        .optional(),
+      telegram: z
+        .strictObject({
+          botToken: z.string().regex(/^\d+:[A-Za-z0-9_-]+$/, 'must look like 123456:ABC-def'),
+          apiUrl: baseUrl(/^https?$/, 'https://api.telegram.org'),
+          allowNewChannels: z.boolean().default(false),
+        })
+        .optional(),
+    })
+    .prefault({}),
 });
 
 export type Config = z.output<typeof configSchema>;
@@ -226,9 +257,13 @@ export const ENV_PATHS: readonly (readonly string[])[] = [
   ['recordings', 'stallAfter'],
   ['auth', 'adminToken'],
   ['log', 'level'],
+  ['log', 'format'],
   ['twitch', 'clientId'],
   ['twitch', 'clientSecret'],
   ['twitch', 'userToken'],
+  ['bots', 'matrix', 'accessToken'],
+  ['bots', 'matrix', 'password'],
+  ['bots', 'telegram', 'botToken'],
 ];
 
 /** Short aliases people expect. */

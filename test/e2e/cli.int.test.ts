@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -11,9 +12,15 @@ import { removeDir } from './harness.js';
 const BIN = join(import.meta.dirname, '../../bin/onair.js');
 
 /** Runs the CLI to completion without blocking this process (the fakes live in it). */
-function onair(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function onair(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -68,8 +75,43 @@ describe('onair CLI', () => {
     expect(res.stderr).toContain('poll.interval: "soon" is not a duration');
     expect(res.stderr).toContain('channels.0.platform: unknown platform "nope"');
     const good = await onair(['config', 'check', '--config', 'onair.example.yaml']);
-    expect(good.stdout).toMatch(/configuration OK .*: 2 channels, 1 targets/);
+    expect(good.stdout).toMatch(/configuration OK .*: 0 channels, 0 targets/);
     expect(good.status).toBe(0);
+  });
+
+  it('warns about a misspelt ONAIR_* variable, naming the one it probably means', async () => {
+    const res = await onair(['config', 'check', '--config', 'onair.example.yaml'], {
+      ONAIR_POLL_INTERVALL: '30s',
+    });
+    expect(res.status).toBe(0);
+    expect(res.stderr).toContain(
+      'warning: ONAIR_POLL_INTERVALL is not a setting onair reads (did you mean ONAIR_POLL_INTERVAL?)',
+    );
+    const clean = await onair(['config', 'check', '--config', 'onair.example.yaml']);
+    expect(clean.stderr).not.toContain('warning:');
+  });
+
+  it('refuses a busy port in one plain sentence and exits 1', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const { port } = busy.address() as AddressInfo;
+    try {
+      const config = join(dir, 'busy.yaml');
+      writeFileSync(
+        config,
+        stringify({ server: { host: '127.0.0.1', port }, dataDir: join(dir, 'busy-data') }),
+      );
+      const res = await onair(['serve', '--config', config], {
+        ONAIR_ADMIN_TOKEN: 'busy-port-admin',
+      });
+      expect(res.status).toBe(1);
+      expect(res.stderr).toContain(
+        `onair cannot start: cannot listen on 127.0.0.1:${String(port)}: another program already uses this port`,
+      );
+      expect(res.stderr).not.toMatch(/^\s+at /m);
+    } finally {
+      await new Promise((resolve) => busy.close(resolve));
+    }
   });
 
   it('prints an observation as JSON', async () => {
