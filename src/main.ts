@@ -11,6 +11,7 @@ import type { Registries } from './app/inputs.js';
 import { Keepalives } from './app/keepalives.js';
 import { PollLoop } from './app/poll-loop.js';
 import { Sentinel } from './app/sentinel.js';
+import { Supervisor } from './app/supervisor.js';
 import { Playback } from './app/playback/playback.js';
 import { SharedPlaylists } from './app/playback/shared-playlists.js';
 import { Readers } from './app/readers.js';
@@ -321,7 +322,17 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
     channelsByStatus: () => sentinel.statusCounts(),
     outbox: () => store.countDeliveries(),
   });
+  // Every background task runs under it: a failing store is logged, counted and retried, never fatal.
+  const supervisor = new Supervisor({
+    clock,
+    timers,
+    logger: logger.child({ component: 'supervisor' }),
+    metrics,
+    random,
+    restart: { baseMs: 500, maxMs: 30_000 },
+  });
   const delivery: DeliveryWorker = new DeliveryWorker({
+    supervisor,
     store,
     notifiers: registries.notifiers,
     clock,
@@ -519,12 +530,7 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
   } else {
     await app.ready();
   }
-  const flushTimer = setInterval(() => {
-    sentinel.flush(false).catch((err: unknown) => {
-      logger.error({ err }, 'could not flush channel states');
-    });
-  }, 1_000);
-  flushTimer.unref();
+  supervisor.every('flush-states', 1_000, () => sentinel.flush(false), 1_000);
   await jobs.start();
   // The api role serves recordings but records nothing: workers (or the one process) do.
   if (role !== 'api') await recordings.start();
@@ -549,7 +555,6 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
     url,
     stop() {
       stopped ??= (async () => {
-        clearInterval(flushTimer);
         schedule.stop();
         twitchPush?.stop();
         await app.close();
@@ -558,6 +563,7 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
         await recorderUpstream.close();
         await playback.stop();
         await jobs.stop();
+        await supervisor.stop();
         await sentinel.flush();
         await store.close();
         await http.close();

@@ -4,13 +4,14 @@ import { compileTemplate, type Template } from '../core/messages/template.js';
 import { EVENT_KINDS } from '../core/model.js';
 import { notificationOf, type Notification } from '../core/notification.js';
 import type { Instant } from '../core/time.js';
-import type { Cancel, Clock, Timers } from '../ports/clock.js';
+import type { Clock, Timers } from '../ports/clock.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { Logger } from '../ports/logger.js';
 import type { Metrics } from '../ports/metrics.js';
 import type { Notifier, SendAction, SendResult, Target } from '../ports/notifier.js';
 import type { Delivery, DueDelivery, Store, StoredEvent } from '../ports/store.js';
 import { parseRateLimit, subscriptionWishes } from './inputs.js';
+import type { SupervisedTask, Supervisor } from './supervisor.js';
 
 /** What one due delivery turns into once the subscription's wishes and the earlier message are known. */
 type Plan =
@@ -44,6 +45,8 @@ export interface DeliveryWorkerDeps {
    * send can take) so that no two send the same one, and a dead claimer's fall due again.
    */
   readonly claimMs?: number;
+  /** Runs the drain loop: logs, counts and restarts it when the store fails. */
+  readonly supervisor: Pick<Supervisor, 'loop'>;
 }
 
 /**
@@ -59,11 +62,16 @@ export interface DeliveryWorkerDeps {
  */
 export class DeliveryWorker {
   private readonly deps: DeliveryWorkerDeps;
+  /** Aborts sends in flight when the worker stops. */
   private readonly stopping = new AbortController();
-  private timer: Cancel | null = null;
-  private running: Promise<void> | null = null;
-  private again = false;
-  private started = false;
+  /** The supervised drain loop, while started. */
+  private task: SupervisedTask | null = null;
+  /** Counts `nudge()` calls: one during a pass means look again before sleeping. */
+  private nudges = 0;
+  /** Ends the current sleep early (a nudge). */
+  private wake: (() => void) | null = null;
+  /** `settle()` callers waiting for the next complete pass. */
+  private settleWaiters: (() => void)[] = [];
   /** Per target: no request before this instant (the provider asked for a pause). */
   private readonly pausedUntil = new Map<string, Instant>();
   /** Per target: send instants inside the rate-limit window. */
@@ -74,39 +82,57 @@ export class DeliveryWorker {
     this.deps = deps;
   }
 
+  /** Starts the drain loop under the supervisor (a failing store is retried with its backoff). */
   start(): void {
-    this.started = true;
-    this.nudge();
+    this.task ??= this.deps.supervisor.loop('delivery', (signal, healthy) =>
+      this.run(signal, healthy),
+    );
   }
 
   /** New deliveries were queued: look now. */
   nudge(): void {
-    if (!this.started) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.timer?.();
-    this.timer = null;
-    this.running = this.drain().finally(() => {
-      this.running = null;
-      if (this.again) {
-        this.again = false;
-        this.nudge();
-      } else void this.arm();
-    });
+    this.nudges += 1;
+    this.wake?.();
   }
 
-  /** Looks for due deliveries now and resolves once nothing due is left (tests, shutdown). */
+  /** Looks for due deliveries now and resolves once a whole pass found nothing more due (tests). */
   async settle(): Promise<void> {
+    if (!this.task) return;
+    const done = new Promise<void>((resolve) => this.settleWaiters.push(resolve));
     this.nudge();
-    while (this.running) await this.running;
+    await done;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.task?.stop();
+    this.task = null;
+  }
+
+  /** The loop: drain what is due, then sleep until the next due time, a nudge, or the stop. */
+  private async run(signal: AbortSignal, healthy: () => void): Promise<void> {
+    while (!signal.aborted) {
+      const nudges = this.nudges;
+      const waiting = this.settleWaiters.splice(0);
+      try {
+        await this.drain(signal);
+      } catch (err) {
+        // Those waiting are answered by the first pass that gets through.
+        this.settleWaiters.unshift(...waiting);
+        throw err;
+      }
+      healthy();
+      for (const resolve of waiting) resolve();
+      if (this.nudges !== nudges) continue;
+      const wait = await this.nextWait();
+      if (this.nudges === nudges) await this.sleep(wait, signal);
+    }
   }
 
   /** Sends everything due now, batch after batch, until nothing is due. */
-  private async drain(): Promise<void> {
+  private async drain(signal: AbortSignal): Promise<void> {
     for (;;) {
-      if (this.stopping.signal.aborted) return;
+      if (signal.aborted) return;
       const due =
         this.deps.claimMs === undefined
           ? await this.deps.store.dueDeliveries(this.deps.clock.now(), this.deps.policy.concurrency)
@@ -120,27 +146,25 @@ export class DeliveryWorker {
     }
   }
 
-  async stop(): Promise<void> {
-    this.started = false;
-    this.timer?.();
-    this.timer = null;
-    this.stopping.abort();
-    await this.running;
-  }
-
-  private async arm(): Promise<void> {
-    if (!this.started) return;
+  private async nextWait(): Promise<number> {
     const next = await this.deps.store.nextDeliveryAt();
     const now = this.deps.clock.now();
-    const wait =
-      next === undefined
-        ? this.deps.idlePollMs
-        : Math.min(Math.max(0, next - now), this.deps.idlePollMs);
-    if (this.stopping.signal.aborted || this.running) return;
-    this.timer?.();
-    this.timer = this.deps.timers.after(wait, () => {
-      this.timer = null;
-      this.nudge();
+    return next === undefined
+      ? this.deps.idlePollMs
+      : Math.min(Math.max(0, next - now), this.deps.idlePollMs);
+  }
+
+  private sleep(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        cancel();
+        this.wake = null;
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const cancel = this.deps.timers.after(ms, done);
+      this.wake = done;
+      signal.addEventListener('abort', done, { once: true });
     });
   }
 

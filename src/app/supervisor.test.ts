@@ -162,8 +162,41 @@ describe('Supervisor', () => {
     expect(finished).toBe(2);
     await time.advance(10_000);
     expect(ran).toBe(3);
-    // A failure while stopping is the stop itself, not a failure to count.
-    expect(supervisor.health().every((h) => h.failures === 0)).toBe(true);
+  });
+
+  it('does not count a body that fails because it was stopped', async () => {
+    const { failures, supervisor } = setup();
+    supervisor.loop('a', async (signal) => {
+      await aborted(signal);
+      throw new Error('aborted');
+    });
+    await supervisor.stop();
+    expect(failures).toEqual([]);
+  });
+
+  it('stops one task alone, after which its name can be supervised again', async () => {
+    const { time, supervisor } = setup();
+    let a = 0;
+    let b = 0;
+    const task = supervisor.every('a', 1_000, () => {
+      a += 1;
+      return Promise.resolve();
+    });
+    supervisor.every('b', 1_000, () => {
+      b += 1;
+      return Promise.resolve();
+    });
+    await time.advance(1_500);
+    await task.stop();
+    await time.advance(2_000);
+    expect([a, b]).toEqual([2, 4]);
+    supervisor.every('a', 1_000, () => {
+      a += 1;
+      return Promise.resolve();
+    });
+    await time.advance(500);
+    expect(a).toBe(3);
+    await supervisor.stop();
   });
 
   it('refuses two tasks of one name', async () => {

@@ -38,8 +38,18 @@ export interface TaskHealth {
   readonly failingSince: Instant | null;
 }
 
+/** One supervised task, to stop on its own (the supervisor's `stop()` stops all of them). */
+export interface SupervisedTask {
+  /** Aborts its body, cancels its next run and resolves once it has settled. Idempotent. */
+  stop(): Promise<void>;
+}
+
 interface Task {
   readonly name: string;
+  /** Aborted when the task or the whole supervisor stops. */
+  readonly stopping: AbortController;
+  /** Stops following the supervisor's own stop (once the task stopped by itself). */
+  readonly unlink: () => void;
   failures: number;
   lastError: string | null;
   failingSince: Instant | null;
@@ -74,22 +84,26 @@ export class Supervisor {
   }
 
   /**
-   * Runs `body` until the supervisor stops. A body that throws, or returns before then, is
-   * restarted after a backoff; the backoff starts over after the body reports `healthy()` (or
-   * after it ran longer than the longest backoff).
+   * Runs `body` until the task stops. A body that throws, or returns before then, is restarted
+   * after a backoff; the backoff starts over after the body reports `healthy()` (or after it ran
+   * longer than the longest backoff).
    */
-  loop(name: string, body: (signal: AbortSignal, healthy: () => void) => Promise<void>): void {
+  loop(
+    name: string,
+    body: (signal: AbortSignal, healthy: () => void) => Promise<void>,
+  ): SupervisedTask {
     const task = this.register(name);
+    const { signal } = task.stopping;
+    const healthy = (): void => {
+      this.succeeded(task);
+    };
     const start = (): void => {
       task.timer = null;
-      if (this.stopped) return;
+      if (signal.aborted) return;
       const began = this.deps.clock.now();
-      const healthy = (): void => {
-        this.succeeded(task);
-      };
-      task.running = this.guard(() => body(this.stopping.signal, healthy)).then((outcome) => {
+      task.running = this.guard(() => body(signal, healthy)).then((outcome) => {
         task.running = null;
-        if (this.stopped) return;
+        if (signal.aborted) return;
         // A body that ran longer than the longest backoff was healthy meanwhile: start over.
         if (this.deps.clock.now() - began >= this.deps.restart.maxMs) this.reset(task);
         this.failed(task, outcome.ok ? new Error('ended before it was stopped') : outcome.err);
@@ -97,20 +111,22 @@ export class Supervisor {
       });
     };
     start();
+    return this.handle(task);
   }
 
   /**
    * Runs `body` now (or after `firstMs`) and then `intervalMs` after each success; a failure is
    * retried after a backoff instead (never later than the interval).
    */
-  every(name: string, intervalMs: number, body: TaskBody, firstMs = 0): void {
+  every(name: string, intervalMs: number, body: TaskBody, firstMs = 0): SupervisedTask {
     const task = this.register(name);
+    const { signal } = task.stopping;
     const run = (): void => {
       task.timer = null;
-      if (this.stopped) return;
-      task.running = this.guard(() => body(this.stopping.signal)).then((outcome) => {
+      if (signal.aborted) return;
+      task.running = this.guard(() => body(signal)).then((outcome) => {
         task.running = null;
-        if (this.stopped) return;
+        if (signal.aborted) return;
         if (outcome.ok) this.succeeded(task);
         else this.failed(task, outcome.err);
         const wait = outcome.ok ? intervalMs : Math.min(intervalMs, this.delay(task.failures));
@@ -118,6 +134,7 @@ export class Supervisor {
       });
     };
     task.timer = this.deps.timers.after(firstMs, run);
+    return this.handle(task);
   }
 
   /** Runs `body` once in the background; a failure is logged and counted under `name`. */
@@ -151,17 +168,37 @@ export class Supervisor {
   /** Aborts every task and resolves once all have settled. Idempotent. */
   async stop(): Promise<void> {
     this.stopping.abort();
-    for (const task of this.tasks.values()) {
-      task.timer?.();
-      task.timer = null;
-    }
-    await Promise.all([...[...this.tasks.values()].map((t) => t.running), ...this.oneOffs]);
+    await Promise.all([...[...this.tasks.values()].map((t) => this.stopTask(t)), ...this.oneOffs]);
+  }
+
+  private handle(task: Task): SupervisedTask {
+    return { stop: () => this.stopTask(task) };
+  }
+
+  private async stopTask(task: Task): Promise<void> {
+    task.stopping.abort();
+    task.unlink();
+    task.timer?.();
+    task.timer = null;
+    await task.running;
+    // The name is free again: a component stopped and started again supervises a new task.
+    if (this.tasks.get(task.name) === task) this.tasks.delete(task.name);
   }
 
   private register(name: string): Task {
     if (this.tasks.has(name)) throw new Error(`a task named ${name} is already supervised`);
+    const stopping = new AbortController();
+    const follow = (): void => {
+      stopping.abort();
+    };
+    if (this.stopped) stopping.abort();
+    else this.stopping.signal.addEventListener('abort', follow, { once: true });
     const task: Task = {
       name,
+      stopping,
+      unlink: () => {
+        this.stopping.signal.removeEventListener('abort', follow);
+      },
       failures: 0,
       lastError: null,
       failingSince: null,

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { TaskMetrics } from '../../app/supervisor.js';
 import type { Metrics } from '../../ports/metrics.js';
 
 export interface PrometheusSources {
@@ -7,11 +8,12 @@ export interface PrometheusSources {
 }
 
 /** Prometheus metrics on a registry of its own (no globals). */
-export class PrometheusMetrics implements Metrics {
+export class PrometheusMetrics implements Metrics, TaskMetrics {
   readonly registry = new Registry();
   private readonly probes: Counter<'platform' | 'result'>;
   private readonly probeSeconds: Histogram<'platform'>;
   private readonly deliveries: Counter<'type' | 'result'>;
+  private readonly taskFailures: Counter<'task'>;
   private readonly probeChildren = new Map<
     string,
     { count: Counter.Internal; seconds: Histogram.Internal<'platform'> }
@@ -37,6 +39,12 @@ export class PrometheusMetrics implements Metrics {
       name: 'onair_deliveries_total',
       help: 'Delivery attempts by result',
       labelNames: ['type', 'result'],
+      registers,
+    });
+    this.taskFailures = new Counter({
+      name: 'onair_task_failures_total',
+      help: 'Failed runs of supervised background tasks (each was restarted after a backoff)',
+      labelNames: ['task'],
       registers,
     });
     new Gauge({
@@ -77,5 +85,9 @@ export class PrometheusMetrics implements Metrics {
 
   delivery(type: string, result: 'sent' | 'retry' | 'failed'): void {
     this.deliveries.inc({ type, result });
+  }
+
+  taskFailed(task: string): void {
+    this.taskFailures.inc({ task });
   }
 }
