@@ -8,6 +8,7 @@ import { FailureLimiter } from './app/auth-rate-limit.js';
 import { Catalog } from './app/catalog.js';
 import { DeliveryWorker } from './app/delivery-worker.js';
 import type { Registries } from './app/inputs.js';
+import { AppError } from './app/errors.js';
 import { Keepalives } from './app/keepalives.js';
 import { PollLoop } from './app/poll-loop.js';
 import { Sentinel } from './app/sentinel.js';
@@ -26,7 +27,6 @@ import {
 } from './adapters/extractors/registry.js';
 import { HmacTokenSealer, proxySecret } from './adapters/proxy/token-sealer.js';
 import { UndiciUpstream } from './adapters/proxy/undici-upstream.js';
-import { MemoryBus } from './adapters/bus/memory-bus.js';
 import { UndiciHttpClient } from './adapters/http-client/undici-http-client.js';
 import { PrometheusMetrics } from './adapters/metrics/prometheus.js';
 import { notifiers as builtInNotifiers } from './adapters/notifiers/registry.js';
@@ -37,19 +37,27 @@ import { TwitchApi, type TwitchSettings } from './adapters/platforms/twitch/twit
 import { TwitchPushHelix } from './adapters/platforms/twitch/twitch-push.adapter.js';
 import { TwitchPlatform } from './adapters/platforms/twitch/twitch.platform.js';
 import { TwitchPush } from './app/push/twitch-push.js';
+import { BotCommands, type BotCommandName } from './app/bots/commands.js';
+import { MatrixBot } from './adapters/bots/matrix/matrix.bot.js';
+import { TelegramBot } from './adapters/bots/telegram/telegram.bot.js';
 import { openSqliteStore } from './adapters/store/sqlite/sqlite-store.js';
 import { openPostgresStore } from './adapters/store/postgres/postgres-store.js';
-import { BullmqJobs } from './adapters/jobs/bullmq/bullmq-jobs.js';
 import { InProcessJobs } from './adapters/jobs/in-process-jobs.js';
+import { memoryCoordination } from './adapters/jobs/memory-coordination.js';
+import { MemoryDueTimes } from './adapters/jobs/memory-due-times.js';
+import { openPostgresCoordination } from './adapters/jobs/postgres/pg-coordination.js';
+import { LeasedPush } from './app/push/leased-push.js';
+import type { Coordination } from './ports/coordination.js';
+import type { DueTimes } from './ports/due-times.js';
 import type { JobRuntime, Role } from './ports/jobs.js';
-import { systemClock, systemTimers } from './adapters/time/system-time.js';
+import { monotonicClock, systemClock, systemTimers } from './adapters/time/system-time.js';
 import { loadConfig, type LoadedConfig } from './config/load.js';
 import { buildHttpApp } from './http/app.js';
 import { registerWebApp } from './http/routes/web.routes.js';
 import { Schedule } from './app/schedule/schedule.js';
 import type { PlaybackHttpDeps } from './http/routes/playback.routes.js';
 import { randomUUID } from 'node:crypto';
-import type { Clock, Timers } from './ports/clock.js';
+import type { Clock, MonotonicClock, Timers } from './ports/clock.js';
 import type { HttpClient } from './ports/http-client.js';
 import type { Store } from './ports/store.js';
 
@@ -109,6 +117,59 @@ export function createRegistries(
     platforms: new Map(platformList.map((p) => [p.id, p])),
     notifiers: new Map(notifierList.map((n) => [n.type, n])),
   };
+}
+
+/** The configured chat bots (README, "Chat bots"), each a task that runs until its signal aborts. */
+export function chatBots(deps: {
+  readonly config: LoadedConfig['config']['bots'];
+  readonly http: HttpClient;
+  readonly store: Store;
+  readonly catalog: Catalog;
+  readonly sentinel: Sentinel;
+  readonly registries: Registries;
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly logger: Pino;
+}): { name: string; run(signal: AbortSignal): Promise<void> }[] {
+  const { config, http, store, catalog, sentinel, registries, clock, timers } = deps;
+  const commands = (allowNewChannels: boolean, syntax: (name: BotCommandName) => string) =>
+    new BotCommands({ store, catalog, sentinel, registries, clock, allowNewChannels, syntax });
+  const bots: { name: string; run(signal: AbortSignal): Promise<void> }[] = [];
+  const { matrix, telegram } = config;
+  if (matrix) {
+    bots.push({
+      name: 'matrix',
+      run: (signal) =>
+        new MatrixBot({
+          http,
+          store,
+          commands: commands(matrix.allowNewChannels, (name) => `${matrix.prefix} ${name}`),
+          timers,
+          logger: deps.logger.child({ component: 'matrix-bot' }),
+          now: () => clock.now(),
+          settings: matrix,
+          pollTimeoutMs: 30_000,
+          retryMs: 2_000,
+        }).run(signal),
+    });
+  }
+  if (telegram) {
+    bots.push({
+      name: 'telegram',
+      run: (signal) =>
+        new TelegramBot({
+          http,
+          store,
+          commands: commands(telegram.allowNewChannels, (name) => `/${name}`),
+          timers,
+          logger: deps.logger.child({ component: 'telegram-bot' }),
+          settings: telegram,
+          pollTimeoutMs: 30_000,
+          retryMs: 2_000,
+        }).run(signal),
+    });
+  }
+  return bots;
 }
 
 /** Loads and validates a config against the built-in registries (throws ConfigError). */
@@ -217,6 +278,8 @@ export interface OnairOptions {
   readonly logger: Pino;
   readonly clock?: Clock;
   readonly timers?: Timers;
+  /** The clock of due times and leases (never stepped); goes with `timers`. */
+  readonly monotonic?: MonotonicClock;
   readonly random?: () => number;
   /** Listen on the configured host and port (false: build only, for in-process tests). */
   readonly listen?: boolean;
@@ -231,8 +294,9 @@ export function roleProblem(
 ): string | null {
   if (config.jobs.redis !== undefined && config.store.url === undefined)
     return 'jobs.redis needs store.url: workers share a PostgreSQL store, not a SQLite file';
-  if (role !== 'all' && (config.jobs.redis === undefined || config.store.url === undefined))
-    return `--role ${role} needs store.url (PostgreSQL) and jobs.redis (Redis)`;
+  // PostgreSQL alone coordinates a cluster (due times, leases, broadcast); Redis is not needed.
+  if (role !== 'all' && config.store.url === undefined)
+    return `--role ${role} needs store.url (PostgreSQL): the processes of a cluster share it`;
   return null;
 }
 
@@ -250,8 +314,8 @@ export interface Onair {
   readonly keepalives: Keepalives;
   /** The recorder supervisor (README, "Recording"). */
   readonly recordings: Recordings;
-  /** Twitch EventSub push, when `twitch` is configured. */
-  readonly twitchPush: TwitchPush | null;
+  /** Twitch EventSub push, when `twitch` is configured: runs in whichever process holds its lease. */
+  readonly twitchPush: LeasedPush | null;
   /** The admin token generated at this start (none configured, first start), else null. */
   readonly generatedAdminToken: string | null;
   /** `http://host:port` once listening. */
@@ -264,6 +328,7 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
   const { config } = options.loaded;
   const clock = options.clock ?? systemClock;
   const timers = options.timers ?? systemTimers;
+  const monotonic = options.monotonic ?? monotonicClock;
   const random = options.random ?? Math.random;
   const logger = options.logger;
   const http = new UndiciHttpClient({
@@ -295,13 +360,39 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
   const role = options.role ?? 'all';
   const problem = roleProblem(config, role);
   if (problem !== null) throw new Error(problem);
-  // Several processes share the work: decisions read state from the store, deliveries are claimed.
-  const cluster = config.jobs.redis !== undefined;
+  // A PostgreSQL store may be shared by several processes: decisions read state from the store,
+  // deliveries are claimed, due times, leases and the broadcast go through the database.
+  const cluster = config.store.url !== undefined;
   const store =
     config.store.url === undefined
       ? await openSqliteStore(join(config.dataDir, 'onair.db'))
       : await openPostgresStore(config.store.url, { poolSize: config.store.poolSize });
-  const bus = new MemoryBus();
+  if (config.jobs.redis !== undefined)
+    logger.warn('jobs.redis is no longer used: PostgreSQL alone coordinates a cluster');
+  const coordinationLogger = logger.child({ component: 'coordination' });
+  let coordination: Coordination;
+  let dueTimes: DueTimes;
+  if (config.store.url === undefined) {
+    coordination = memoryCoordination({
+      clock: monotonic,
+      timers,
+      logger: coordinationLogger,
+      leaseMs: config.jobs.lease,
+    });
+    dueTimes = new MemoryDueTimes(monotonic);
+  } else {
+    const shared = await openPostgresCoordination({
+      url: config.store.url,
+      poolSize: 4,
+      leaseMs: config.jobs.lease,
+      clock: monotonic,
+      timers,
+      logger: coordinationLogger,
+    });
+    coordination = shared;
+    dueTimes = shared.dueTimes;
+  }
+  const bus = coordination.bus;
   const policy = {
     reconnectGraceMs: config.policy.reconnectGrace,
     notifyCooldownMs: config.policy.notifyCooldown,
@@ -365,51 +456,46 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
     maxBackoffMs: config.poll.maxBackoff,
     startSpreadMs: Math.min(config.poll.interval, 5_000),
     pushedIntervalFactor: 5,
+    dueTimes,
+    // Longer than a probe can take (its timeout, plus the decision's commit).
+    claimMs: 2 * config.poll.timeout + 5_000,
+    // Other processes of a cluster change due times too: look again this often.
+    maxWaitMs: cluster ? config.jobs.tick : 60_000,
   });
-  const jobs: JobRuntime =
-    config.jobs.redis === undefined
-      ? new InProcessJobs({ poll, delivery, clock, timers, logger })
-      : new BullmqJobs({
-          redisUrl: config.jobs.redis,
-          prefix: config.jobs.prefix,
-          role,
-          sentinel,
-          poll,
-          delivery,
-          clock,
-          timers,
-          logger: logger.child({ component: 'jobs' }),
-          random,
-          shards: config.jobs.shards,
-          tickMs: config.jobs.tick,
-          leaseMs: config.jobs.lease,
-          probeConcurrency: Math.max(
-            1,
-            Math.ceil(config.poll.concurrency / config.jobs.shardConcurrency),
-          ),
-          shardConcurrency: config.jobs.shardConcurrency,
-          defaultIntervalMs: config.poll.interval,
-          maxBackoffMs: config.poll.maxBackoff,
-          reloadMs: config.jobs.reload,
-        });
+  const jobs: JobRuntime = new InProcessJobs({
+    poll,
+    delivery,
+    sentinel,
+    role,
+    reloadMs: cluster ? config.jobs.reload : null,
+    timers,
+    logger: logger.child({ component: 'jobs' }),
+  });
   const twitchPush =
     twitchApi && twitchSettings
-      ? new TwitchPush({
-          sentinel,
-          poll,
-          api: new TwitchPushHelix(twitchApi, new TwitchPlatform(twitchApi)),
-          eventsub: new EventSubWebSocketConnector({
-            url: twitchSettings.eventsubUrl,
-            clock,
-            timers,
-            logger: logger.child({ component: 'eventsub' }),
-          }),
-          timers,
+      ? new LeasedPush({
+          leases: coordination.leases,
+          name: 'twitch-push',
+          ttlMs: coordination.leaseMs,
           logger: logger.child({ component: 'twitch-push' }),
-          maxTotalCost: 10,
-          retryBaseMs: 1_000,
-          retryMaxMs: 60_000,
-          maxEmptySessions: 3,
+          create: () =>
+            new TwitchPush({
+              sentinel,
+              poll,
+              api: new TwitchPushHelix(twitchApi, new TwitchPlatform(twitchApi)),
+              eventsub: new EventSubWebSocketConnector({
+                url: twitchSettings.eventsubUrl,
+                clock,
+                timers,
+                logger: logger.child({ component: 'eventsub' }),
+              }),
+              timers,
+              logger: logger.child({ component: 'twitch-push' }),
+              maxTotalCost: 10,
+              retryBaseMs: 1_000,
+              retryMaxMs: 60_000,
+              maxEmptySessions: 3,
+            }),
         })
       : null;
   const catalog = new Catalog({ store, sentinel, poll, clock, registries });
@@ -435,6 +521,22 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
     logger: logger.child({ component: 'keepalives' }),
     defaultTtlMs: config.keepalives.defaultTtl,
     maxTtlMs: config.keepalives.maxTtl,
+    userExists: (name) =>
+      auth.getUser(name).then(
+        () => true,
+        (err: unknown) => {
+          // Only "no such user" means gone; a store failure must not drop anyone's keepalives.
+          if (err instanceof AppError && err.code === 'notFound') return false;
+          throw err;
+        },
+      ),
+    reading: {
+      player: playback.playback,
+      clock,
+      timers,
+      retryMs: 2_000,
+      retryMaxMs: 30_000,
+    },
   });
   catalog.onChannelDeleted((channelId) => keepalives.channelDeleted(channelId));
   await keepalives.start();
@@ -459,7 +561,7 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
     upstream: recorderUpstream,
     files: new FsRecordingFiles(config.recordings.dir ?? join(config.dataDir, 'recordings')),
     remuxer: ffmpeg === null ? null : new FfmpegRemuxer(ffmpeg),
-    leases: jobs.leases,
+    leases: coordination.leases,
     clock,
     timers,
     logger: logger.child({ component: 'recorder' }),
@@ -532,9 +634,29 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
   }
   supervisor.every('flush-states', 1_000, () => sentinel.flush(false), 1_000);
   await jobs.start();
+  // One process runs each chat bot (a lease), so a command is answered once in a cluster too.
+  const botRuns =
+    role === 'api'
+      ? []
+      : chatBots({
+          config: config.bots,
+          http,
+          store,
+          catalog,
+          sentinel,
+          registries,
+          clock,
+          timers,
+          logger,
+        }).map((bot) =>
+          coordination.leases.singleton(`bot:${bot.name}`, 30_000, (lease) =>
+            bot.run(lease.signal),
+          ),
+        );
   // The api role serves recordings but records nothing: workers (or the one process) do.
   if (role !== 'api') await recordings.start();
-  twitchPush?.start();
+  // One EventSub session however many processes run: workers (or the one process) compete for it.
+  if (role !== 'api') twitchPush?.start();
   schedule.start();
   logger.info({ channels: sentinel.channelIds().length, url, role }, 'onair started');
 
@@ -555,8 +677,9 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
     url,
     stop() {
       stopped ??= (async () => {
+        for (const run of botRuns) await run.stop();
         schedule.stop();
-        twitchPush?.stop();
+        await twitchPush?.stop();
         await app.close();
         keepalives.stop();
         await recordings.stop();
@@ -565,6 +688,7 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
         await jobs.stop();
         await supervisor.stop();
         await sentinel.flush();
+        await coordination.close();
         await store.close();
         await http.close();
       })();

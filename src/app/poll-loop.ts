@@ -1,16 +1,18 @@
 import { setMaxListeners } from 'node:events';
 import type { Channel, Observation } from '../core/model.js';
 import type { Cancel, Clock, Timers } from '../ports/clock.js';
+import type { DueAt, DueEntry, DueTimes } from '../ports/due-times.js';
 import type { Logger } from '../ports/logger.js';
 import type { Metrics } from '../ports/metrics.js';
 import type { PlatformAdapter } from '../ports/platform.js';
-import { Fifo } from './fifo.js';
-import { MinHeap } from './min-heap.js';
 import type { Sentinel } from './sentinel.js';
 
 export interface PollLoopDeps {
   readonly sentinel: Sentinel;
   readonly platforms: ReadonlyMap<string, PlatformAdapter>;
+  /** When each channel is due: a heap in one process, a shared table in a cluster. */
+  readonly dueTimes: DueTimes;
+  /** Wall time, for the probe duration metric only: due times never read it. */
   readonly clock: Clock;
   readonly timers: Timers;
   readonly logger: Logger;
@@ -25,6 +27,13 @@ export interface PollLoopDeps {
   readonly startSpreadMs: number;
   /** Interval multiplier for channels a working push source covers: polling only reconciles them. */
   readonly pushedIntervalFactor?: number;
+  /**
+   * How long a claimed channel stays away from others: longer than a probe takes. A process that
+   * dies holding a claim delays that channel's probe by at most this.
+   */
+  readonly claimMs: number;
+  /** Longest sleep before asking the due times again (other processes may have changed them). */
+  readonly maxWaitMs: number;
 }
 
 /** Whether push covers a channel, shown in the API; when it does not, `reason` says why. */
@@ -33,31 +42,31 @@ export interface PushStatus {
   readonly reason: string | null;
 }
 
-interface Slot {
-  readonly channelId: string;
-  /** Bumped when the channel is rescheduled or removed; stale heap entries are skipped. */
-  readonly generation: number;
-}
+/** A channel asked about a claimed channel this process does not know yet is asked again this soon. */
+const UNKNOWN_RETRY_MS = 1_000;
+/** After a due-times failure (database away), ask again this soon. */
+const FAILURE_RETRY_MS = 1_000;
 
 /**
- * Probes every channel at its interval with ±10 % jitter, at most `concurrency` at a time,
- * backing off exponentially while a channel fails. Owns scheduling only: each observation
- * goes to the sentinel.
+ * The one poll scheduler. Probes every channel at its interval with ±10 % jitter, at most
+ * `concurrency` probes at a time, backing off exponentially while a channel fails, polling channels
+ * that push covers `pushedIntervalFactor` times less often, and probing a batching platform's
+ * channels together (those due, topped up with those due within a quarter of their interval).
+ * Due times live behind the `DueTimes` port, claimed before a probe, so one process or many run
+ * this same code. Owns scheduling only: each observation goes to the sentinel.
  */
 export class PollLoop {
   private readonly deps: PollLoopDeps;
-  private readonly heap = new MinHeap<Slot>();
-  private readonly generations = new Map<string, number>();
-  /** When each scheduled channel is due, so a batched platform can take channels due soon. */
-  private readonly dueAt = new Map<string, number>();
   private readonly push = new Map<string, PushStatus>();
-  private readonly ready = new Fifo<string>();
-  private readonly inFlight = new Set<string>();
   private readonly stopping = new AbortController();
   private readonly idle = new Set<() => void>();
+  /** Due-time writes in flight, so `stop` can wait for them. */
+  private readonly writes = new Set<Promise<void>>();
   private timer: Cancel | null = null;
-  private timerAt = Infinity;
   private running = 0;
+  private releasing = false;
+  /** Set when something may have fallen due while a release was running: release again. */
+  private again = false;
   private started = false;
 
   constructor(deps: PollLoopDeps) {
@@ -66,34 +75,52 @@ export class PollLoop {
     setMaxListeners(0, this.stopping.signal);
   }
 
-  start(): void {
+  /** Schedules the channels known now that have no due time yet, and starts probing. */
+  async start(): Promise<void> {
     this.started = true;
-    for (const id of this.deps.sentinel.channelIds()) {
-      this.schedule(
-        id,
-        this.deps.clock.now() + Math.floor(this.deps.random() * this.deps.startSpreadMs),
-      );
-    }
+    await this.scheduleMissing(this.deps.sentinel.channelIds());
+    this.kick();
   }
 
-  /** (Re)schedules a channel's next probe, e.g. after it was added or changed. */
-  schedule(channelId: string, at = this.deps.clock.now()): void {
-    const generation = (this.generations.get(channelId) ?? 0) + 1;
-    this.generations.set(channelId, generation);
-    this.dueAt.set(channelId, at);
-    this.heap.push(at, { channelId, generation });
-    if (this.started) this.arm();
+  /**
+   * Gives the channels that have no due time yet one, spread over the start window (those that
+   * have one, e.g. from another process of a cluster, keep it).
+   */
+  async scheduleMissing(channelIds: readonly string[]): Promise<void> {
+    await this.deps.dueTimes.scheduleMissing(
+      channelIds.flatMap((id) => {
+        const c = this.deps.sentinel.channel(id);
+        return c
+          ? [
+              {
+                channelId: id,
+                platform: c.platform,
+                delayMs: Math.floor(this.deps.random() * this.deps.startSpreadMs),
+              },
+            ]
+          : [];
+      }),
+    );
+  }
+
+  /** (Re)schedules a channel's next probe `delayMs` from now, e.g. after it was added or changed. */
+  schedule(channelId: string, delayMs = 0): void {
+    const channel = this.deps.sentinel.channel(channelId);
+    if (!channel) return;
+    this.write(
+      this.deps.dueTimes.schedule([{ channelId, platform: channel.platform, delayMs }]),
+      channelId,
+    );
   }
 
   unschedule(channelId: string): void {
-    this.generations.delete(channelId);
-    this.dueAt.delete(channelId);
     this.push.delete(channelId);
+    this.write(this.deps.dueTimes.remove([channelId]), channelId);
   }
 
   /** Probes a channel `delayMs` from now (e.g. to confirm a webhook the platform's status lags behind). */
   checkIn(channelId: string, delayMs: number): void {
-    if (this.generations.has(channelId)) this.schedule(channelId, this.deps.clock.now() + delayMs);
+    this.schedule(channelId, delayMs);
   }
 
   /**
@@ -104,8 +131,7 @@ export class PollLoop {
     const was = this.push.get(channelId)?.mode;
     if (status) this.push.set(channelId, status);
     else this.push.delete(channelId);
-    if (was === 'push' && status?.mode !== 'push' && this.generations.has(channelId))
-      this.schedule(channelId);
+    if (was === 'push' && status?.mode !== 'push') this.schedule(channelId);
   }
 
   pushStatus(channelId: string): PushStatus | null {
@@ -118,9 +144,9 @@ export class PollLoop {
     if (channel) await this.probe([channel]);
   }
 
-  /** Resolves when no probe is running or ready (tests, shutdown). */
+  /** Resolves when no probe is running and none is being claimed (tests, shutdown). */
   whenIdle(): Promise<void> {
-    if (this.running === 0 && this.ready.size === 0) return Promise.resolve();
+    if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idle.add(resolve));
   }
 
@@ -128,104 +154,174 @@ export class PollLoop {
     this.started = false;
     this.timer?.();
     this.timer = null;
-    this.ready.clear();
     this.stopping.abort();
     await this.whenIdle();
+    while (this.writes.size > 0) await Promise.all([...this.writes]);
   }
 
-  private arm(): void {
-    this.dropStale();
-    const next = this.heap.peekKey();
-    if (next === undefined || next >= this.timerAt) return;
+  private isIdle(): boolean {
+    return this.running === 0 && !this.releasing;
+  }
+
+  private settled(): void {
+    if (!this.isIdle()) return;
+    for (const resolve of this.idle) resolve();
+    this.idle.clear();
+  }
+
+  /** A due-time write; once it lands, due channels are released (a new channel may be due now). */
+  private write(pending: Promise<void>, channelId: string): void {
+    const tracked = pending.then(
+      () => {
+        this.wake();
+      },
+      (err: unknown) => {
+        this.deps.logger.error({ channel: channelId, err }, 'could not write a due time');
+      },
+    );
+    this.writes.add(tracked);
+    tracked.finally(() => this.writes.delete(tracked)).catch(() => undefined);
+  }
+
+  /** Releases due channels at the next turn of the timers (a due time changed). */
+  private wake(): void {
+    if (!this.started) return;
+    if (this.releasing) {
+      this.again = true;
+      return;
+    }
     this.timer?.();
-    this.timerAt = next;
-    this.timer = this.deps.timers.after(Math.max(0, next - this.deps.clock.now()), () => {
+    this.timer = this.deps.timers.after(0, () => {
       this.timer = null;
-      this.timerAt = Infinity;
-      this.release();
+      this.kick();
     });
   }
 
-  /** Pops stale entries so the timer is never armed for a removed or rescheduled channel. */
-  private dropStale(): void {
-    for (let slot = this.heap.peek(); slot; slot = this.heap.peek()) {
-      if (this.generations.get(slot.channelId) === slot.generation) return;
-      this.heap.pop();
-    }
-  }
-
-  /** Moves due channels to the ready queue and starts workers. */
-  private release(): void {
+  /** Releases due channels now, or as soon as the running release is done. */
+  private kick(): void {
     if (!this.started) return;
-    const now = this.deps.clock.now();
-    for (;;) {
-      const key = this.heap.peekKey();
-      if (key === undefined || key > now) break;
-      const slot = this.heap.pop()!;
-      if (this.generations.get(slot.channelId) !== slot.generation) continue;
-      this.ready.push(slot.channelId);
+    if (this.releasing) {
+      this.again = true;
+      return;
     }
-    this.pump();
-    this.arm();
+    this.releasing = true;
+    this.timer?.();
+    this.timer = null;
+    this.release()
+      .catch((err: unknown) => {
+        this.deps.logger.error({ err }, 'could not claim due channels; trying again soon');
+        return FAILURE_RETRY_MS;
+      })
+      .then((wait) => {
+        this.releasing = false;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        } else if (this.started) {
+          this.timer = this.deps.timers.after(Math.min(wait, this.deps.maxWaitMs), () => {
+            this.timer = null;
+            this.kick();
+          });
+        }
+        this.settled();
+      })
+      .catch((err: unknown) => {
+        this.deps.logger.error({ err }, 'poll scheduler bug');
+      });
   }
 
-  private pump(): void {
-    while (this.running < this.deps.concurrency && this.ready.size > 0) {
-      const id = this.ready.shift()!;
-      const channel = this.deps.sentinel.channel(id);
-      // Not due (any more): a batch took it early and it has been rescheduled since.
-      if (
-        !channel ||
-        this.inFlight.has(id) ||
-        (this.dueAt.get(id) ?? Infinity) > this.deps.clock.now()
-      )
-        continue;
-      const batch = this.batchOf(channel);
-      this.running++;
-      void this.probe(batch).finally(() => {
-        this.running--;
-        for (const c of batch)
-          if (this.started && this.generations.has(c.id)) this.schedule(c.id, this.nextDue(c));
-        this.pump();
-        if (this.running === 0 && this.ready.size === 0) {
-          for (const resolve of this.idle) resolve();
-          this.idle.clear();
-        }
-      });
+  /** Claims due channels while probes may start; returns how long to wait for the next one. */
+  private async release(): Promise<number> {
+    const { dueTimes, claimMs } = this.deps;
+    while (this.started && this.running < this.deps.concurrency) {
+      const free = this.deps.concurrency - this.running;
+      const claimed = await dueTimes.claimDue(free, claimMs);
+      if (claimed.length === 0) break;
+      const tasks = await this.batches(claimed);
+      // One read of the claimed channels' states where decisions read the store (a cluster).
+      await this.deps.sentinel.prefetchStates(tasks.flat().map((c) => c.id));
+      for (const task of tasks) this.run(task);
+      if (claimed.length < free) break;
     }
+    return (await dueTimes.nextDueInMs()) ?? this.deps.maxWaitMs;
   }
 
   /**
-   * The channel plus, for a platform that probes in batches, other channels of that platform that
-   * are due (ready) or due within a quarter of their interval (jitter would otherwise keep them
-   * apart). A channel taken leaves the schedule (its heap and ready entries go stale) until the
-   * batch is done and reschedules it.
+   * Groups claimed channels into probe tasks: one per channel, or for a batching platform, batches
+   * of up to its `maxBatch`, the last one topped up with channels of that platform due soon (jitter
+   * would otherwise keep them apart: 250 Twitch channels cost 3 calls a round, not 250).
    */
-  private batchOf(channel: Channel): Channel[] {
-    this.dueAt.delete(channel.id);
-    const platform = this.deps.platforms.get(channel.platform);
-    const max = platform?.probeBatch ? (platform.maxBatch ?? 1) : 1;
-    const batch = [channel];
-    const now = this.deps.clock.now();
-    // Only batching platforms scan: iterating a Map that churns this much skips many deleted slots.
-    if (max > 1)
-      for (const [id, at] of this.dueAt) {
-        if (batch.length >= max) break;
-        const c = this.deps.sentinel.channel(id);
-        if (!c || c.platform !== channel.platform || this.inFlight.has(id)) continue;
-        if (at - now > (c.intervalMs ?? this.deps.defaultIntervalMs) / 4) continue;
-        this.dueAt.delete(id);
-        this.generations.set(id, (this.generations.get(id) ?? 0) + 1);
-        batch.push(c);
+  private async batches(claimed: readonly DueEntry[]): Promise<Channel[][]> {
+    const tasks: Channel[][] = [];
+    const byPlatform = new Map<string, Channel[]>();
+    const unknown: DueAt[] = [];
+    for (const entry of claimed) {
+      const channel = this.deps.sentinel.channel(entry.channelId);
+      if (!channel) {
+        // Added by another process and not loaded here yet, or deleted meanwhile.
+        unknown.push({ ...entry, delayMs: UNKNOWN_RETRY_MS });
+        continue;
       }
-    return batch;
+      const platform = this.deps.platforms.get(channel.platform);
+      const max = platform?.probeBatch ? (platform.maxBatch ?? 1) : 1;
+      if (max <= 1) tasks.push([channel]);
+      else byPlatform.set(channel.platform, [...(byPlatform.get(channel.platform) ?? []), channel]);
+    }
+    if (unknown.length > 0) await this.deps.dueTimes.schedule(unknown);
+    for (const [platformId, channels] of byPlatform) {
+      const max = this.deps.platforms.get(platformId)?.maxBatch ?? 1;
+      for (let i = 0; i < channels.length; i += max) tasks.push(channels.slice(i, i + max));
+      const last = tasks[tasks.length - 1]!;
+      const room = max - last.length;
+      if (room <= 0) continue;
+      const withinMs =
+        Math.min(...last.map((c) => c.intervalMs ?? this.deps.defaultIntervalMs)) / 4;
+      const more = await this.deps.dueTimes.claimSoon(
+        platformId,
+        withinMs,
+        room,
+        this.deps.claimMs,
+      );
+      for (const id of more) {
+        const c = this.deps.sentinel.channel(id);
+        if (c) last.push(c);
+        else
+          await this.deps.dueTimes.schedule([
+            { channelId: id, platform: platformId, delayMs: UNKNOWN_RETRY_MS },
+          ]);
+      }
+    }
+    return tasks;
+  }
+
+  private run(batch: Channel[]): void {
+    this.running++;
+    this.probe(batch)
+      .then(() => {
+        const next = batch
+          .filter((c) => this.deps.sentinel.channel(c.id) !== undefined)
+          .map((c) => ({ channelId: c.id, platform: c.platform, delayMs: this.nextDelay(c) }));
+        // A stopping process leaves its claims to lapse: the channels fall due by themselves.
+        return this.started && next.length > 0 ? this.deps.dueTimes.schedule(next) : undefined;
+      })
+      .catch((err: unknown) => {
+        this.deps.logger.error(
+          { channel: batch[0]?.id, err },
+          'could not reschedule probed channels; their claim lapses and they fall due again',
+        );
+      })
+      .finally(() => {
+        this.running--;
+        this.kick();
+        this.settled();
+      })
+      .catch(() => undefined);
   }
 
   private async probe(channels: readonly Channel[]): Promise<void> {
     const first = channels[0]!;
     const platform = this.deps.platforms.get(first.platform);
     const started = this.deps.clock.now();
-    for (const c of channels) this.inFlight.add(c.id);
     let observations: ReadonlyMap<string, Observation>;
     try {
       if (!platform) {
@@ -247,11 +343,10 @@ export class PollLoop {
       // A platform adapter bug must not stop the loop; it is a failed probe, never offline.
       this.deps.logger.error({ channel: first.id, err: error }, 'platform adapter threw');
       observations = new Map();
-    } finally {
-      for (const c of channels) this.inFlight.delete(c.id);
     }
     if (this.stopping.signal.aborted) return;
-    const elapsed = this.deps.clock.now() - started;
+    // Wall time, for a metric: a clock step may make one sample wrong, never the schedule.
+    const elapsed = Math.max(0, this.deps.clock.now() - started);
     await Promise.all(
       channels.map(async (channel) => {
         const observation: Observation = observations.get(channel.id) ?? {
@@ -272,11 +367,17 @@ export class PollLoop {
     );
   }
 
-  private nextDue(channel: Channel): number {
+  private intervalOf(channel: Channel): number {
     const pushed = this.push.get(channel.id)?.mode === 'push';
-    const interval =
+    return (
       (channel.intervalMs ?? this.deps.defaultIntervalMs) *
-      (pushed ? (this.deps.pushedIntervalFactor ?? 1) : 1);
+      (pushed ? (this.deps.pushedIntervalFactor ?? 1) : 1)
+    );
+  }
+
+  /** The channel's interval (stretched under push), doubled per failure up to the cap, ±10 % jitter. */
+  private nextDelay(channel: Channel): number {
+    const interval = this.intervalOf(channel);
     const failures = this.deps.sentinel.state(channel.id).consecutiveFailures;
     const base =
       failures === 0
@@ -286,6 +387,6 @@ export class PollLoop {
             Math.max(interval, this.deps.maxBackoffMs),
           );
     const jitter = (this.deps.random() * 2 - 1) * 0.1 * base;
-    return this.deps.clock.now() + Math.round(base + jitter);
+    return Math.round(base + jitter);
   }
 }

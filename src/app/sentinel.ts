@@ -121,6 +121,8 @@ export class Sentinel {
    * decision (`readThrough`): a cluster worker about to poll a shard it holds the lease of.
    */
   async prefetchStates(channelIds: readonly string[]): Promise<void> {
+    // Decisions of a single process read its memory, which is always current.
+    if (this.deps.readThrough !== true || channelIds.length === 0) return;
     const states = await this.deps.store.getStates(channelIds);
     for (const id of channelIds) this.prefetched.set(id, states.get(id) ?? INITIAL_STATE);
   }
@@ -149,6 +151,7 @@ export class Sentinel {
         : this.state(channelId));
     const now = this.deps.clock.now();
     const { state, events } = decide(channelId, prev, observation, this.deps.policy, now);
+    this.logReachability(channelId, prev, state);
     // A change that announces nothing is written in the next batch (`flush`): losing it in a crash
     // re-derives the same state from the next probe and can neither lose nor double an event.
     // Cluster processes read each other's state from the store, so they write such changes at once.
@@ -197,6 +200,20 @@ export class Sentinel {
       title: state.title,
     });
     if (deliveries.length > 0) this.deps.onDeliveriesQueued();
+  }
+
+  /** One line when a channel becomes unreachable and one when it answers again, not one per probe. */
+  private logReachability(channelId: string, prev: ChannelState, next: ChannelState): void {
+    const policy = this.deps.policy;
+    const was = channelStatus(prev, policy) === 'unreachable';
+    const is = channelStatus(next, policy) === 'unreachable';
+    if (was === is) return;
+    if (is)
+      this.deps.logger.warn(
+        { channel: channelId, failures: next.consecutiveFailures, error: next.lastError },
+        'channel unreachable',
+      );
+    else this.deps.logger.info({ channel: channelId }, 'channel reachable again');
   }
 
   /** Writes, in one batch, the states of channels whose probes announced nothing. */

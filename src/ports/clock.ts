@@ -5,6 +5,14 @@ export interface Clock {
   now(): Instant;
 }
 
+/**
+ * Milliseconds on a clock that only moves forward (not wall time, no meaningful origin): due
+ * times, leases and durations, which a step of the wall clock must not move.
+ */
+export interface MonotonicClock {
+  now(): number;
+}
+
 /** A cancellable timer. */
 export type Cancel = () => void;
 

@@ -35,11 +35,10 @@ export interface Leases {
 export type Role = 'all' | 'api' | 'worker';
 
 /**
- * Where poll and delivery work runs: in this process (the embedded default), or shared out among
- * worker processes through a queue. The app code is the same either way.
+ * Starts and stops this process's share of poll and delivery work (none in the `api` role). The app
+ * code is the same in every mode; what differs sits behind the due-times and coordination ports.
  */
 export interface JobRuntime {
-  readonly leases: Leases;
   /** Starts taking work (and, in a cluster, following other processes' changes). */
   start(): Promise<void>;
   /** New deliveries were committed to the outbox: get them sent soon. */

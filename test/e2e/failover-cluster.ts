@@ -9,12 +9,7 @@ import pg from 'pg';
 import { stringify } from 'yaml';
 import { FakeOwncast } from '../fake-servers/owncast.server.js';
 import { WebhookReceiver } from '../fake-servers/webhook-receiver.server.js';
-import {
-  REDIS_URL,
-  createTempDatabase,
-  uniqueName,
-  type TempDatabase,
-} from '../contracts/store-services.js';
+import { createTempDatabase, type TempDatabase } from '../contracts/store-services.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = fileURLToPath(new URL('./failover-cli.ts', import.meta.url));
@@ -31,12 +26,12 @@ export interface OnairProcess {
 
 export interface ClusterOptions {
   readonly channels: number;
-  /** `embedded`: one `serve` process with SQLite and in-process jobs, no PostgreSQL or Redis. */
+  /** `embedded`: one `serve` process with SQLite; `cluster`: processes sharing PostgreSQL, nothing else. */
   readonly mode: 'cluster' | 'embedded';
   readonly interval: string;
+  /** Longest sleep of a worker's scheduler before it looks at the due times again. */
   readonly tick?: string;
   readonly lease?: string;
-  readonly shards?: number;
   readonly logLevel?: 'info' | 'warn';
   /** Whole channel entries added after the fake Owncast ones (e.g. an `hls` channel with `record: true`). */
   readonly extraChannels?: readonly Record<string, unknown>[];
@@ -48,7 +43,6 @@ export interface ClusterOptions {
 export class Cluster {
   readonly processes: OnairProcess[] = [];
   readonly dir = mkdtempSync(join(tmpdir(), 'onair-cluster-'));
-  readonly prefix = uniqueName('onair_cluster');
   fake!: FakeOwncast;
   receiver!: WebhookReceiver;
   database: TempDatabase | null = null;
@@ -74,9 +68,6 @@ export class Cluster {
       ...(options.mode === 'cluster'
         ? {
             jobs: {
-              redis: REDIS_URL,
-              prefix: cluster.prefix,
-              shards: options.shards ?? 32,
               tick: options.tick ?? '1s',
               lease: options.lease ?? '3s',
               reload: '5s',
@@ -162,13 +153,12 @@ export class Cluster {
     }
   }
 
-  /** Stops every process by its PID, then the fakes; drops the database and this run's Redis keys. */
+  /** Stops every process by its PID, then the fakes; drops the database. */
   async stop(): Promise<void> {
     await Promise.all(this.processes.map((p) => stopProcess(p.child)));
     await this.receiver.close();
     await this.fake.close();
     await this.database?.drop();
-    if (this.options.mode === 'cluster') await deleteRedisKeys(`${this.prefix}:*`);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
@@ -198,26 +188,6 @@ async function freePort(): Promise<number> {
   );
   if (address === null || typeof address === 'string') throw new Error('no port');
   return address.port;
-}
-
-/** Deletes keys matching `pattern` with a throwaway BullMQ connection (SCAN, never KEYS). */
-async function deleteRedisKeys(pattern: string): Promise<void> {
-  const { RedisConnection } = await import('bullmq');
-  const connection = new RedisConnection({ url: REDIS_URL }, { shared: false });
-  const client = await connection.client;
-  let cursor = '0';
-  do {
-    const [next, keys] = (await client.runCommand('scan', [
-      cursor,
-      'MATCH',
-      pattern,
-      'COUNT',
-      1_000,
-    ])) as [string, string[]];
-    cursor = next;
-    if (keys.length > 0) await client.del(...keys);
-  } while (cursor !== '0');
-  await connection.close();
 }
 
 /** Waits until `check` returns true, polling every 200 ms; throws with `describe()` on timeout. */

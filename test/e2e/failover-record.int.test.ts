@@ -3,12 +3,12 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { REDIS_URL, describeWithServices, missingServices } from '../contracts/store-services.js';
+import { describeWithServices, missingServices } from '../contracts/store-services.js';
 import { Cluster, waitFor, type OnairProcess } from './failover-cluster.js';
 import { startFfmpeg, startNginx, stopNginx } from './hls-peers.js';
 
 const peersInstalled = ['/usr/bin/ffmpeg', '/usr/sbin/nginx'].every((p) => existsSync(p));
-const missing = await missingServices(['postgres', 'redis']);
+const missing = await missingServices(['postgres']);
 
 /** The recorder's lease time (`LEASE_MS` in `src/app/recorder/recordings.ts`) and its re-check of a lost lease. */
 const RECORD_LEASE_MS = 30_000;
@@ -23,20 +23,17 @@ interface Part {
   endReason: string | null;
 }
 
-/** Redis `PTTL` of a key: -2 when it does not exist, -1 without a time to live. */
-async function pttl(key: string): Promise<number> {
-  const { RedisConnection } = await import('bullmq');
-  const connection = new RedisConnection({ url: REDIS_URL }, { shared: false });
-  try {
-    const client = await connection.client;
-    return Number(await client.runCommand('pttl', [key]));
-  } finally {
-    await connection.close();
-  }
+/** How long the lease `name` has left by the database's clock; -1 when nobody holds it. */
+async function leaseLeftMs(cluster: Cluster, name: string): Promise<number> {
+  const rows = await cluster.query<{ left: number }>(
+    `SELECT (expires_at - (extract(epoch FROM clock_timestamp()) * 1000)::bigint)::float8 AS left
+     FROM leases WHERE name = '${name}'`,
+  );
+  return rows[0]?.left ?? -1;
 }
 
 /**
- * One API and two worker processes on real PostgreSQL and Redis, a few fake Owncast channels and
+ * One API and two worker processes on real PostgreSQL (nothing else), a few fake Owncast channels and
  * one `hls` channel with `record: true` on a live ffmpeg HLS stream behind nginx. One worker
  * records it (under the `record:cam` lease); it is killed with SIGKILL; once its lease has expired
  * the other worker continues the same session in part 2, and part 1 is settled as a crash.
@@ -66,7 +63,6 @@ describeWithServices(
         interval: '2s',
         tick: '1s',
         lease: '3s',
-        shards: 4,
         recordings: { minFreeSpace: '1MB' },
         extraChannels: [{ id: 'cam', platform: 'hls', url: playlist, record: true }],
       });
@@ -119,8 +115,7 @@ describeWithServices(
       // Without a kill there is exactly one part, and the other worker records nothing.
       let before = await parts();
       expect(before.map((p) => [p.part, p.status])).toStrictEqual([[1, 'recording']]);
-      const leaseKey = `${cluster.prefix}:lease:record:cam`;
-      expect(await pttl(leaseKey)).toBeGreaterThan(0);
+      expect(await leaseLeftMs(cluster, 'record:cam')).toBeGreaterThan(0);
 
       victim.child.kill('SIGKILL');
       const killedAt = Date.now();
@@ -137,7 +132,7 @@ describeWithServices(
 
       // The negative twin: while the dead worker's lease is still valid, nobody continues.
       await new Promise((resolve) => setTimeout(resolve, 3_000));
-      expect(await pttl(leaseKey)).toBeGreaterThan(0);
+      expect(await leaseLeftMs(cluster, 'record:cam')).toBeGreaterThan(0);
       expect((await parts()).map((p) => p.part)).toStrictEqual([1]);
       expect(recordingOn(survivor)).toBe(false);
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { stringify } from 'yaml';
 import { loadOnairConfig, startOnair, type Onair } from '../../src/main.js';
 import { ManualTime } from '../fakes/manual-time.js';
@@ -28,7 +28,7 @@ export interface TestOnair {
  */
 export async function startTestOnair(
   config: Record<string, unknown>,
-  options: { dir?: string; time?: ManualTime } = {},
+  options: { dir?: string; time?: ManualTime; logger?: Logger } = {},
 ): Promise<TestOnair> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'onair-test-'));
   const time = options.time ?? new ManualTime();
@@ -45,9 +45,10 @@ export async function startTestOnair(
   const loaded = loadOnairConfig(file, {});
   const onair = await startOnair({
     loaded,
-    logger: pino({ level: 'silent' }),
+    logger: options.logger ?? pino({ level: 'silent' }),
     clock: time,
     timers: time,
+    monotonic: time.monotonic,
     random: () => 0.5,
     listen: false,
   });

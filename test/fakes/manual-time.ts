@@ -1,4 +1,4 @@
-import type { Cancel, Clock, Timers } from '../../src/ports/clock.js';
+import type { Cancel, Clock, MonotonicClock, Timers } from '../../src/ports/clock.js';
 
 interface Pending {
   at: number;
@@ -11,6 +11,10 @@ export class ManualTime implements Clock, Timers {
   private current: number;
   private seq = 0;
   private pending: Pending[] = [];
+  /** Time advanced so far: `set` (a wall-clock step) does not move it. */
+  private elapsed = 0;
+  /** The monotonic clock that goes with this wall clock. */
+  readonly monotonic: MonotonicClock = { now: () => this.elapsed };
 
   constructor(start = Date.parse('2026-01-01T00:00:00Z')) {
     this.current = start;
@@ -36,12 +40,23 @@ export class ManualTime implements Clock, Timers {
       const next = this.pending[0];
       if (!next || next.at > end) break;
       this.pending.shift();
+      this.elapsed += next.at - this.current;
       this.current = next.at;
       next.fn();
       await settle();
     }
+    this.elapsed += end - this.current;
     this.current = end;
     await settle();
+  }
+
+  /**
+   * Steps the wall clock by `deltaMs` (negative: backwards), as an NTP correction or an operator
+   * would: timers and the monotonic clock do not notice, just as real ones do not.
+   */
+  stepWall(deltaMs: number): void {
+    this.current += deltaMs;
+    for (const p of this.pending) p.at += deltaMs;
   }
 
   /** Sets the time without firing timers (for driving steps by hand). */

@@ -248,6 +248,7 @@ describe('attacks', () => {
       logger,
       clock: time,
       timers: time,
+      monotonic: time.monotonic,
       random: () => 0.5,
       listen: false,
     });

@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock, Timers } from '../../ports/clock.js';
+import type { MonotonicClock, Timers } from '../../ports/clock.js';
 import type { Lease, Leases, Singleton } from '../../ports/jobs.js';
 import type { Logger } from '../../ports/logger.js';
 import { runSingleton } from './singleton.js';
 
-/** Leases within one process (the embedded mode): the same contract as Redis, without a server. */
+/** Leases within one process (the embedded mode), on the monotonic clock. */
 export class MemoryLeases implements Leases {
   private readonly held = new Map<string, { token: string; until: number }>();
-  private readonly clock: Clock;
+  private readonly clock: MonotonicClock;
   private readonly timers: Timers;
   private readonly logger: Logger;
 
-  constructor(clock: Clock, timers: Timers, logger: Logger) {
+  constructor(clock: MonotonicClock, timers: Timers, logger: Logger) {
     this.clock = clock;
     this.timers = timers;
     this.logger = logger;

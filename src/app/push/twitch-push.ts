@@ -86,6 +86,9 @@ export class TwitchPush {
     this.retry = null;
     this.session?.close();
     this.session = null;
+    // Another process may take push over (its lease); until it does, these are polled normally.
+    for (const id of this.covered) this.deps.poll.setPush(id, null);
+    this.covered.clear();
   }
 
   /** Resolves when no notification, subscription or reconcile is in progress (tests, benchmarks). */
