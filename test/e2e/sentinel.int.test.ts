@@ -1,3 +1,5 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeOwncast } from '../fake-servers/owncast.server.js';
 import { WebhookReceiver } from '../fake-servers/webhook-receiver.server.js';
@@ -37,11 +39,19 @@ describe('sentinel end to end', () => {
     await t.onair.delivery.settle();
   }
   let start = 0;
+  const logged: string[] = [];
+  const logSink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line !== '') logged.push((JSON.parse(line) as { msg: string }).msg);
+      done();
+    },
+  });
 
   beforeAll(async () => {
     owncast = await FakeOwncast.start();
     receiver = await WebhookReceiver.start();
-    t = await startTestOnair(config());
+    t = await startTestOnair(config(), { logger: pino({ level: 'info' }, logSink) });
     dirs.push(t.dir);
     start = t.time.now();
   });
@@ -125,8 +135,12 @@ describe('sentinel end to end', () => {
       title: 'Morning show: Q&A',
       consecutiveFailures: 5,
     });
+    // One line when it became unreachable and one when it answered again, not one per probe.
+    expect(logged.filter((msg) => msg === 'channel unreachable')).toHaveLength(1);
+    expect(logged).not.toContain('channel reachable again');
     owncast.fault = null;
     await pollAt(50);
+    expect(logged.filter((msg) => msg === 'channel reachable again')).toHaveLength(1);
     expect(receiver.events).toHaveLength(5);
     expect(
       ((await t.api('GET', '/api/v1/channels/alice')).json as Record<string, unknown>)['status'],
