@@ -13,6 +13,7 @@ import type { Clock } from '../ports/clock.js';
 import type { Target } from '../ports/notifier.js';
 import type {
   ChannelEntry,
+  ChannelSource,
   Store,
   StoredChannel,
   StoredTarget,
@@ -63,17 +64,28 @@ export class Catalog {
     const before = new Map(
       stored.map((c) => [c.id, fingerprint(c, subsOf.get(c.id) ?? [], c.source)]),
     );
-    const changed = channels.filter(
+    // Chat rooms' subscriptions (made by a bot) to config channels are not the file's to drop.
+    const botTargets = new Set(
+      (await this.deps.store.listTargets()).filter((t) => t.source === 'bot').map((t) => t.id),
+    );
+    const withBots = channels.map((e) => {
+      const named = new Set(e.subscriptions.map((s) => s.targetId));
+      const kept = (subsOf.get(e.channel.id) ?? []).filter(
+        (s) => botTargets.has(s.targetId) && !named.has(s.targetId),
+      );
+      return kept.length === 0 ? e : { ...e, subscriptions: [...e.subscriptions, ...kept] };
+    });
+    const changed = withBots.filter(
       (e) => before.get(e.channel.id) !== fingerprint(e.channel, e.subscriptions, 'config'),
     );
     if (changed.length > 0) await this.deps.store.putChannels(changed, 'config', now);
   }
 
-  async createChannel(body: unknown): Promise<StoredChannel> {
+  async createChannel(body: unknown, source: ChannelSource = 'api'): Promise<StoredChannel> {
     const input = parse(channelSchema, body);
     if (await this.deps.store.getChannel(input.id))
       throw new AppError('conflict', `channel "${input.id}" already exists`);
-    return this.saveChannel(input, 'api');
+    return this.saveChannel(input, source);
   }
 
   /** Merges the given fields into the channel (`id` cannot change). */

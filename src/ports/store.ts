@@ -12,7 +12,8 @@ export interface Subscription {
   readonly options: Readonly<Record<string, unknown>>;
 }
 
-export type ChannelSource = 'config' | 'api';
+/** Who made a channel or target: the config file, the API, or a chat bot (for a chat's subscriptions). */
+export type ChannelSource = 'config' | 'api' | 'bot';
 
 /** A channel with its subscriptions, as written together. */
 export interface ChannelEntry {
