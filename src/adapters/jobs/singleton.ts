@@ -35,16 +35,24 @@ export function runSingleton(
       await done;
       current = null;
     }
-    if (!stopped()) cancel = timers.after(ttlMs / 5, () => void attempt());
+    if (!stopped()) cancel = timers.after(ttlMs / 5, start);
   };
-  void attempt();
+  // `attempt` catches what it awaits; this only reports a bug in it.
+  const start = (): void => {
+    attempt().catch((err: unknown) => {
+      logger.error({ lease: name, err }, 'singleton attempt failed');
+    });
+  };
+  start();
   return {
     async stop() {
       stopping.abort();
       cancel?.();
-      if (current) {
-        await current.lease.release();
-        await current.done;
+      // `attempt` clears `current` once the task settles, which the release below may cause.
+      const running = current;
+      if (running) {
+        await running.lease.release();
+        await running.done;
       }
     },
   };
