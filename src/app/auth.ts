@@ -139,6 +139,19 @@ const ADMIN_HASH_KEY = 'auth.adminTokenHash';
 const API_TOKEN = /^onair_t_([0-9a-f]{16})_[A-Za-z0-9_-]{43}$/;
 const ADMIN_PERMISSIONS: readonly Permission[] = [{ action: 'admin' }];
 
+/**
+ * Replaces the generated admin token with a new one, stored hashed, and returns it (to be shown
+ * once): the way back for an admin who lost theirs. The old token stops working at the next start.
+ */
+export async function resetAdminToken(
+  store: Pick<Store, 'setSetting'>,
+): Promise<{ token: string; hash: Buffer }> {
+  const token = `onair_${randomBytes(24).toString('base64url')}`;
+  const hash = hashToken(token);
+  await store.setSetting(ADMIN_HASH_KEY, hash.toString('hex'));
+  return { token, hash };
+}
+
 export function hashToken(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();
 }
@@ -201,9 +214,7 @@ export class Auth {
       if (stored !== undefined) {
         adminHash = Buffer.from(stored, 'hex');
       } else {
-        generated = `onair_${randomBytes(24).toString('base64url')}`;
-        adminHash = hashToken(generated);
-        await this.options.store.setSetting(ADMIN_HASH_KEY, adminHash.toString('hex'));
+        ({ token: generated, hash: adminHash } = await resetAdminToken(this.options.store));
       }
     }
     this.credentials.unshift({ hash: adminHash, user: admin });

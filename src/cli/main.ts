@@ -13,6 +13,8 @@ import {
   startOnair,
 } from '../main.js';
 import type { Role } from '../ports/jobs.js';
+import { dataDirInUse, lockDataDir } from '../adapters/store/sqlite/data-dir-lock.js';
+import { resetAdmin } from './reset-admin.js';
 import { explainStartupFailure } from './startup-failure.js';
 
 const USAGE = `onair — live-stream sentinel
@@ -22,6 +24,8 @@ Usage:
         [--role all|api|worker]        scaled out (store.url + jobs.redis): HTTP only, or poll and deliver only
   onair check <platform> <url>         probe a URL once and print the observation as JSON
   onair config check [--config FILE]   validate a config file, listing every problem
+  onair auth reset-admin [--config FILE]
+                                       print a new generated admin token; the old one is revoked
   onair notify test <target> [--config FILE]
                                        send a test message to a configured target and print the answer
   onair --help | --version
@@ -65,6 +69,12 @@ export async function main(argv: readonly string[], env: Env): Promise<number> {
       return check(rest, env);
     case 'config':
       if (rest[0] === 'check') return configCheck(values.config, env);
+      break;
+    case 'auth':
+      if (rest[0] === 'reset-admin') {
+        const loaded = load(values.config, env);
+        return loaded === 1 ? 1 : resetAdmin(loaded.config);
+      }
       break;
     case 'notify':
       if (rest[0] === 'test') return notifyTest(rest[1], values.config, env);
@@ -208,12 +218,21 @@ async function serve(file: string | undefined, env: Env, roleArg = 'all'): Promi
     console.error(problem);
     return 1;
   }
+  // Embedded mode: one process per data folder (a second one would record the same channels and
+  // mark the first one's recordings as crashed). A cluster shares PostgreSQL instead.
+  const owned = loaded.config.store.url === undefined ? lockDataDir(loaded.config.dataDir) : null;
+  if (owned?.ok === false) {
+    console.error(`onair cannot start: ${dataDirInUse(loaded.config.dataDir, owned.pid)}`);
+    return 1;
+  }
+  const dataDirLock = owned?.lock ?? null;
   const logger = createLogger(loaded.config.log.level, await logDestination(loaded.config.log));
   for (const warning of loaded.warnings) logger.warn(warning);
   let onair;
   try {
     onair = await startOnair({ loaded, logger, role });
   } catch (error) {
+    dataDirLock?.release();
     const { server, dataDir } = loaded.config;
     const sentence = explainStartupFailure(error, { ...server, dataDir });
     if (sentence === undefined) throw error;
@@ -237,5 +256,6 @@ async function serve(file: string | undefined, env: Env, roleArg = 'all'): Promi
     process.once('SIGTERM', shutdown);
   });
   await onair.stop();
+  dataDirLock?.release();
   return 0;
 }
