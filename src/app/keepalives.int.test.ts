@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, removeDir, startTestOnair, type TestOnair } from '../../test/e2e/harness.js';
+import { waitFor } from '../../test/e2e/hls-peers.js';
 
 const KEEPER = 'keeper-token-123';
 const OTHER = 'other-keeper-token';
@@ -39,6 +40,20 @@ interface KeepaliveBody {
   creatorUser: string;
   creatorIp: string;
   record: boolean;
+  mode: 'playlist' | 'full';
+}
+
+/**
+ * A keepalive body without `read` (what it has read changes by itself as its reader runs; the
+ * reading tests check it apart).
+ */
+function withoutRead(json: unknown): unknown {
+  if (Array.isArray(json)) return json.map(withoutRead);
+  if (typeof json === 'object' && json !== null && 'read' in json) {
+    const { read: _read, ...rest } = json as Record<string, unknown>;
+    return rest;
+  }
+  return json;
 }
 
 interface ActiveStream {
@@ -63,7 +78,7 @@ describe('keepalives', () => {
     });
     return {
       status: res.statusCode,
-      json: res.body === '' ? null : (JSON.parse(res.body) as unknown),
+      json: res.body === '' ? null : withoutRead(JSON.parse(res.body) as unknown),
     };
   };
   const create = async (token: string, body: unknown) => {
@@ -95,6 +110,7 @@ describe('keepalives', () => {
       creatorUser: 'keeper',
       creatorIp: '127.0.0.1',
       record: false,
+      mode: 'playlist',
     });
     expect(t.onair.readers.readers('cam-1').map((r) => [r.kind, r.id])).toStrictEqual([
       ['keepalive', created.id],
@@ -246,6 +262,136 @@ describe('keepalives', () => {
       otherFeed.close();
     }
   });
+
+  it('takes a mode (playlist by default, or full), refusing any other', async () => {
+    const full = await create(KEEPER, { channel: 'cam-1', mode: 'full' });
+    expect(full.mode).toBe('full');
+    expect(
+      (await call(KEEPER, 'POST', '/api/v1/keepalives', { channel: 'cam-1', mode: 'segments' }))
+        .status,
+    ).toBe(400);
+  });
+
+  it('shows what it read: the reader tries at once and records why it could not read', async () => {
+    const created = await create(KEEPER, { channel: 'cam-1' });
+    const read = async () => {
+      const res = await t.onair.http.inject({
+        method: 'GET',
+        url: `/api/v1/keepalives/${created.id}`,
+        headers: { authorization: `Bearer ${KEEPER}` },
+      });
+      return (JSON.parse(res.body) as { read: Record<string, unknown> | null }).read;
+    };
+    // The origin refuses connections: nothing read, and the failure is there to see.
+    await waitFor(async () => (await read())?.['lastError'] !== null, 10_000, 'a read error');
+    expect(await read()).toMatchObject({ lastReadAt: null, bytes: 0, reads: 0 });
+    expect((await read())?.['lastError']).toEqual(expect.any(String));
+  });
+
+  it('answers the mediamtx keepalive API as aliases, with the same permissions and ownership', async () => {
+    const add = await call(KEEPER, 'POST', '/v3/paths/keepalive/add/cam-1');
+    expect(add.status).toBe(200);
+    const { id } = add.json as { id: string };
+    expect(Object.keys(add.json as object)).toStrictEqual(['id']);
+    const now = new Date(t.time.now()).toISOString();
+    const item = { id, created: now, path: 'cam-1', creatorUser: 'keeper', creatorIP: '127.0.0.1' };
+    expect(await call(KEEPER, 'GET', `/v3/paths/keepalive/get/${id}`)).toStrictEqual({
+      status: 200,
+      json: item,
+    });
+    // The same keepalive as the onair API's, holding the same reader.
+    expect((await call(KEEPER, 'GET', `/api/v1/keepalives/${id}`)).json).toMatchObject({
+      id,
+      channel: 'cam-1',
+      mode: 'playlist',
+    });
+    expect(t.onair.readers.readers('cam-1').map((r) => [r.kind, r.id])).toStrictEqual([
+      ['keepalive', id],
+    ]);
+    // Permissions: the keepalive permission on {name}, checked before existence.
+    expect((await call(KEEPER, 'POST', '/v3/paths/keepalive/add/studio')).status).toBe(403);
+    expect((await call(KEEPER, 'POST', '/v3/paths/keepalive/add/cam-9')).status).toBe(404);
+    expect((await call('not-a-token-at-all', 'GET', '/v3/paths/keepalive/list')).status).toBe(401);
+    // onair's own fields may come in a body; unknown ones are refused.
+    await t.time.advance(1_000);
+    const long = await call(OTHER, 'POST', '/v3/paths/keepalive/add/studio', { ttl: '2h' });
+    expect(long.status).toBe(200);
+    expect((await call(OTHER, 'POST', '/v3/paths/keepalive/add/studio', { x: 1 })).status).toBe(
+      400,
+    );
+    const otherId = (long.json as { id: string }).id;
+
+    // Lists: one's own (everyone's for an admin), paged as mediamtx pages.
+    expect((await call(KEEPER, 'GET', '/v3/paths/keepalive/list')).json).toStrictEqual({
+      pageCount: 1,
+      itemCount: 1,
+      items: [item],
+    });
+    const paged = (await call(ADMIN_TOKEN, 'GET', '/v3/paths/keepalive/list?itemsPerPage=1&page=1'))
+      .json as { pageCount: number; itemCount: number; items: { id: string }[] };
+    expect(paged.pageCount).toBe(2);
+    expect(paged.itemCount).toBe(2);
+    expect(paged.items.map((i) => i.id)).toStrictEqual([otherId]);
+    expect((await call(ADMIN_TOKEN, 'GET', '/v3/paths/keepalive/list?page=-1')).status).toBe(400);
+
+    // Ownership: only the creator or an admin may get or remove one.
+    expect((await call(OTHER, 'GET', `/v3/paths/keepalive/get/${id}`)).status).toBe(403);
+    expect((await call(OTHER, 'DELETE', `/v3/paths/keepalive/remove/${id}`)).status).toBe(403);
+    expect((await call(KEEPER, 'DELETE', `/v3/paths/keepalive/remove/${id}`)).status).toBe(200);
+    expect((await call(KEEPER, 'DELETE', `/v3/paths/keepalive/remove/${id}`)).status).toBe(404);
+    expect((await call(KEEPER, 'GET', `/v3/paths/keepalive/get/${id}`)).status).toBe(404);
+    expect(t.onair.readers.readers('cam-1')).toStrictEqual([]);
+    expect(
+      (await call(ADMIN_TOKEN, 'DELETE', `/v3/paths/keepalive/remove/${otherId}`)).status,
+    ).toBe(200);
+  });
+
+  it('is removed with its user; a re-created user of the same name gets none of the old ones', async () => {
+    const user = { name: 'bob', permissions: [{ action: 'keepalive' }] };
+    const tokenOf = async () => {
+      const res = await t.api('POST', '/api/v1/tokens', { user: 'bob' });
+      expect(res.status).toBe(201);
+      return (res.json as { token: string }).token;
+    };
+    expect((await t.api('POST', '/api/v1/users', user)).status).toBe(201);
+    const first = await tokenOf();
+    const kept = await create(first, { channel: 'cam-1' });
+    const alias = (await call(first, 'POST', '/v3/paths/keepalive/add/studio')).json as {
+      id: string;
+    };
+    const others = await create(KEEPER, { channel: 'cam-1' });
+    expect(t.onair.readers.readers('cam-1')).toHaveLength(2);
+
+    expect((await t.api('DELETE', '/api/v1/users/bob')).status).toBe(204);
+    expect((await call(ADMIN_TOKEN, 'GET', '/api/v1/keepalives')).json).toStrictEqual([others]);
+    expect(t.onair.readers.readers('cam-1').map((r) => r.id)).toStrictEqual([others.id]);
+    expect(t.onair.readers.readers('studio')).toStrictEqual([]);
+
+    expect((await t.api('POST', '/api/v1/users', user)).status).toBe(201);
+    const second = await tokenOf();
+    expect((await call(second, 'GET', '/api/v1/keepalives')).json).toStrictEqual([]);
+    expect((await call(second, 'GET', '/v3/paths/keepalive/list')).json).toMatchObject({
+      itemCount: 0,
+    });
+    for (const id of [kept.id, alias.id]) {
+      expect((await call(second, 'GET', `/api/v1/keepalives/${id}`)).status).toBe(404);
+      expect((await call(second, 'DELETE', `/v3/paths/keepalive/remove/${id}`)).status).toBe(404);
+    }
+  });
+
+  it('drops at start the keepalives of users that no longer exist (removed from the config meanwhile)', async () => {
+    const gone = await create(OTHER, { channel: 'studio' });
+    const staying = await create(KEEPER, { channel: 'cam-1' });
+    await t.stop();
+    const users = config.auth.users.filter((u) => u.name !== 'other');
+    t = await startTestOnair(
+      { ...config, auth: { ...config.auth, users } },
+      { dir: t.dir, time: t.time },
+    );
+    expect((await call(ADMIN_TOKEN, 'GET', '/api/v1/keepalives')).json).toStrictEqual([staying]);
+    expect((await call(ADMIN_TOKEN, 'GET', `/api/v1/keepalives/${gone.id}`)).status).toBe(404);
+    expect(t.onair.readers.readers('studio')).toStrictEqual([]);
+  });
 });
 
 /** Reads `event: keepalive` messages off a server-sent event stream. */
@@ -274,7 +420,10 @@ async function openFeed(url: string, token: string) {
           buffer = buffer.slice(end + 2);
           const type = /^event: (.+)$/m.exec(block)?.[1];
           const data = /^data: (.+)$/m.exec(block)?.[1];
-          if (type === 'keepalive' && data !== undefined) events.push(JSON.parse(data));
+          if (type === 'keepalive' && data !== undefined) {
+            const message = JSON.parse(data) as { keepalive: unknown };
+            events.push({ ...message, keepalive: withoutRead(message.keepalive) });
+          }
         }
       }
       return events;

@@ -7,6 +7,7 @@ import type { KeepaliveStore, Store, StoredKeepalive } from '../ports/store.js';
 import type { Principal } from './auth.js';
 import { AppError } from './errors.js';
 import { durationSchema, idSchema, zodIssues } from './inputs.js';
+import { KeepaliveReader, type KeepaliveReaderDeps, type ReadStats } from './keepalive-reader.js';
 import { allows } from './permissions.js';
 import type { Readers } from './readers.js';
 
@@ -15,6 +16,8 @@ const keepaliveInputSchema = z.strictObject({
   channel: idSchema,
   ttl: durationSchema.optional(),
   record: z.boolean({ error: 'must be true or false' }).default(false),
+  /** `playlist`: reload the media playlist like a player; `full`: segments too. */
+  mode: z.enum(['playlist', 'full'], { error: 'must be "playlist" or "full"' }).default('playlist'),
 });
 
 /** Timers are armed in steps no longer than this: real timers cannot wait more than ~24.8 days. */
@@ -30,25 +33,37 @@ export interface KeepalivesOptions {
   readonly logger: Logger;
   readonly defaultTtlMs: number;
   readonly maxTtlMs: number;
+  /** Whether a user of that name exists now (config or API): keepalives never outlive their creator. */
+  readonly userExists: (name: string) => Promise<boolean>;
+  /** How keepalives read their channel (the proxy's in-process path). */
+  readonly reading: KeepaliveReaderDeps;
 }
 
 /**
  * Keepalives: synthetic readers created through the API. Each holds a `keepalive` reader on its
- * channel from creation until it is removed, expires, or its channel is deleted; they are
- * persisted, so a restart re-acquires them. Only the creator or an admin may see or remove one.
+ * channel from creation until it is removed, expires, its channel is deleted or its creator is;
+ * they are persisted, so a restart re-acquires them. While held, each reads its channel through
+ * the proxy like a player (`KeepaliveReader`), so an on-demand origin starts and stays up. Only
+ * the creator or an admin may see or remove one.
  */
 export class Keepalives {
   private readonly options: KeepalivesOptions;
   private readonly expiries = new Map<string, Cancel>();
+  private readonly reading = new Map<string, KeepaliveReader>();
 
   constructor(options: KeepalivesOptions) {
     this.options = options;
   }
 
-  /** Re-acquires persisted keepalives; drops those that expired or lost their channel meanwhile. */
+  /**
+   * Re-acquires persisted keepalives; drops those that expired or lost their channel or their
+   * creator meanwhile (a user deleted while this process was down, or removed from the config).
+   */
   async start(): Promise<void> {
     for (const keepalive of await this.options.store.listKeepalives()) {
       if (!(await this.options.channels.getChannel(keepalive.channelId)))
+        await this.drop(keepalive, 'removed');
+      else if (!(await this.options.userExists(keepalive.creatorUser)))
         await this.drop(keepalive, 'removed');
       else if (keepalive.expiresAt <= this.options.clock.now())
         await this.drop(keepalive, 'expired');
@@ -56,10 +71,20 @@ export class Keepalives {
     }
   }
 
-  /** Cancels expiry timers; readers and rows stay, since the process is going away. */
+  /**
+   * Cancels expiry timers and stops reading (without waiting for requests in flight); readers
+   * and rows stay, since the process is going away.
+   */
   stop(): void {
     for (const cancel of this.expiries.values()) cancel();
     this.expiries.clear();
+    for (const reader of this.reading.values()) reader.stop().catch(() => undefined);
+    this.reading.clear();
+  }
+
+  /** What a keepalive held by this process has read; null when another process holds it. */
+  stats(id: string): ReadStats | null {
+    return this.reading.get(id)?.stats() ?? null;
   }
 
   async create(caller: Principal, ip: string, body: unknown): Promise<StoredKeepalive> {
@@ -88,6 +113,7 @@ export class Keepalives {
       creatorUser: caller.name,
       creatorIp: ip,
       record: input.record,
+      mode: input.mode,
       createdAt: now,
       expiresAt: now + ttl,
     };
@@ -98,6 +124,11 @@ export class Keepalives {
     if (!(await this.options.channels.getChannel(input.channel))) {
       await this.drop(keepalive, 'removed');
       throw new AppError('notFound', `no channel "${input.channel}"`);
+    }
+    // Likewise the caller: a keepalive must never pass to a later user of the same name.
+    if (!(await this.options.userExists(caller.name))) {
+      await this.drop(keepalive, 'removed');
+      throw new AppError('unauthorized', `user "${caller.name}" no longer exists`);
     }
     return keepalive;
   }
@@ -127,9 +158,23 @@ export class Keepalives {
       await this.drop(keepalive, 'removed');
   }
 
+  /** Removes the keepalives of a deleted user, so none passes to a later user of that name. */
+  async userDeleted(name: string): Promise<void> {
+    for (const keepalive of await this.options.store.listKeepalives({ creatorUser: name }))
+      await this.drop(keepalive, 'removed');
+  }
+
   private hold(keepalive: StoredKeepalive): void {
     this.options.readers.acquire(keepalive.channelId, 'keepalive', keepalive.id);
     this.arm(keepalive);
+    const reader = new KeepaliveReader(
+      this.options.reading,
+      keepalive.channelId,
+      keepalive.id,
+      keepalive.mode,
+    );
+    this.reading.set(keepalive.id, reader);
+    reader.start();
   }
 
   private arm(keepalive: StoredKeepalive): void {
@@ -159,6 +204,10 @@ export class Keepalives {
     if (!(await this.options.store.deleteKeepalive(keepalive.id))) return false;
     this.expiries.get(keepalive.id)?.();
     this.expiries.delete(keepalive.id);
+    // Reading ends before the reader is released: no request of this keepalive comes after.
+    const reader = this.reading.get(keepalive.id);
+    this.reading.delete(keepalive.id);
+    await reader?.stop();
     this.options.readers.release(keepalive.channelId, 'keepalive', keepalive.id);
     this.announce(change, keepalive);
     return true;

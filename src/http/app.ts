@@ -11,6 +11,7 @@ import { recordingRoutes } from './routes/recordings.routes.js';
 import type { Recordings } from '../app/recorder/recordings.js';
 import { streamsRoutes } from './routes/streams.routes.js';
 import { keepaliveRoutes } from './routes/keepalives.routes.js';
+import { mediamtxKeepaliveRoutes } from './routes/mediamtx-keepalives.routes.js';
 import { sessionRoutes } from './routes/session.routes.js';
 import { systemRoutes } from './routes/system.routes.js';
 import { targetRoutes } from './routes/targets.routes.js';
@@ -63,6 +64,8 @@ export async function buildHttpApp(
   await app.register(tokenRoutes(deps), { prefix: '/api/v1' });
   await app.register(sessionRoutes(deps), { prefix: '/api/v1' });
   await app.register(keepaliveRoutes(deps), { prefix: '/api/v1' });
+  // mediamtx's proposed keepalive API, for clients written against it.
+  await app.register(mediamtxKeepaliveRoutes(deps));
   if (recordings) await app.register(recordingRoutes(recordings), { prefix: '/api/v1' });
   return app;
 }

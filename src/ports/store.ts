@@ -226,6 +226,8 @@ export interface StoredKeepalive {
   readonly creatorIp: string;
   /** The creator asked for the channel to be recorded while live. */
   readonly record: boolean;
+  /** How it reads its channel: the media playlist like a player (`playlist`), or segments too (`full`). */
+  readonly mode: 'playlist' | 'full';
   readonly createdAt: Instant;
   readonly expiresAt: Instant;
 }

@@ -56,6 +56,7 @@ const keepalive = (id: string, extra: Partial<StoredKeepalive> = {}): StoredKeep
   creatorUser: 'relay',
   creatorIp: '127.0.0.1',
   record: false,
+  mode: 'playlist',
   createdAt: T0,
   expiresAt: T0 + 60_000,
   ...extra,
@@ -142,7 +143,9 @@ export function authStoreContract(contract: AuthStoreContract): void {
     it('stores keepalives, lists them by creator and channel, deletes each once, and keeps them across a restart', async () => {
       await store.insertKeepalive(keepalive('k1', { record: true }));
       await store.insertKeepalive(keepalive('k2', { creatorUser: 'alice', createdAt: T0 + 1 }));
-      await store.insertKeepalive(keepalive('k3', { channelId: 'cam-2', createdAt: T0 + 2 }));
+      await store.insertKeepalive(
+        keepalive('k3', { channelId: 'cam-2', createdAt: T0 + 2, mode: 'full' }),
+      );
       expect(await store.getKeepalive('k1')).toStrictEqual(keepalive('k1', { record: true }));
       expect(await store.getKeepalive('nope')).toBeUndefined();
       expect((await store.listKeepalives()).map((k) => k.id)).toStrictEqual(['k1', 'k2', 'k3']);
@@ -159,7 +162,7 @@ export function authStoreContract(contract: AuthStoreContract): void {
       try {
         expect(await again.listKeepalives()).toStrictEqual([
           keepalive('k1', { record: true }),
-          keepalive('k3', { channelId: 'cam-2', createdAt: T0 + 2 }),
+          keepalive('k3', { channelId: 'cam-2', createdAt: T0 + 2, mode: 'full' }),
         ]);
       } finally {
         await again.close();

@@ -564,6 +564,7 @@ export class KyselyStore implements Store, AuthStore, KeepaliveStore, RecordingS
         creator_user: keepalive.creatorUser,
         creator_ip: keepalive.creatorIp,
         record: keepalive.record ? 1 : 0,
+        mode: keepalive.mode,
         created_at: keepalive.createdAt,
         expires_at: keepalive.expiresAt,
       })
@@ -717,6 +718,7 @@ function keepaliveFromRow(row: Selectable<KeepalivesTable>): StoredKeepalive {
     creatorUser: row.creator_user,
     creatorIp: row.creator_ip,
     record: row.record === 1,
+    mode: row.mode === 'full' ? 'full' : 'playlist',
     createdAt: row.created_at,
     expiresAt: row.expires_at,
   };

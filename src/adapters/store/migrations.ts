@@ -208,6 +208,15 @@ export function migrations(dialect: Dialect): MigrationProvider {
           .execute();
       },
     },
+    '0004_keepalive_mode': {
+      async up(db: Kysely<unknown>) {
+        // Keepalives made before they read their channel read it like a player: the default.
+        await db.schema
+          .alterTable('keepalives')
+          .addColumn('mode', 'text', (c) => c.notNull().defaultTo('playlist'))
+          .execute();
+      },
+    },
   };
   return { getMigrations: () => Promise.resolve(all) };
 }

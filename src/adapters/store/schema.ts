@@ -111,6 +111,8 @@ export interface KeepalivesTable {
   creator_user: string;
   creator_ip: string;
   record: number;
+  /** `playlist` or `full`. */
+  mode: string;
   created_at: number;
   expires_at: number;
 }

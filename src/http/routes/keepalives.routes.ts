@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import type { ReadStats } from '../../app/keepalive-reader.js';
 import type { StoredKeepalive } from '../../ports/store.js';
 import { caller, type AccessDeps } from '../auth.js';
 import { parseInput } from './params.js';
@@ -8,8 +9,11 @@ import { parseInput } from './params.js';
 const keepaliveParams = z.object({ id: z.string().min(1).max(100) });
 const anyUser = { config: { permission: 'authenticated' } } as const;
 
-/** The API (and event stream) representation of a keepalive. */
-export function keepaliveView(keepalive: StoredKeepalive) {
+/**
+ * The API (and event stream) representation of a keepalive; `read` says what it has read in the
+ * process that holds it (null elsewhere, and in event messages).
+ */
+export function keepaliveView(keepalive: StoredKeepalive, read: ReadStats | null = null) {
   return {
     id: keepalive.id,
     channel: keepalive.channelId,
@@ -18,6 +22,18 @@ export function keepaliveView(keepalive: StoredKeepalive) {
     creatorUser: keepalive.creatorUser,
     creatorIp: keepalive.creatorIp,
     record: keepalive.record,
+    mode: keepalive.mode,
+    read:
+      read === null
+        ? null
+        : {
+            lastReadAt: read.lastReadAt === null ? null : new Date(read.lastReadAt).toISOString(),
+            bytes: read.bytes,
+            reads: read.reads,
+            lastError: read.lastError,
+            lastErrorAt:
+              read.lastErrorAt === null ? null : new Date(read.lastErrorAt).toISOString(),
+          },
   };
 }
 
@@ -32,17 +48,22 @@ export function keepaliveRoutes(deps: Pick<AccessDeps, 'keepalives'>): FastifyPl
       { config: { permission: { action: 'keepalive', channelInBody: true } } },
       async (request, reply) => {
         const keepalive = await deps.keepalives.create(caller(request), request.ip, request.body);
-        return reply.status(201).send(keepaliveView(keepalive));
+        return reply
+          .status(201)
+          .send(keepaliveView(keepalive, deps.keepalives.stats(keepalive.id)));
       },
     );
 
     app.get('/keepalives', anyUser, async (request) =>
-      (await deps.keepalives.list(caller(request))).map(keepaliveView),
+      (await deps.keepalives.list(caller(request))).map((k) =>
+        keepaliveView(k, deps.keepalives.stats(k.id)),
+      ),
     );
 
     app.get('/keepalives/:id', anyUser, async (request) => {
       const { id } = parseInput(keepaliveParams, request.params);
-      return keepaliveView(await deps.keepalives.get(caller(request), id));
+      const keepalive = await deps.keepalives.get(caller(request), id);
+      return keepaliveView(keepalive, deps.keepalives.stats(keepalive.id));
     });
 
     app.delete('/keepalives/:id', anyUser, async (request, reply) => {

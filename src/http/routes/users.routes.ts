@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { UserInfo } from '../../app/auth.js';
 import { idSchema } from '../../app/inputs.js';
+import type { AccessDeps } from '../auth.js';
 import type { HttpDeps } from '../deps.js';
 import { parseInput } from './params.js';
 
@@ -19,7 +20,9 @@ export function userView(user: UserInfo) {
 }
 
 /** Users: config users (read-only here) and API users. Admins only. */
-export function userRoutes(deps: Pick<HttpDeps, 'auth'>): FastifyPluginAsync {
+export function userRoutes(
+  deps: Pick<HttpDeps & AccessDeps, 'auth' | 'keepalives'>,
+): FastifyPluginAsync {
   return async (app) => {
     app.get('/users', admin, async () => (await deps.auth.listUsers()).map(userView));
 
@@ -37,10 +40,12 @@ export function userRoutes(deps: Pick<HttpDeps, 'auth'>): FastifyPluginAsync {
       return userView(await deps.auth.updateUser(name, request.body));
     });
 
-    /** Deletes an API user with its tokens and sessions. */
+    /** Deletes an API user with its tokens, sessions and keepalives. */
     app.delete('/users/:name', admin, async (request, reply) => {
       const { name } = parseInput(nameParams, request.params);
       await deps.auth.deleteUser(name);
+      // None of them may pass to a later user of the same name.
+      await deps.keepalives.userDeleted(name);
       return reply.status(204).send();
     });
   };
