@@ -172,6 +172,29 @@ describe('web app in Chromium', () => {
     await shot('dashboard');
   }, 60_000);
 
+  it('keeps onOffline and template when Admin saves a subscription’s events', async () => {
+    const auth = { authorization: `Bearer ${WEB_TOKEN}`, 'content-type': 'application/json' };
+    const template = { live: '{{name}} is on: {{title}}' };
+    const patched = await fetch(`${base}/api/v1/channels/stage`, {
+      method: 'PATCH',
+      headers: auth,
+      body: JSON.stringify({
+        notify: [{ target: 'ops', events: ['live'], onOffline: 'edit', template }],
+      }),
+    });
+    expect(patched.status).toBe(200);
+    await page.goto(`${base}/admin?channel=stage`);
+    await page.getByLabel('title events to ops').check();
+    await page.getByRole('button', { name: 'Save subscriptions' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    const channel = (await (
+      await fetch(`${base}/api/v1/channels/stage`, { headers: auth })
+    ).json()) as { notify: unknown[] };
+    expect(channel.notify).toEqual([
+      { target: 'ops', events: ['live', 'title'], onOffline: 'edit', template },
+    ]);
+  }, 30_000);
+
   it('plays four live channels in a 2×2 multi-view through the proxy and moves the audio focus', async () => {
     const proxied: string[] = [];
     page.on('request', (r) => {

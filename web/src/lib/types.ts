@@ -3,13 +3,21 @@
 export type ChannelStatus = 'unknown' | 'live' | 'offline' | 'unreachable';
 export type EventKind = 'live' | 'title' | 'offline';
 
+/** One target's subscription to a channel; the settings beyond `events` must survive every edit. */
+export interface Subscription {
+  target: string;
+  events: EventKind[];
+  onOffline?: 'none' | 'edit' | 'delete';
+  template?: Partial<Record<EventKind, string>>;
+}
+
 export interface Channel {
   id: string;
   platform: string;
   url: string;
   name: string | null;
   interval: string | null;
-  notify: { target: string; events: EventKind[] }[];
+  notify: Subscription[];
   source: 'config' | 'api';
   status: ChannelStatus;
   title: string | null;
