@@ -388,7 +388,8 @@ export async function sendTestNotification(
 ): Promise<SendResult> {
   const notification: Notification = {
     id: `test-${now}`,
-    event: 'live',
+    // Never `live`: a receiver that acts on live streams must not act on a test.
+    event: 'test',
     channel: {
       id: 'onair-test',
       platform: 'test',
