@@ -15,7 +15,6 @@ import {
 import type { Role } from '../ports/jobs.js';
 import { dataDirInUse, lockDataDir } from '../adapters/store/sqlite/data-dir-lock.js';
 import { resetAdmin } from './reset-admin.js';
-import { dataDirInUse, lockDataDir } from '../adapters/store/sqlite/data-dir-lock.js';
 import { explainStartupFailure } from './startup-failure.js';
 
 const USAGE = `onair — live-stream sentinel
