@@ -90,7 +90,14 @@ export interface FeedStatus {
   problems: string[];
 }
 
-export interface Playback {
+/** `GET /api/v1/channels/:id/playback`: HLS proxy URLs, or one proxied HTTP-FLV stream. */
+export type Playback = HlsPlayback | FlvPlayback;
+
+export interface FlvPlayback {
+  flv: string;
+}
+
+export interface HlsPlayback {
   master: string;
   variants: {
     url: string;
