@@ -598,6 +598,7 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
         text: () => metrics.registry.metrics(),
       },
       logger: logger.child({ component: 'http' }),
+      health: () => supervisor.health(),
       heartbeatMs: 15_000,
       clock,
     },
@@ -633,6 +634,8 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
     await app.ready();
   }
   supervisor.every('flush-states', 1_000, () => sentinel.flush(false), 1_000);
+  // A small write now and then: reads may still work while writes fail (a locked SQLite file).
+  supervisor.every('store', 5_000, () => store.setSetting('health.checkedAt', String(clock.now())));
   await jobs.start();
   // One process runs each chat bot (a lease), so a command is answered once in a cluster too.
   const botRuns =

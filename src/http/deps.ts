@@ -3,6 +3,7 @@ import type { Auth } from '../app/auth.js';
 import type { Catalog } from '../app/catalog.js';
 import type { PollLoop } from '../app/poll-loop.js';
 import type { Sentinel } from '../app/sentinel.js';
+import type { TaskHealth } from '../app/supervisor.js';
 import type { Clock } from '../ports/clock.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { Notifier } from '../ports/notifier.js';
@@ -21,6 +22,8 @@ export interface HttpDeps {
   readonly logger: FastifyBaseLogger | false;
   /** SSE comment interval that keeps proxies from closing an idle stream. */
   readonly heartbeatMs: number;
+  /** The supervised background tasks: any of them failing makes `/healthz` answer 503. */
+  readonly health?: () => readonly TaskHealth[];
   /** Time for webhook signature windows; the wall clock when absent. */
   readonly clock?: Clock;
 }

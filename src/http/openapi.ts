@@ -100,7 +100,14 @@ export function openApiDocument(): object {
     },
     paths: {
       '/healthz': {
-        get: { security: [], summary: 'Liveness', responses: { '200': ok('`{"ok":true}`') } },
+        get: {
+          security: [],
+          summary: 'Health: 503 with the failing background tasks (e.g. the store) while any fails',
+          responses: {
+            '200': ok('`{"ok":true}`'),
+            '503': ok('`{"ok":false,"failing":[{"task","error","failures","since"}]}`'),
+          },
+        },
       },
       '/metrics': {
         get: { summary: 'Prometheus metrics', responses: { '200': ok('text exposition format') } },
