@@ -218,6 +218,22 @@ describe.skipIf(!ffmpegInstalled)('keepalives that read, against an on-demand or
       );
       expect(warm.ms).toBeLessThan(coldMs);
 
+      // mode: full reads the segments too, through the same proxy path a viewer's go through.
+      const full = await api('POST', '/api/v1/keepalives', { channel: 'cam', mode: 'full' });
+      expect(full.status, full.body).toBe(201);
+      const fullId = (JSON.parse(full.body) as { id: string }).id;
+      const readOf = async (keepalive: string) =>
+        (
+          JSON.parse((await api('GET', `/api/v1/keepalives/${keepalive}`)).body) as {
+            read: { bytes: number; reads: number };
+          }
+        ).read;
+      // 1-s segments of 320x240 video are tens of kilobytes; playlists a few hundred bytes.
+      await waitFor(async () => (await readOf(fullId)).bytes > 50_000, 30_000, 'segments read');
+      const playlistOnly = await readOf(id);
+      expect(playlistOnly.bytes / playlistOnly.reads).toBeLessThan(2_000);
+      expect((await api('DELETE', `/api/v1/keepalives/${fullId}`)).status).toBe(204);
+
       expect((await api('DELETE', `/api/v1/keepalives/${id}`)).status).toBe(204);
       await waitFor(() => !origin.running(), IDLE_MS + 60_000, 'the origin to stop');
       expect(origin.events.map((e) => e.kind)).toStrictEqual(['start', 'stop', 'start', 'stop']);
