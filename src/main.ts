@@ -35,6 +35,7 @@ import { platforms as builtInPlatforms } from './adapters/platforms/registry.js'
 import { EventSubWebSocketConnector } from './adapters/platforms/twitch/eventsub.client.js';
 import { TwitchApi, type TwitchSettings } from './adapters/platforms/twitch/twitch-api.js';
 import { TwitchPushHelix } from './adapters/platforms/twitch/twitch-push.adapter.js';
+import { TwitchScheduleReader } from './adapters/platforms/twitch/twitch-schedule.adapter.js';
 import { TwitchPlatform } from './adapters/platforms/twitch/twitch.platform.js';
 import { TwitchPush } from './app/push/twitch-push.js';
 import { BotCommands, type BotCommandName } from './app/bots/commands.js';
@@ -54,6 +55,7 @@ import { monotonicClock, systemClock, systemTimers } from './adapters/time/syste
 import { loadConfig, type LoadedConfig } from './config/load.js';
 import { buildHttpApp } from './http/app.js';
 import { registerWebApp } from './http/routes/web.routes.js';
+import { CalendarKeys } from './app/schedule/calendar-keys.js';
 import { Schedule } from './app/schedule/schedule.js';
 import type { PlaybackHttpDeps } from './http/routes/playback.routes.js';
 import { randomUUID } from 'node:crypto';
@@ -609,19 +611,21 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
     store,
     http,
     clock,
-    timers,
     logger: logger.child({ component: 'schedule' }),
     feeds: config.schedules.map((s) => ({ url: s.url, channel: s.channel, refreshMs: s.refresh })),
+    platforms: twitchApi ? [new TwitchScheduleReader(twitchApi)] : [],
     channelStates: () => sentinel.channelIds().map((id) => [id, sentinel.state(id)] as const),
     timeoutMs: config.poll.timeout,
     maxBytes: 8 * 1_048_576,
   });
+  const calendarKeys = new CalendarKeys({ store, auth, clock });
   // Built next to the server by `npm run build`; without it onair serves the API only.
   const webRoot = fileURLToPath(new URL('../dist/web/', import.meta.url));
   const hasWeb = existsSync(join(webRoot, 'index.html'));
   if (!hasWeb) logger.warn({ webRoot }, 'web app not built: serving the API only');
   await registerWebApp(app, {
     schedule,
+    calendarKeys,
     clock,
     platforms: registries.platforms,
     checkTimeoutMs: 15_000,
@@ -660,7 +664,8 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
   if (role !== 'api') await recordings.start();
   // One EventSub session however many processes run: workers (or the one process) compete for it.
   if (role !== 'api') twitchPush?.start();
-  schedule.start();
+  // Calendar feeds and platform schedules: refreshed now and on their intervals.
+  for (const task of schedule.tasks()) supervisor.every(task.name, task.everyMs, () => task.run());
   logger.info({ channels: sentinel.channelIds().length, url, role }, 'onair started');
 
   let stopped: Promise<void> | null = null;
@@ -681,7 +686,6 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
     stop() {
       stopped ??= (async () => {
         for (const run of botRuns) await run.stop();
-        schedule.stop();
         await twitchPush?.stop();
         await app.close();
         keepalives.stop();

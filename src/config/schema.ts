@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { authConfigSchema } from '../app/auth.js';
 import {
@@ -35,6 +36,15 @@ export const configSchema = z.strictObject({
     .strictObject({ host: z.string().default('127.0.0.1'), port: port.default(8080) })
     .prefault({}),
   dataDir: z.string().min(1).default('./data'),
+  /** `GET /api/v1/events/stream`: open streams per user and in all, unread bytes, replay depth. */
+  eventStream: z
+    .strictObject({
+      perUser: positiveInt.max(10_000).default(8),
+      total: positiveInt.max(1_000_000).default(512),
+      maxUnsentBytes: sizeSchema.default(1_048_576),
+      replay: positiveInt.max(100_000).default(1_000),
+    })
+    .prefault({}),
   /** Unset: embedded SQLite under dataDir. A PostgreSQL URL: the shared store of a scaled-out deployment. */
   store: z
     .strictObject({
@@ -117,6 +127,39 @@ export const configSchema = z.strictObject({
       interval: durationSchema.prefault('4m'),
       /** How long a channel stays active after its last reader left. */
       closeAfter: durationSchema.prefault('10s'),
+    })
+    .prefault({}),
+  /** The HLS proxy (README, "Playback and the HLS proxy"). */
+  proxy: z
+    .strictObject({
+      /** Segments shared by every viewer, keepalive and recorder of a channel (one origin fetch each). */
+      cache: z
+        .strictObject({
+          /** Bytes held for all channels; least recently used segments go first. */
+          maxBytes: sizeSchema.default(256 * 1_048_576),
+          /** Bytes held for one channel; 0 turns the cache off. */
+          perChannelMaxBytes: sizeSchema.default(64 * 1_048_576),
+        })
+        .prefault({}),
+      /**
+       * Addresses and CIDRs the proxy may fetch playlist URIs and redirects from besides public
+       * ones (loopback, private, link-local and metadata addresses are refused otherwise, unless
+       * the channel's own origin is there).
+       */
+      allowAddresses: z
+        .array(
+          z
+            .string()
+            .refine(
+              (entry) => (entry.includes('/') ? ipaddr.isValidCIDR(entry) : ipaddr.isValid(entry)),
+              {
+                message: 'must be an IP address or a CIDR like 10.0.0.0/8',
+              },
+            ),
+        )
+        .default([]),
+      /** Most URIs one upstream playlist may list; a longer one is refused. */
+      maxPlaylistUris: positiveInt.max(1_000_000).default(20_000),
     })
     .prefault({}),
   /** Which extractor finds a channel's playable URLs; the first matching rule wins, else the one named like the platform. */

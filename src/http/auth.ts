@@ -24,11 +24,24 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Without it (and without `public`), a route is for admins only: new routes are safe by default. */
     permission?: RoutePermission;
+    /**
+     * A secret the route also accepts in its query string, for clients that cannot send headers
+     * (calendar apps subscribing by URL). Used only when no Authorization header came; the
+     * principal it yields still needs the route's permission.
+     */
+    queryCredential?: QueryCredential;
   }
   interface FastifyRequest {
     /** The authenticated caller; null only on public routes. */
     principal: Principal | null;
   }
+}
+
+/** A credential carried in a query parameter (see `FastifyContextConfig.queryCredential`). */
+export interface QueryCredential {
+  readonly param: string;
+  /** The caller the secret stands for, or null (unknown or revoked). */
+  authenticate(secret: string, ip: string): Promise<Principal | null>;
 }
 
 /** What the HTTP layer needs for access control, beyond `HttpDeps`. */
@@ -179,6 +192,17 @@ export function installAuth(app: FastifyInstance, auth: Auth, limiter: FailureLi
       request.routeOptions.config,
     );
     if (permission === 'public') return;
+    const keyed = await queryCaller(request);
+    if (keyed !== undefined) {
+      if (!keyed) {
+        limiter.recordFailure(request.ip);
+        throw new AppError('unauthorized', 'the key is not valid (revoked or replaced?)');
+      }
+      if (!permits(keyed, permission, request.params))
+        throw new AppError('forbidden', 'not allowed');
+      request.principal = keyed;
+      return;
+    }
     const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim();
     let principal: Principal | null;
     if (bearer !== undefined) {
@@ -196,6 +220,15 @@ export function installAuth(app: FastifyInstance, auth: Auth, limiter: FailureLi
       throw new AppError('forbidden', 'not allowed');
     request.principal = principal;
   });
+}
+
+/** The caller behind a route's query credential; undefined when the route takes none or none came. */
+async function queryCaller(request: FastifyRequest): Promise<Principal | null | undefined> {
+  const credential = request.routeOptions.config.queryCredential;
+  if (credential === undefined || request.headers.authorization !== undefined) return undefined;
+  const secret = (request.query as Record<string, unknown> | undefined)?.[credential.param];
+  if (typeof secret !== 'string') return undefined;
+  return credential.authenticate(secret, request.ip);
 }
 
 function permits(principal: Principal, permission: RoutePermission, params: unknown): boolean {

@@ -296,3 +296,57 @@ export interface RecordingStore {
   }): Promise<StoredRecording[]>;
   deleteRecording(id: string): Promise<boolean>;
 }
+
+/** A schedule entry added by hand (one row each, edited one at a time). */
+export interface StoredScheduleEntry {
+  readonly id: string;
+  readonly title: string;
+  readonly start: Instant;
+  /** Null: a point in time (an announced start without a known end). */
+  readonly end: Instant | null;
+  readonly channelId: string | null;
+  readonly description: string | null;
+  readonly url: string | null;
+  readonly createdAt: Instant;
+  readonly updatedAt: Instant;
+}
+
+/** A user's calendar subscription key (`calendar.ics?key=`); only the SHA-256 of the secret is kept. */
+export interface StoredCalendarKey {
+  readonly userName: string;
+  /** Hex SHA-256 of the secret. */
+  readonly hash: string;
+  readonly createdAt: Instant;
+}
+
+/** Persistence of hand-added schedule entries and calendar keys. */
+export interface ScheduleStore {
+  /**
+   * Entries overlapping `[from, to)` (an entry without an end counts as the instant it starts),
+   * by start then id; all of them without a window.
+   */
+  listScheduleEntries(window?: {
+    readonly from: Instant;
+    readonly to: Instant;
+  }): Promise<StoredScheduleEntry[]>;
+  getScheduleEntry(id: string): Promise<StoredScheduleEntry | undefined>;
+  /** Returns false (and changes nothing) when the id is taken. */
+  insertScheduleEntry(entry: StoredScheduleEntry): Promise<boolean>;
+  /** Replaces the editable fields; false when there is no such entry. */
+  updateScheduleEntry(
+    id: string,
+    change: Pick<
+      StoredScheduleEntry,
+      'title' | 'start' | 'end' | 'channelId' | 'description' | 'url' | 'updatedAt'
+    >,
+  ): Promise<boolean>;
+  deleteScheduleEntry(id: string): Promise<boolean>;
+  countScheduleEntries(): Promise<number>;
+
+  /** Creates or replaces the user's one key. */
+  putCalendarKey(key: StoredCalendarKey): Promise<void>;
+  getCalendarKey(userName: string): Promise<StoredCalendarKey | undefined>;
+  /** The key whose secret hashes to `hash`, if any. */
+  findCalendarKey(hash: string): Promise<StoredCalendarKey | undefined>;
+  deleteCalendarKey(userName: string): Promise<boolean>;
+}

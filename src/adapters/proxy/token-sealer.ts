@@ -5,7 +5,7 @@ import {
   randomBytes,
   timingSafeEqual,
 } from 'node:crypto';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { inflateRawSync } from 'node:zlib';
 import type { TokenSealer } from '../../app/playback/ports.js';
 
 const IV_BYTES = 16;
@@ -14,10 +14,12 @@ const TAG_BYTES = 16;
 const MAX_PAYLOAD = 16 * 1024;
 
 /**
- * Proxy-URL tokens: JSON → deflate → AES-256-CTR (opaque: upstream URLs and their tokens are
- * not readable by the client) → HMAC-SHA256 over IV and ciphertext, truncated to 128 bits
- * (encrypt-then-MAC: nothing is decrypted before the MAC checks out). Both keys derive from one
- * 32-byte server secret that the composition root persists in the store, so URLs survive a restart.
+ * Proxy-URL tokens: JSON → AES-256-CTR (opaque: upstream URLs and their tokens are not readable
+ * by the client) → HMAC-SHA256 over IV and ciphertext, truncated to 128 bits (encrypt-then-MAC:
+ * nothing is decrypted before the MAC checks out). Both keys derive once from one 32-byte server
+ * secret that the composition root persists in the store, so URLs survive a restart. No
+ * compression: a deflate stream per URI made a long playlist block the event loop for seconds;
+ * tokens sealed by earlier versions (deflated) still open while they live.
  */
 export class HmacTokenSealer implements TokenSealer {
   private readonly encKey: Buffer;
@@ -32,10 +34,7 @@ export class HmacTokenSealer implements TokenSealer {
   seal(payload: unknown): string {
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-ctr', this.encKey, iv);
-    const body = Buffer.concat([
-      cipher.update(deflateRawSync(JSON.stringify(payload))),
-      cipher.final(),
-    ]);
+    const body = Buffer.concat([cipher.update(JSON.stringify(payload), 'utf8'), cipher.final()]);
     const tag = this.mac(iv, body);
     return Buffer.concat([iv, body, tag]).toString('base64url');
   }
@@ -50,10 +49,13 @@ export class HmacTokenSealer implements TokenSealer {
     if (!timingSafeEqual(tag, this.mac(iv, body))) return null;
     try {
       const decipher = createDecipheriv('aes-256-ctr', this.encKey, iv);
-      const deflated = Buffer.concat([decipher.update(body), decipher.final()]);
-      return JSON.parse(
-        inflateRawSync(deflated, { maxOutputLength: MAX_PAYLOAD }).toString('utf8'),
-      ) as unknown;
+      const plain = Buffer.concat([decipher.update(body), decipher.final()]);
+      // JSON starts with `{`; anything else is a deflated token of an earlier version.
+      const json =
+        plain[0] === 0x7b
+          ? plain.toString('utf8')
+          : inflateRawSync(plain, { maxOutputLength: MAX_PAYLOAD }).toString('utf8');
+      return JSON.parse(json) as unknown;
     } catch {
       return null;
     }

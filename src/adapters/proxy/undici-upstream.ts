@@ -1,5 +1,11 @@
 import { Agent, request, type Dispatcher } from 'undici';
-import type { Upstream, UpstreamBytes, UpstreamText } from '../../app/playback/ports.js';
+import type {
+  FetchScope,
+  Upstream,
+  UpstreamBytes,
+  UpstreamText,
+} from '../../app/playback/ports.js';
+import { AddressPolicy, guardedConnector } from './address-policy.js';
 
 export interface UndiciUpstreamOptions {
   readonly userAgent: string;
@@ -7,6 +13,8 @@ export interface UndiciUpstreamOptions {
   readonly connectionsPerOrigin: number;
   /** Largest playlist read. */
   readonly maxPlaylistBytes: number;
+  /** Addresses and CIDRs the address policy allows besides public ones (`proxy.allowAddresses`). */
+  readonly allowAddresses?: readonly string[];
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -24,10 +32,13 @@ const PASS_HEADERS = [
 /**
  * The proxy's undici client. Playlists are read whole (capped); bytes are returned as the
  * response stream itself — never buffered — with a `Range` header forwarded. Redirects are
- * followed (at most 5) so a CDN's token-handing redirect works.
+ * followed (at most 5) so a CDN's token-handing redirect works. Each hop goes through one of two
+ * pools: the scope's trusted origins through a plain one, every other URL through one whose
+ * connector applies the address policy when it connects (see `guardedConnector`).
  */
 export class UndiciUpstream implements Upstream {
-  private readonly agent: Agent;
+  private readonly trustedAgent: Agent;
+  private readonly guardedAgent: Agent;
   private readonly options: UndiciUpstreamOptions;
   /** Request headers without a range: one object for every request. */
   private readonly headers: Readonly<Record<string, string>>;
@@ -35,15 +46,20 @@ export class UndiciUpstream implements Upstream {
   constructor(options: UndiciUpstreamOptions) {
     this.options = options;
     this.headers = { 'user-agent': options.userAgent };
-    this.agent = new Agent({
+    const pool = {
       connections: options.connectionsPerOrigin,
       keepAliveTimeout: 30_000,
       pipelining: 1,
+    };
+    this.trustedAgent = new Agent(pool);
+    this.guardedAgent = new Agent({
+      ...pool,
+      connect: guardedConnector(new AddressPolicy(options.allowAddresses ?? [])),
     });
   }
 
-  async text(url: string, signal: AbortSignal): Promise<UpstreamText> {
-    const res = await this.follow(url, undefined, signal);
+  async text(url: string, signal: AbortSignal, scope?: FetchScope): Promise<UpstreamText> {
+    const res = await this.follow(url, undefined, signal, scope);
     if (!res.ok) return res;
     const chunks: Buffer[] = [];
     let size = 0;
@@ -69,9 +85,13 @@ export class UndiciUpstream implements Upstream {
 
   async open(
     url: string,
-    options: { readonly range?: string | undefined; readonly signal?: AbortSignal | undefined },
+    options: {
+      readonly range?: string | undefined;
+      readonly signal?: AbortSignal | undefined;
+      readonly scope?: FetchScope | undefined;
+    },
   ): Promise<UpstreamBytes> {
-    const res = await this.follow(url, options.range, options.signal);
+    const res = await this.follow(url, options.range, options.signal, options.scope);
     if (!res.ok) return res;
     const headers: Record<string, string> = {};
     for (const name of PASS_HEADERS) {
@@ -81,14 +101,15 @@ export class UndiciUpstream implements Upstream {
     return { ok: true, status: res.data.statusCode, headers, body: res.data.body };
   }
 
-  close(): Promise<void> {
-    return this.agent.close();
+  async close(): Promise<void> {
+    await Promise.all([this.trustedAgent.close(), this.guardedAgent.close()]);
   }
 
   private async follow(
     url: string,
     range: string | undefined,
     signal: AbortSignal | undefined,
+    scope: FetchScope | undefined,
   ): Promise<
     { ok: true; url: string; data: Dispatcher.ResponseData } | { ok: false; reason: string }
   > {
@@ -109,7 +130,8 @@ export class UndiciUpstream implements Upstream {
           method: 'GET',
           headers,
           signal,
-          dispatcher: this.agent,
+          dispatcher:
+            scope?.trusted.has(parsed.origin) === true ? this.trustedAgent : this.guardedAgent,
           headersTimeout: 15_000,
           bodyTimeout: 30_000,
         });
@@ -131,5 +153,7 @@ export class UndiciUpstream implements Upstream {
 /** A reason without the URL (it may carry a token). */
 function failure(error: unknown, signal: AbortSignal | undefined): string {
   if (signal?.aborted === true) return 'upstream timed out or was aborted';
+  if ((error as { code?: string }).code === 'EADDRREFUSED')
+    return 'upstream address refused by the proxy address policy';
   return `upstream network error (${(error as { code?: string }).code ?? (error instanceof Error ? error.name : 'unknown')})`;
 }

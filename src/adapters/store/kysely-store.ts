@@ -7,6 +7,9 @@ import type {
   KeepaliveStore,
   Permission,
   RecordingStore,
+  ScheduleStore,
+  StoredCalendarKey,
+  StoredScheduleEntry,
   StoredRecording,
   StoredKeepalive,
   StoredSession,
@@ -43,6 +46,7 @@ import type {
   Database,
   KeepalivesTable,
   RecordingsTable,
+  ScheduleEntriesTable,
   TokensTable,
   UsersTable,
 } from './schema.js';
@@ -53,7 +57,9 @@ const PUT_CHUNK = 500;
 const TOUCH_CHUNK = 1_000;
 
 /** The store over Kysely; the SQLite and PostgreSQL adapters differ only in how they connect. */
-export class KyselyStore implements Store, AuthStore, KeepaliveStore, RecordingStore {
+export class KyselyStore
+  implements Store, AuthStore, KeepaliveStore, RecordingStore, ScheduleStore
+{
   private readonly db: Kysely<Database>;
   private readonly dialect: Dialect;
   private readonly onClose: () => Promise<void>;
@@ -668,9 +674,139 @@ export class KyselyStore implements Store, AuthStore, KeepaliveStore, RecordingS
     return Number(result.numDeletedRows) > 0;
   }
 
+  async listScheduleEntries(window?: {
+    readonly from: Instant;
+    readonly to: Instant;
+  }): Promise<StoredScheduleEntry[]> {
+    let q = this.db.selectFrom('schedule_entries').selectAll();
+    if (window !== undefined)
+      q = q
+        .where('start_at', '<', window.to)
+        .where((eb) => eb(eb.fn.coalesce('end_at', 'start_at'), '>=', window.from));
+    const rows = await q.orderBy('start_at').orderBy('id').execute();
+    return rows.map(scheduleEntryFromRow);
+  }
+
+  async getScheduleEntry(id: string): Promise<StoredScheduleEntry | undefined> {
+    const row = await this.db
+      .selectFrom('schedule_entries')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && scheduleEntryFromRow(row);
+  }
+
+  async insertScheduleEntry(entry: StoredScheduleEntry): Promise<boolean> {
+    const result = await this.db
+      .insertInto('schedule_entries')
+      .values({
+        id: entry.id,
+        title: entry.title,
+        start_at: entry.start,
+        end_at: entry.end,
+        channel_id: entry.channelId,
+        description: entry.description,
+        url: entry.url,
+        created_at: entry.createdAt,
+        updated_at: entry.updatedAt,
+      })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+
+  async updateScheduleEntry(
+    id: string,
+    change: Pick<
+      StoredScheduleEntry,
+      'title' | 'start' | 'end' | 'channelId' | 'description' | 'url' | 'updatedAt'
+    >,
+  ): Promise<boolean> {
+    const result = await this.db
+      .updateTable('schedule_entries')
+      .set({
+        title: change.title,
+        start_at: change.start,
+        end_at: change.end,
+        channel_id: change.channelId,
+        description: change.description,
+        url: change.url,
+        updated_at: change.updatedAt,
+      })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async deleteScheduleEntry(id: string): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('schedule_entries')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  async countScheduleEntries(): Promise<number> {
+    const row = await this.db
+      .selectFrom('schedule_entries')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async putCalendarKey(key: StoredCalendarKey): Promise<void> {
+    await this.db
+      .insertInto('calendar_keys')
+      .values({ user_name: key.userName, hash: key.hash, created_at: key.createdAt })
+      .onConflict((oc) =>
+        oc.column('user_name').doUpdateSet({ hash: key.hash, created_at: key.createdAt }),
+      )
+      .execute();
+  }
+
+  async getCalendarKey(userName: string): Promise<StoredCalendarKey | undefined> {
+    const row = await this.db
+      .selectFrom('calendar_keys')
+      .selectAll()
+      .where('user_name', '=', userName)
+      .executeTakeFirst();
+    return row && { userName: row.user_name, hash: row.hash, createdAt: row.created_at };
+  }
+
+  async findCalendarKey(hash: string): Promise<StoredCalendarKey | undefined> {
+    const row = await this.db
+      .selectFrom('calendar_keys')
+      .selectAll()
+      .where('hash', '=', hash)
+      .executeTakeFirst();
+    return row && { userName: row.user_name, hash: row.hash, createdAt: row.created_at };
+  }
+
+  async deleteCalendarKey(userName: string): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('calendar_keys')
+      .where('user_name', '=', userName)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
   close(): Promise<void> {
     return this.onClose();
   }
+}
+
+function scheduleEntryFromRow(row: Selectable<ScheduleEntriesTable>): StoredScheduleEntry {
+  return {
+    id: row.id,
+    title: row.title,
+    start: row.start_at,
+    end: row.end_at,
+    channelId: row.channel_id,
+    description: row.description,
+    url: row.url,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
 }
 
 function recordingFromRow(row: Selectable<RecordingsTable>): StoredRecording {

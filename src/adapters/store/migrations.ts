@@ -1,4 +1,4 @@
-import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -217,6 +217,59 @@ export function migrations(dialect: Dialect): MigrationProvider {
           .execute();
       },
     },
+    '0005_schedule_entries_calendar_keys': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('schedule_entries')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('title', 'text', (c) => c.notNull())
+          .addColumn('start_at', instant, (c) => c.notNull())
+          .addColumn('end_at', instant)
+          .addColumn('channel_id', 'text')
+          .addColumn('description', 'text')
+          .addColumn('url', 'text')
+          .addColumn('created_at', instant, (c) => c.notNull())
+          .addColumn('updated_at', instant, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('schedule_entries_start')
+          .on('schedule_entries')
+          .column('start_at')
+          .execute();
+        await db.schema
+          .createTable('calendar_keys')
+          .addColumn('user_name', 'text', (c) => c.primaryKey())
+          .addColumn('hash', 'text', (c) => c.notNull().unique())
+          .addColumn('created_at', instant, (c) => c.notNull())
+          .execute();
+        await moveScheduleEntries(db);
+      },
+    },
   };
   return { getMigrations: () => Promise.resolve(all) };
+}
+
+/** The settings document that held hand-added schedule entries before they had a table. */
+const LEGACY_SCHEDULE_KEY = 'schedule.entries';
+
+/** Moves hand-added entries from their old settings document into `schedule_entries`. */
+async function moveScheduleEntries(db: Kysely<unknown>): Promise<void> {
+  const { rows } = await sql<{
+    value: string;
+  }>`select value from settings where key = ${LEGACY_SCHEDULE_KEY}`.execute(db);
+  const value = rows[0]?.value;
+  if (value === undefined) return;
+  const parsed: unknown = JSON.parse(value);
+  for (const e of Array.isArray(parsed) ? (parsed as Record<string, unknown>[]) : []) {
+    const text = (v: unknown) => (typeof v === 'string' ? v : null);
+    const num = (v: unknown) => (typeof v === 'number' ? v : null);
+    const id = text(e['id']);
+    const start = num(e['start']);
+    if (id === null || start === null) continue;
+    await sql`insert into schedule_entries
+      (id, title, start_at, end_at, channel_id, description, url, created_at, updated_at)
+      values (${id}, ${text(e['title']) ?? ''}, ${start}, ${num(e['end'])}, ${text(e['channel'])},
+        ${text(e['description'])}, ${text(e['url'])}, ${start}, ${start})`.execute(db);
+  }
+  await sql`delete from settings where key = ${LEGACY_SCHEDULE_KEY}`.execute(db);
 }

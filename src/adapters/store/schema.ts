@@ -133,6 +133,24 @@ export interface RecordingsTable {
   resume: string | null;
 }
 
+export interface ScheduleEntriesTable {
+  id: string;
+  title: string;
+  start_at: number;
+  end_at: number | null;
+  channel_id: string | null;
+  description: string | null;
+  url: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface CalendarKeysTable {
+  user_name: string;
+  hash: string;
+  created_at: number;
+}
+
 export interface Database {
   channels: ChannelsTable;
   targets: TargetsTable;
@@ -146,4 +164,6 @@ export interface Database {
   sessions: SessionsTable;
   keepalives: KeepalivesTable;
   recordings: RecordingsTable;
+  schedule_entries: ScheduleEntriesTable;
+  calendar_keys: CalendarKeysTable;
 }

@@ -1,9 +1,16 @@
 import type { Readable } from 'node:stream';
+import { contentTypeOf, JSON_TYPE } from '../../core/hls/content-type.js';
+import {
+  jsonDocumentOf,
+  rewriteAssetList,
+  rewriteSteeringManifest,
+} from '../../core/hls/json-documents.js';
 import {
   collectUris,
+  planRewrite,
   playlistVariables,
-  rewritePlaylist,
   withDirectives,
+  type UriMapper,
   type UriRef,
 } from '../../core/hls/rewrite.js';
 import type { Cancel, Clock, Timers } from '../../ports/clock.js';
@@ -11,7 +18,7 @@ import type { StreamSource } from '../../ports/extractor.js';
 import type { Logger } from '../../ports/logger.js';
 import type { Readers } from '../readers.js';
 import { currentSource, type Refresher, type Streams } from '../refresher.js';
-import type { TokenSealer, Upstream } from './ports.js';
+import type { FetchScope, TokenSealer, Upstream } from './ports.js';
 import type { SharedPlaylists } from './shared-playlists.js';
 import { proxyTokenSchema, type Locator, type ProxyToken } from './tokens.js';
 
@@ -26,6 +33,13 @@ export interface PlaybackOptions {
   readonly upstream: Upstream;
   readonly playlists: SharedPlaylists;
   readonly channelExists: (id: string) => Promise<boolean>;
+  /**
+   * The channel's configured URL: its origin, like the origins of the URLs the extractor
+   * resolved, is exempt from the proxy's address policy. Without it only the resolved URLs are.
+   */
+  readonly channelUrl?: (id: string) => Promise<string | undefined>;
+  /** Most URIs a playlist may list (default 20,000); a longer one is refused, not rewritten. */
+  readonly maxPlaylistUris?: number;
   readonly newViewerId: () => string;
   /** Where the proxy routes are mounted, e.g. `/api/v1/proxy`. */
   readonly basePath: string;
@@ -63,7 +77,8 @@ export type StartResult =
 
 /** What the proxy route sends. Errors carry no upstream URL. */
 export type ProxyReply =
-  | { readonly kind: 'playlist'; readonly body: string }
+  /** A rewritten playlist, or a rewritten JSON document (`contentType` then says so). */
+  | { readonly kind: 'playlist'; readonly body: string; readonly contentType?: string }
   | {
       readonly kind: 'bytes';
       readonly status: number;
@@ -73,6 +88,10 @@ export type ProxyReply =
   | { readonly kind: 'error'; readonly status: number; readonly message: string };
 
 const REFUSED = new Set([403, 410]);
+/** Seals between two yields to the event loop while a long playlist is signed (~1–2 ms). */
+const SEALS_PER_SLICE = 256;
+/** Child proxy URIs remembered for reuse by later reloads (each a few hundred bytes). */
+const MAX_CHILD_URIS = 100_000;
 /** How often an open FLV stream renews its viewer (well inside the readers' idle limit). */
 const STREAM_TOUCH_MS = 10_000;
 /** Extensions a proxy URL may end in (players and browsers sniff them); anything else is `data`. */
@@ -108,6 +127,17 @@ export class Playback {
   /** Channel id → until when it is known to exist (positive answers only: ids come from sealed tokens). */
   private readonly known = new Map<string, number>();
   private readonly existsCacheMs: number;
+  /** Channel id → its trusted origins for one stream generation. */
+  private readonly trust = new Map<string, { g: number; trusted: ReadonlySet<string> }>();
+  /** Channel id → the window of its media playlist last served, ms: segments are cached this long. */
+  private readonly windows = new Map<string, number>();
+  /**
+   * Proxy URIs already written for a child reference, by viewer, generation, parent and URL: a
+   * live playlist reload lists mostly what the previous one did, so each is sealed once.
+   */
+  private readonly childUris = new Map<string, { uri: string; until: number }>();
+  /** Parent locators as short numbers for `childUris` keys. */
+  private readonly parentIds = new Map<string, number>();
 
   constructor(options: PlaybackOptions) {
     this.o = options;
@@ -180,7 +210,30 @@ export class Playback {
     if (tok.pl) return this.playlist(tok, current.streams, directives);
     // Only an FLV source is signed as bytes: HLS sources are playlists.
     if (tok.l.t === 'source') return this.stream(tok, current.streams);
+    const document = tok.l.t === 'child' ? jsonDocumentOf(tok.l.i) : null;
+    if (document !== null) return this.document(tok, current.streams, directives, document);
     return this.bytes(tok, current.streams, range);
+  }
+
+  /**
+   * Whom the channel's fetches are for: the origins of its configured URL and of the URLs its
+   * extractor resolved are trusted (the address policy does not apply to them).
+   */
+  private async scope(channelId: string, streams: Streams): Promise<FetchScope> {
+    let known = this.trust.get(channelId);
+    if (known?.g !== streams.generation) {
+      const urls = [...streams.sources.map((s) => s.url), streams.master];
+      const configured = await this.o.channelUrl?.(channelId);
+      if (configured !== undefined) urls.push(configured);
+      const trusted = new Set<string>();
+      for (const url of urls) {
+        const origin = originOf(url);
+        if (origin !== null) trusted.add(origin);
+      }
+      known = { g: streams.generation, trusted };
+      this.trust.set(channelId, known);
+    }
+    return { channel: channelId, trusted: known.trusted };
   }
 
   /** `channelExists`, with positive answers reused for `existsCacheMs`. */
@@ -203,17 +256,58 @@ export class Playback {
   ): Promise<ProxyReply> {
     if (tok.l.t === 'master' && streams.master === null)
       return { kind: 'playlist', body: this.writtenMaster(tok, streams) };
-    // The player keeps a playlist URL for its whole session: always fetch the current one.
-    let url = await this.locate(tok.l, streams, tok.g !== streams.generation);
+    const fetched = await this.fetchText(tok, streams, directives);
+    if (fetched.kind === 'error') return fetched;
+    const { res, url } = fetched;
+    streams = fetched.streams;
+    const scope = await this.scope(tok.c, streams);
+    const imports = res.body.includes('IMPORT=')
+      ? await this.importsFor(tok.l, streams, scope)
+      : undefined;
+    const plan = planRewrite(res.body, res.url, imports ? { imports } : {});
+    const max = this.o.maxPlaylistUris ?? 20_000;
+    if (plan.refs.length > max)
+      return {
+        kind: 'error',
+        status: 502,
+        message: `upstream playlist lists ${plan.refs.length} URIs, more than ${max}`,
+      };
+    // A media playlist: its segments stay in the cache no longer than the window it covers.
+    if (plan.durationS > 0) this.windows.set(tok.c, Math.round(plan.durationS * 1_000));
+    const uris = await this.childUriList(tok, streams, withUrl(tok.l, url), plan.refs);
+    return { kind: 'playlist', body: plan.render(uris) };
+  }
+
+  /**
+   * Fetches the text behind a playlist or JSON-document token through the shared playlist cache,
+   * re-resolving once after a 403/410. The player keeps such a URL for its whole session, so
+   * the current upstream URL is always looked up.
+   */
+  private async fetchText(
+    tok: ProxyToken,
+    streams: Streams,
+    directives: readonly (readonly [string, string])[],
+  ): Promise<
+    | {
+        readonly kind: 'text';
+        readonly res: { readonly status: number; readonly url: string; readonly body: string };
+        readonly url: string;
+        readonly streams: Streams;
+      }
+    | Extract<ProxyReply, { kind: 'error' }>
+  > {
+    let scope = await this.scope(tok.c, streams);
+    let url = await this.locate(tok.l, streams, tok.g !== streams.generation, scope);
     if (url === null) return { kind: 'error', status: 404, message: 'stream no longer offered' };
-    let res = await this.o.playlists.get(withDirectives(url, directives));
+    let res = await this.o.playlists.get(withDirectives(url, directives), scope);
     if (res.ok && REFUSED.has(res.status)) {
       const refreshed = await this.o.refresher.refreshAfterRefusal(tok.c, streams.generation);
       if (!refreshed.ok) return { kind: 'error', status: 502, message: 'stream unavailable' };
       streams = refreshed.streams;
-      url = await this.locate(tok.l, streams, true);
+      scope = await this.scope(tok.c, streams);
+      url = await this.locate(tok.l, streams, true, scope);
       if (url === null) return { kind: 'error', status: 404, message: 'stream no longer offered' };
-      res = await this.o.playlists.get(withDirectives(url, directives));
+      res = await this.o.playlists.get(withDirectives(url, directives), scope);
     }
     if (!res.ok) return { kind: 'error', status: 502, message: 'upstream unreachable' };
     if (res.status !== 200)
@@ -222,19 +316,75 @@ export class Playback {
         status: res.status === 404 || res.status === 410 ? 404 : 502,
         message: `upstream answered ${res.status}`,
       };
-    const imports = res.body.includes('IMPORT=')
-      ? await this.importsFor(tok.l, streams)
-      : undefined;
-    const parent = withUrl(tok.l, url);
+    return { kind: 'text', res, url, streams };
+  }
+
+  /** A content-steering manifest or an interstitial asset list, its URIs rewritten to proxy URLs. */
+  private async document(
+    tok: ProxyToken,
+    streams: Streams,
+    directives: readonly (readonly [string, string])[],
+    document: 'steering' | 'asset-list',
+  ): Promise<ProxyReply> {
+    const fetched = await this.fetchText(tok, streams, directives);
+    if (fetched.kind === 'error') return fetched;
+    const parent = withUrl(tok.l, fetched.url);
+    const base = baseOf(tok, fetched.streams.generation);
+    const map: UriMapper = (ref) =>
+      `${nameOf(ref)}?t=${this.token(base, ref.playlist, { t: 'child', u: ref.url, i: ref.ident, p: parent })}`;
+    const rewritten =
+      document === 'steering'
+        ? rewriteSteeringManifest(fetched.res.body, fetched.res.url, map)
+        : rewriteAssetList(fetched.res.body, fetched.res.url, map);
+    if (!rewritten.ok)
+      return { kind: 'error', status: 502, message: `upstream ${document}: ${rewritten.error}` };
+    return { kind: 'playlist', body: rewritten.body, contentType: JSON_TYPE };
+  }
+
+  /**
+   * The proxy URI of every reference of a playlist, sealing only those not written for this
+   * viewer, generation and parent before, and yielding to the event loop every
+   * `SEALS_PER_SLICE` seals, so a long playlist never holds the loop for more than a slice.
+   */
+  private async childUriList(
+    tok: ProxyToken,
+    streams: Streams,
+    parent: Locator,
+    refs: readonly UriRef[],
+  ): Promise<string[]> {
     const base = baseOf(tok, streams.generation);
-    const body = rewritePlaylist(
-      res.body,
-      res.url,
-      (ref) =>
-        `${nameOf(ref)}?t=${this.token(base, ref.playlist, { t: 'child', u: ref.url, i: ref.ident, p: parent })}`,
-      imports ? { imports } : {},
-    );
-    return { kind: 'playlist', body };
+    const parentKey = JSON.stringify(parent);
+    let parentId = this.parentIds.get(parentKey);
+    if (parentId === undefined) {
+      if (this.parentIds.size >= 10_000) this.parentIds.clear();
+      parentId = this.parentIds.size;
+      this.parentIds.set(parentKey, parentId);
+    }
+    const prefix = `${tok.k === true ? 'k' : 'v'}${tok.v}\n${streams.generation}\n${parentId}\n`;
+    const now = this.o.clock.now();
+    const uris: string[] = [];
+    let sealed = 0;
+    for (const ref of refs) {
+      const key = `${prefix}${ref.playlist ? 'p' : 'b'}\n${ref.ident}\n${ref.url}`;
+      const known = this.childUris.get(key);
+      if (known !== undefined && known.until > now) {
+        uris.push(known.uri);
+        continue;
+      }
+      if (sealed > 0 && sealed % SEALS_PER_SLICE === 0) await yieldToLoop();
+      sealed++;
+      const uri = `${nameOf(ref)}?t=${this.token(base, ref.playlist, { t: 'child', u: ref.url, i: ref.ident, p: parent })}`;
+      // Reused for half its lifetime, so a reused URI keeps the other half to be fetched in.
+      const lifetime = ref.playlist ? this.o.playlistTokenMs : this.o.segmentTokenMs;
+      this.childUris.delete(key);
+      if (this.childUris.size >= MAX_CHILD_URIS) {
+        const oldest = this.childUris.keys().next();
+        if (oldest.done !== true) this.childUris.delete(oldest.value);
+      }
+      this.childUris.set(key, { uri, until: now + lifetime / 2 });
+      uris.push(uri);
+    }
+    return uris;
   }
 
   private async bytes(
@@ -244,23 +394,30 @@ export class Playback {
   ): Promise<ProxyReply> {
     // A segment URL is used as signed while it works (old tokens overlap new ones); only a
     // refusal makes it worth finding the segment again in a freshly resolved playlist.
-    const url = await this.locate(tok.l, streams, false);
+    let scope = await this.scope(tok.c, streams);
+    const url = await this.locate(tok.l, streams, false, scope);
     if (url === null) return { kind: 'error', status: 404, message: 'not found' };
-    let res = await this.o.upstream.open(url, { range });
+    // Shared with every reader of the channel for the window of its media playlist.
+    const cached = (s: FetchScope) => ({ ...s, cacheMs: this.windows.get(tok.c) ?? 0 });
+    let res = await this.o.upstream.open(url, { range, scope: cached(scope) });
     if (res.ok && REFUSED.has(res.status)) {
       discard(res.body);
       const refreshed = await this.o.refresher.refreshAfterRefusal(tok.c, tok.g);
       if (!refreshed.ok) return { kind: 'error', status: 502, message: 'stream unavailable' };
-      const again = await this.locate(tok.l, refreshed.streams, true);
+      scope = await this.scope(tok.c, refreshed.streams);
+      const again = await this.locate(tok.l, refreshed.streams, true, scope);
       if (again === null) return { kind: 'error', status: 404, message: 'not found' };
       this.o.logger.debug(
         { channel: tok.c, ident: tok.l.t === 'child' ? tok.l.i : tok.l.t },
         'refetching a refused segment with a fresh token',
       );
-      res = await this.o.upstream.open(again, { range });
+      res = await this.o.upstream.open(again, { range, scope: cached(scope) });
     }
     if (!res.ok) return { kind: 'error', status: 502, message: 'upstream unreachable' };
-    return { kind: 'bytes', status: res.status, headers: res.headers, body: res.body };
+    // The content type is onair's, by what the URI is; the origin's is dropped.
+    const headers: Record<string, string> = { ...res.headers };
+    headers['content-type'] = contentTypeOf(tok.l.t === 'child' ? tok.l.i : tok.l.t, url);
+    return { kind: 'bytes', status: res.status, headers, body: res.body };
   }
 
   /**
@@ -269,16 +426,18 @@ export class Playback {
    * while the one request lasts and leaves when it closes.
    */
   private async stream(tok: ProxyToken, streams: Streams): Promise<ProxyReply> {
-    let url = await this.locate(tok.l, streams, false);
+    let scope = await this.scope(tok.c, streams);
+    let url = await this.locate(tok.l, streams, false, scope);
     if (url === null) return { kind: 'error', status: 404, message: 'stream no longer offered' };
-    let res = await this.o.upstream.open(url, {});
+    let res = await this.o.upstream.open(url, { scope });
     if (res.ok && REFUSED.has(res.status)) {
       discard(res.body);
       const refreshed = await this.o.refresher.refreshAfterRefusal(tok.c, streams.generation);
       if (!refreshed.ok) return { kind: 'error', status: 502, message: 'stream unavailable' };
-      url = await this.locate(tok.l, refreshed.streams, true);
+      scope = await this.scope(tok.c, refreshed.streams);
+      url = await this.locate(tok.l, refreshed.streams, true, scope);
       if (url === null) return { kind: 'error', status: 404, message: 'stream no longer offered' };
-      res = await this.o.upstream.open(url, {});
+      res = await this.o.upstream.open(url, { scope });
     }
     if (!res.ok) return { kind: 'error', status: 502, message: 'upstream unreachable' };
     if (res.status !== 200) {
@@ -318,7 +477,12 @@ export class Playback {
    * the current streams — a source by the matcher, a child by its ident in its parent's
    * current playlist (falling back to the signed URL when it is not there any more).
    */
-  private async locate(loc: Locator, streams: Streams, rederive: boolean): Promise<string | null> {
+  private async locate(
+    loc: Locator,
+    streams: Streams,
+    rederive: boolean,
+    scope: FetchScope,
+  ): Promise<string | null> {
     switch (loc.t) {
       case 'master':
         return streams.master;
@@ -326,9 +490,9 @@ export class Playback {
         return currentSource(fromLocator(loc), streams)?.url ?? null;
       case 'child': {
         if (!rederive) return loc.u;
-        const parentUrl = await this.locate(loc.p, streams, true);
+        const parentUrl = await this.locate(loc.p, streams, true, scope);
         if (parentUrl === null) return loc.u;
-        const parent = await this.o.playlists.get(parentUrl);
+        const parent = await this.o.playlists.get(parentUrl, scope);
         if (!parent.ok || parent.status !== 200) return loc.u;
         return collectUris(parent.body, parent.url).find((r) => r.ident === loc.i)?.url ?? loc.u;
       }
@@ -339,10 +503,11 @@ export class Playback {
   private async importsFor(
     loc: Locator,
     streams: Streams,
+    scope: FetchScope,
   ): Promise<Map<string, string> | undefined> {
     const masterUrl = loc.t === 'child' && loc.p.t === 'master' ? streams.master : null;
     if (masterUrl === null) return undefined;
-    const master = await this.o.playlists.get(masterUrl);
+    const master = await this.o.playlists.get(masterUrl, scope);
     return master.ok && master.status === 200
       ? playlistVariables(master.body, master.url)
       : undefined;
@@ -356,7 +521,8 @@ export class Playback {
       const attrs = [`BANDWIDTH=${s.bandwidth ?? (streams.sources.length - i) * 1_000_000}`];
       if (s.width !== undefined && s.height !== undefined)
         attrs.push(`RESOLUTION=${s.width}x${s.height}`);
-      attrs.push(`NAME="${s.quality.replace(/"/g, "'")}"`);
+      // A quoted-string holds no `"`, CR or LF (RFC 8216 §4.2): a label never adds a line.
+      attrs.push(`NAME="${s.quality.replace(/["\r\n]/g, "'")}"`);
       lines.push(
         `#EXT-X-STREAM-INF:${attrs.join(',')}`,
         `index.m3u8?t=${this.token(base, true, sourceLocator(s))}`,
@@ -400,6 +566,22 @@ export function isFlvSource(source: Pick<StreamSource, 'url' | 'format'>): boole
     return new URL(source.url).pathname.toLowerCase().endsWith('.flv');
   } catch {
     return false;
+  }
+}
+
+/** Lets other requests run between two slices of a long job. */
+function yieldToLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    setImmediate(resolve);
+  });
+}
+
+function originOf(url: string | null): string | null {
+  if (url === null) return null;
+  try {
+    return new URL(url).origin;
+  } catch {
+    return null;
   }
 }
 

@@ -1,6 +1,6 @@
 import { parsePlaylist } from '../../core/hls/playlist.js';
 import type { Clock } from '../../ports/clock.js';
-import type { Upstream, UpstreamText } from './ports.js';
+import type { FetchScope, Upstream, UpstreamText } from './ports.js';
 
 interface Cached {
   readonly result: Promise<UpstreamText>;
@@ -23,7 +23,8 @@ export interface SharedPlaylistsOptions {
  * URL (single flight), and a successful answer reused for part of its target duration, so the
  * origin's load does not grow with the number of viewers. The key is the full upstream URL —
  * LL-HLS blocking requests carry their `_HLS_*` directives in it, so different directive values
- * never share an answer. Failures and non-200 answers are shared while in flight only.
+ * never share an answer. Failures and non-200 answers are shared while in flight only. With a
+ * scope the key holds the channel too: what one channel's origin may reach, another's may not.
  */
 export class SharedPlaylists {
   private readonly options: SharedPlaylistsOptions;
@@ -33,20 +34,21 @@ export class SharedPlaylists {
     this.options = options;
   }
 
-  get(url: string): Promise<UpstreamText> {
+  get(url: string, scope?: FetchScope): Promise<UpstreamText> {
+    const key = scope === undefined ? url : `${scope.channel}\n${url}`;
     const now = this.options.clock.now();
-    const hit = this.cache.get(url);
+    const hit = this.cache.get(key);
     if (hit && hit.until > now) return hit.result;
     this.sweep(now);
     const entry: Cached = {
-      result: this.options.upstream.text(url, AbortSignal.timeout(this.options.timeoutMs)),
+      result: this.options.upstream.text(url, AbortSignal.timeout(this.options.timeoutMs), scope),
       until: Number.POSITIVE_INFINITY,
     };
-    this.cache.set(url, entry);
+    this.cache.set(key, entry);
     void entry.result.then((res) => {
-      if (this.cache.get(url) !== entry) return;
+      if (this.cache.get(key) !== entry) return;
       const ttl = res.ok && res.status === 200 ? this.ttlOf(res.body) : 0;
-      if (ttl <= 0) this.cache.delete(url);
+      if (ttl <= 0) this.cache.delete(key);
       else entry.until = this.options.clock.now() + ttl;
     });
     return entry.result;

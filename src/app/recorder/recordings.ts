@@ -19,6 +19,7 @@ import { pickSource, recordHls } from './hls-recorder.js';
 import type { RecordingFiles, Remuxer } from './ports.js';
 import type { RecorderContext, RunEnd } from './run.js';
 import { SessionWriter, sidecarPath, type Sidecar } from './session-writer.js';
+import { channelUpstream } from '../playback/channel-upstream.js';
 
 /** `recordings:` of the config, resolved (README, "Recording"). */
 export interface RecordingSettings {
@@ -519,7 +520,9 @@ export class Recordings {
     return {
       channelId,
       quality: wish.quality,
-      upstream: this.o.upstream,
+      upstream: channelUpstream(this.o.upstream, channelId, this.o.channel(channelId)?.url, () =>
+        this.o.refresher.current(channelId),
+      ),
       streams: {
         current: () => this.o.refresher.current(channelId),
         refused: (generation) => this.o.refresher.refreshAfterRefusal(channelId, generation),

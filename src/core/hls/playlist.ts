@@ -19,6 +19,8 @@ export type Playlist =
       readonly segmentCount: number;
       /** The last segment's URI without its query (tokens change, the segment does not); null when empty. */
       readonly lastUri: string | null;
+      /** Sum of the `EXTINF` durations, seconds: the window a live playlist covers. */
+      readonly durationS: number;
     };
 
 export type ParseResult =
@@ -38,6 +40,7 @@ export function parsePlaylist(text: string): ParseResult {
   let segmentCount = 0;
   let lastUri: string | null = null;
   let sawSegmentTag = false;
+  let durationS = 0;
   for (const raw of lines.slice(1)) {
     const line = raw.trim();
     if (line === '') continue;
@@ -51,6 +54,8 @@ export function parsePlaylist(text: string): ParseResult {
       endList = true;
     } else if (line.startsWith('#EXTINF:')) {
       sawSegmentTag = true;
+      const seconds = Number.parseFloat(line.slice('#EXTINF:'.length));
+      if (Number.isFinite(seconds) && seconds > 0) durationS += seconds;
     } else if (!line.startsWith('#')) {
       if (pending) {
         variants.push(variantOf(line, pending));
@@ -65,7 +70,15 @@ export function parsePlaylist(text: string): ParseResult {
   if (variants.length > 0) return { ok: true, playlist: { kind: 'master', variants } };
   return {
     ok: true,
-    playlist: { kind: 'media', targetDuration, mediaSequence, endList, segmentCount, lastUri },
+    playlist: {
+      kind: 'media',
+      targetDuration,
+      mediaSequence,
+      endList,
+      segmentCount,
+      lastUri,
+      durationS,
+    },
   };
 }
 

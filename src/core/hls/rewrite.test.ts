@@ -148,7 +148,7 @@ describe('rewritePlaylist: every URI-bearing place of PROTOCOLS.md §6.1', () =>
       input:
         '#EXT-X-DATERANGE:ID="ad2",CLASS="com.apple.hls.interstitial",START-DATE="2026-01-01T00:00:00Z",X-ASSET-LIST="list.json"',
       expected:
-        '#EXT-X-DATERANGE:ID="ad2",CLASS="com.apple.hls.interstitial",START-DATE="2026-01-01T00:00:00Z",X-ASSET-LIST="P(asset|ext-x-daterange:ad2:X-ASSET-LIST|https://cdn.example/live/v1/list.json)"',
+        '#EXT-X-DATERANGE:ID="ad2",CLASS="com.apple.hls.interstitial",START-DATE="2026-01-01T00:00:00Z",X-ASSET-LIST="P(asset-list|ext-x-daterange:ad2:X-ASSET-LIST|https://cdn.example/live/v1/list.json)"',
     },
     {
       name: 'unknown tag kept verbatim',

@@ -14,7 +14,9 @@ export type UriKind =
   | 'preload-hint'
   | 'rendition-report'
   | 'steering'
-  | 'asset';
+  | 'asset'
+  | 'asset-list'
+  | 'prefetch';
 
 /** One URI found in a playlist, resolved and with its variables substituted. */
 export interface UriRef {
@@ -29,6 +31,11 @@ export interface UriRef {
   readonly ident: string;
   /** The target is itself a playlist (the proxy rewrites it too); otherwise it is bytes. */
   readonly playlist: boolean;
+  /**
+   * The target is a JSON document listing URIs (a content-steering manifest, an interstitial
+   * asset list): the proxy rewrites it with `rewriteSteeringManifest` / `rewriteAssetList`.
+   */
+  readonly json?: boolean;
 }
 
 /** Returns the URI to write instead, or null to keep the original text. */
@@ -41,7 +48,7 @@ export interface RewriteOptions {
 
 /** URI-bearing attributes of each tag, with the kind of reference and whether it is a playlist. */
 const ATTRIBUTE_TAGS: Readonly<
-  Record<string, readonly { attr: string; kind: UriKind; playlist: boolean }[]>
+  Record<string, readonly { attr: string; kind: UriKind; playlist: boolean; json?: boolean }[]>
 > = {
   '#EXT-X-I-FRAME-STREAM-INF': [{ attr: 'URI', kind: 'iframe', playlist: true }],
   '#EXT-X-MEDIA': [{ attr: 'URI', kind: 'media', playlist: true }],
@@ -52,12 +59,33 @@ const ATTRIBUTE_TAGS: Readonly<
   '#EXT-X-PART': [{ attr: 'URI', kind: 'part', playlist: false }],
   '#EXT-X-PRELOAD-HINT': [{ attr: 'URI', kind: 'preload-hint', playlist: false }],
   '#EXT-X-RENDITION-REPORT': [{ attr: 'URI', kind: 'rendition-report', playlist: true }],
-  '#EXT-X-CONTENT-STEERING': [{ attr: 'SERVER-URI', kind: 'steering', playlist: false }],
+  '#EXT-X-CONTENT-STEERING': [
+    { attr: 'SERVER-URI', kind: 'steering', playlist: false, json: true },
+  ],
   '#EXT-X-DATERANGE': [
     { attr: 'X-ASSET-URI', kind: 'asset', playlist: true },
-    { attr: 'X-ASSET-LIST', kind: 'asset', playlist: false },
+    { attr: 'X-ASSET-LIST', kind: 'asset-list', playlist: false, json: true },
   ],
 };
+
+/** A variable name of EXT-X-DEFINE (RFC 8216bis §4.4.2.3). */
+const VARIABLE_NAME = /^[A-Za-z0-9_-]+$/;
+/** What a quoted-string may not hold (RFC 8216 §4.2): a value with any of these is not written. */
+const NOT_QUOTABLE = /["\r\n]/;
+
+/** A rewrite prepared in one pass: the URIs found, then the text with the replacements chosen for them. */
+export interface RewritePlan {
+  /** Every URI, in order. */
+  readonly refs: readonly UriRef[];
+  /** Sum of the `EXTINF` durations in seconds: the window a live media playlist covers. */
+  readonly durationS: number;
+  /** The playlist with `replacements[k]` for `refs[k]` (null keeps the original text). */
+  render(replacements: readonly (string | null)[]): string;
+}
+
+/** An output line: as is, or built from the replacements of the refs it holds. */
+type OutLine =
+  string | { readonly refs: readonly number[]; build(values: readonly (string | null)[]): string };
 
 const VARIABLE = /\{\$([A-Za-z0-9_-]+)\}/g;
 
@@ -69,7 +97,11 @@ const VARIABLE = /\{\$([A-Za-z0-9_-]+)\}/g;
  * `data:`) and unknown tags are kept verbatim. A QUERYPARAM or IMPORT define is kept (as
  * NAME/VALUE) only while something left in the output still references it, so a token read
  * from the upstream query does not reach the player without need; in a multivariant playlist
- * QUERYPARAM defines are always kept since media playlists may import them.
+ * QUERYPARAM defines are always kept since media playlists may import them. A value that a
+ * quoted-string cannot hold (`"`, CR, LF: RFC 8216 §4.2) is never written: no line can be
+ * injected through a query parameter. Byte ranges without an offset (`EXT-X-BYTERANGE:<n>`, an
+ * `EXT-X-PART` `BYTERANGE="<n>"`) get the offset written, since the pieces of one upstream file
+ * no longer share one URI once each has its own proxy URL.
  */
 export function rewritePlaylist(
   text: string,
@@ -77,6 +109,16 @@ export function rewritePlaylist(
   map: UriMapper,
   options: RewriteOptions = {},
 ): string {
+  const plan = planRewrite(text, baseUrl, options);
+  return plan.render(plan.refs.map(map));
+}
+
+/** Reads a playlist once for `rewritePlaylist`: the URIs it lists, and how to write it back. */
+export function planRewrite(
+  text: string,
+  baseUrl: string,
+  options: RewriteOptions = {},
+): RewritePlan {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   const base = new URL(baseUrl);
   const variables = new Map<string, string>();
@@ -89,13 +131,28 @@ export function rewritePlaylist(
     ordinals.set(kind, n + 1);
     return n;
   };
-  const out: string[] = [];
+  const refs: UriRef[] = [];
+  const out: OutLine[] = [];
   let msn = 0;
   let part = 0;
+  let prefetch = 0;
   let nextIsVariant = false;
   let variantOrdinal = 0;
+  let durationS = 0;
+  /** An `EXT-X-BYTERANGE` waiting for its segment's URI: its output index, length and offset. */
+  let pendingRange: { index: number; length: number; offset: number | null } | null = null;
+  /** Where the previous segment's and the previous part's sub-ranges ended, and in which file. */
+  let segmentEnd: { url: string; end: number } | null = null;
+  let partEnd: { url: string; end: number } | null = null;
 
-  const emit = (kind: UriKind, raw: string, ident: string, playlist: boolean): string | null => {
+  /** Resolves a URI; returns its index in `refs`, or -1 for one kept as written. */
+  const emit = (
+    kind: UriKind,
+    raw: string,
+    ident: string,
+    playlist: boolean,
+    json = false,
+  ): number => {
     const substituted = raw.replace(
       VARIABLE,
       (whole, name: string) => variables.get(name) ?? whole,
@@ -104,11 +161,18 @@ export function rewritePlaylist(
     try {
       url = new URL(substituted, base);
     } catch {
-      return null;
+      return -1;
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
-    return map({ kind, url: url.href, ident, playlist });
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return -1;
+    refs.push(
+      json
+        ? { kind, url: url.href, ident, playlist, json }
+        : { kind, url: url.href, ident, playlist },
+    );
+    return refs.length - 1;
   };
+  const uriLine = (line: string, k: number): OutLine =>
+    k < 0 ? line : { refs: [k], build: (v) => v[0] ?? line };
 
   for (const line of lines) {
     const trimmed = line.trim();
@@ -118,14 +182,24 @@ export function rewritePlaylist(
     }
     if (!trimmed.startsWith('#')) {
       if (nextIsVariant) {
-        const replaced = emit('variant', trimmed, `variant:${variantOrdinal++}`, true);
         nextIsVariant = false;
-        out.push(replaced ?? line);
+        out.push(uriLine(line, emit('variant', trimmed, `variant:${variantOrdinal++}`, true)));
       } else {
-        const replaced = emit('segment', trimmed, `seg:${msn}`, false);
+        const k = emit('segment', trimmed, `seg:${msn}`, false);
+        if (pendingRange !== null) {
+          const url = k < 0 ? trimmed : refs[k]!.url;
+          let offset = pendingRange.offset;
+          if (offset === null && segmentEnd !== null && segmentEnd.url === url) {
+            offset = segmentEnd.end;
+            out[pendingRange.index] = `#EXT-X-BYTERANGE:${pendingRange.length}@${offset}`;
+          }
+          segmentEnd = offset === null ? null : { url, end: offset + pendingRange.length };
+          pendingRange = null;
+        } else segmentEnd = null;
+        out.push(uriLine(line, k));
         msn++;
         part = 0;
-        out.push(replaced ?? line);
+        prefetch = 0;
       }
       continue;
     }
@@ -133,6 +207,12 @@ export function rewritePlaylist(
     const tag = colon < 0 ? trimmed : trimmed.slice(0, colon);
     const value = colon < 0 ? '' : trimmed.slice(colon + 1);
     switch (tag) {
+      case '#EXTINF': {
+        const seconds = Number.parseFloat(value);
+        if (Number.isFinite(seconds) && seconds > 0) durationS += seconds;
+        out.push(line);
+        continue;
+      }
       case '#EXT-X-MEDIA-SEQUENCE':
         msn = Number(value) || 0;
         out.push(line);
@@ -141,7 +221,24 @@ export function rewritePlaylist(
         // Delta update: the skipped segments still occupy sequence numbers.
         const skipped = Number(parseAttributes(value).get('SKIPPED-SEGMENTS'));
         if (Number.isInteger(skipped) && skipped > 0) msn += skipped;
+        segmentEnd = null;
         out.push(line);
+        continue;
+      }
+      case '#EXT-X-BYTERANGE': {
+        const range = parseByteRange(value);
+        pendingRange = range === null ? null : { index: out.length, ...range };
+        out.push(line);
+        continue;
+      }
+      case '#EXT-X-PREFETCH': {
+        // Low-latency pre-HLS (Twitch): a segment announced before it exists, numbered as the next ones.
+        const k = emit('prefetch', value, `seg:${msn + prefetch++}`, false);
+        out.push(
+          k < 0
+            ? line
+            : { refs: [k], build: (v) => (v[0] === null ? line : `#EXT-X-PREFETCH:${v[0]}`) },
+        );
         continue;
       }
       case '#EXT-X-STREAM-INF':
@@ -158,11 +255,13 @@ export function rewritePlaylist(
           out.push(line);
         } else if (queryParam !== undefined) {
           const v = base.searchParams.get(queryParam);
-          if (v === null) {
+          if (v === null || !VARIABLE_NAME.test(queryParam)) {
             out.push(line);
             continue;
           }
           variables.set(queryParam, v);
+          // Substituted into URIs (which the proxy signs) it is harmless; written, it must be quotable.
+          if (NOT_QUOTABLE.test(v)) continue;
           if (!multivariant) conditional.push({ index: out.length, name: queryParam });
           out.push(`#EXT-X-DEFINE:NAME="${queryParam}",VALUE="${v}"`);
         } else if (imported !== undefined) {
@@ -183,48 +282,102 @@ export function rewritePlaylist(
       out.push(line);
       continue;
     }
-    let rewritten = trimmed;
     const attrs = parseAttributes(value);
+    let written = trimmed;
+    if (tag === '#EXT-X-PART') {
+      const uri = attrs.get('URI');
+      const range = parseByteRange(attrs.get('BYTERANGE') ?? '');
+      if (uri !== undefined && range !== null) {
+        const url = resolveUri(
+          uri.replace(VARIABLE, (w, n: string) => variables.get(n) ?? w),
+          base,
+        );
+        let offset = range.offset;
+        if (offset === null && partEnd !== null && partEnd.url === url) {
+          offset = partEnd.end;
+          written = replaceAttribute(written, colon + 1, 'BYTERANGE', `${range.length}@${offset}`);
+        }
+        partEnd = offset === null ? null : { url, end: offset + range.length };
+      } else partEnd = null;
+    }
+    const found: { attr: string; k: number }[] = [];
     for (const spec of specs) {
       const raw = attrs.get(spec.attr);
       if (raw === undefined) continue;
-      const replaced = emit(
+      const k = emit(
         spec.kind,
         raw,
         identOf(tag, spec.attr, attrs, msn, part, ordinal),
         spec.playlist,
+        spec.json === true,
       );
-      if (replaced !== null)
-        rewritten = replaceAttribute(rewritten, colon + 1, spec.attr, replaced);
+      if (k >= 0) found.push({ attr: spec.attr, k });
     }
     if (tag === '#EXT-X-PART') part++;
-    out.push(rewritten === trimmed ? line : rewritten);
+    if (found.length === 0) {
+      out.push(written === trimmed ? line : written);
+      continue;
+    }
+    const template = written;
+    out.push({
+      refs: found.map((f) => f.k),
+      build: (v) => {
+        let r = template;
+        found.forEach((f, j) => {
+          const replaced = v[j];
+          if (replaced !== null && replaced !== undefined)
+            r = replaceAttribute(r, colon + 1, f.attr, replaced);
+        });
+        return r === trimmed ? line : r;
+      },
+    });
   }
 
-  const unused = new Set<number>();
-  for (const define of conditional) {
-    const reference = `{$${define.name}}`;
-    const used = out.some(
-      (l, i) => i !== define.index && !l.startsWith('#EXT-X-DEFINE:') && l.includes(reference),
-    );
-    if (!used) unused.add(define.index);
+  return {
+    refs,
+    durationS,
+    render(replacements) {
+      const written = out.map((l) =>
+        typeof l === 'string' ? l : l.build(l.refs.map((k) => replacements[k] ?? null)),
+      );
+      const unused = new Set<number>();
+      for (const define of conditional) {
+        const reference = `{$${define.name}}`;
+        const used = written.some(
+          (l, i) => i !== define.index && !l.startsWith('#EXT-X-DEFINE:') && l.includes(reference),
+        );
+        if (!used) unused.add(define.index);
+      }
+      return unused.size === 0
+        ? written.join('\n')
+        : written.filter((_, i) => !unused.has(i)).join('\n');
+    },
+  };
+}
+
+/** An absolute URL, or the text itself when it does not resolve (it then matches only itself). */
+function resolveUri(uri: string, base: URL): string {
+  try {
+    return new URL(uri, base).href;
+  } catch {
+    return uri;
   }
-  return out.filter((_, i) => !unused.has(i)).join('\n');
+}
+
+/** `<n>[@<o>]` of a byte range, or null when it is not one. */
+function parseByteRange(value: string): { length: number; offset: number | null } | null {
+  const m = /^(\d+)(?:@(\d+))?$/.exec(value.trim());
+  if (!m) return null;
+  return { length: Number(m[1]), offset: m[2] === undefined ? null : Number(m[2]) };
 }
 
 /** Every URI of a playlist, in order (the rewriter with a mapper that only records). */
-export function collectUris(text: string, baseUrl: string, options: RewriteOptions = {}): UriRef[] {
-  const refs: UriRef[] = [];
-  rewritePlaylist(
-    text,
-    baseUrl,
-    (ref) => {
-      refs.push(ref);
-      return null;
-    },
-    options,
-  );
-  return refs;
+export function collectUris(
+  text: string,
+  baseUrl: string,
+  options: RewriteOptions = {},
+): readonly UriRef[] {
+  return planRewrite(text, baseUrl, options).refs;
 }
 
 /** The variables a playlist defines with NAME/VALUE or QUERYPARAM (for its media playlists' IMPORT). */

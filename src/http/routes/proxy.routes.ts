@@ -1,10 +1,18 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { PLAYLIST_TYPE } from '../../core/hls/content-type.js';
 import { deliveryDirectives } from '../../core/hls/rewrite.js';
 import type { PlaybackHttpDeps } from './playback.routes.js';
 
+/**
+ * On every proxy answer: CORS for any origin (the URLs are the capability), and — since proxied
+ * bytes are served from onair's own origin — no type sniffing and a sandbox, so nothing an origin
+ * sends can run script with the web app's origin, whatever it is.
+ */
 const CORS = {
   'access-control-allow-origin': '*',
   'access-control-expose-headers': 'content-length, content-range, accept-ranges',
+  'x-content-type-options': 'nosniff',
+  'content-security-policy': 'sandbox',
 };
 
 /**
@@ -50,7 +58,7 @@ function send(
         .status(200)
         .headers({
           ...CORS,
-          'content-type': 'application/vnd.apple.mpegurl',
+          'content-type': result.contentType ?? PLAYLIST_TYPE,
           'cache-control': 'no-cache',
         })
         .send(result.body);
