@@ -1,17 +1,18 @@
 import { z } from 'zod';
 import { sessionsFromEvents, statusAt, type ScheduleEntry } from '../../core/calendar/entry.js';
-import { expandEvents } from '../../core/calendar/expand.js';
-import { parseICalendar, type CalendarEvent } from '../../core/calendar/ical.js';
+import { ExpandedCalendar } from '../../core/calendar/expand.js';
+import { parseICalendar } from '../../core/calendar/ical.js';
 import { contentId } from '../../core/event-id.js';
 import type { ChannelState } from '../../core/model.js';
 import { redactUrl } from '../../core/redact.js';
 import type { Instant } from '../../core/time.js';
-import type { Cancel, Clock, Timers } from '../../ports/clock.js';
+import type { Clock } from '../../ports/clock.js';
 import type { HttpClient } from '../../ports/http-client.js';
 import type { Logger } from '../../ports/logger.js';
-import type { Store } from '../../ports/store.js';
+import type { ScheduleStore, Store, StoredScheduleEntry } from '../../ports/store.js';
 import { AppError } from '../errors.js';
 import { idSchema, zodIssues } from '../inputs.js';
+import type { PlatformScheduleReader, PlatformSlot } from './platform-schedule.js';
 
 /** An iCalendar feed from the config file (`schedules: [{ url, channel? }]`). */
 export interface FeedConfig {
@@ -28,28 +29,52 @@ export interface FeedStatus {
   readonly fetchedAt: Instant | null;
   readonly events: number;
   readonly error: string | null;
+  /** What could not be read exactly (zones, rules the library cannot expand, …), one line each. */
   readonly problems: readonly string[];
 }
 
+/** A platform schedule's last refresh, per channel. */
+export interface PlatformStatus {
+  readonly channel: string;
+  readonly platform: string;
+  readonly fetchedAt: Instant | null;
+  readonly entries: number;
+  readonly error: string | null;
+}
+
 export interface ScheduleDeps {
-  readonly store: Pick<Store, 'getSetting' | 'setSetting' | 'listEvents'>;
+  readonly store: Pick<Store, 'listEvents' | 'listChannels'> &
+    Pick<
+      ScheduleStore,
+      | 'listScheduleEntries'
+      | 'getScheduleEntry'
+      | 'insertScheduleEntry'
+      | 'updateScheduleEntry'
+      | 'deleteScheduleEntry'
+      | 'countScheduleEntries'
+    >;
   readonly http: HttpClient;
   readonly clock: Clock;
-  readonly timers: Timers;
   readonly logger: Logger;
   readonly feeds: readonly FeedConfig[];
+  /** Platforms whose channels publish their own schedule (Twitch). */
+  readonly platforms?: readonly PlatformScheduleReader[];
+  /** How often platform schedules are read again. */
+  readonly platformRefreshMs?: number;
   /** Current state of every channel (for sessions still live). */
   readonly channelStates: () => Iterable<readonly [string, ChannelState]>;
   readonly timeoutMs: number;
   readonly maxBytes: number;
 }
 
+const isoDateTime = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' });
+
 /** What can be added by hand through the API. */
 export const manualEntrySchema = z
   .strictObject({
     title: z.string({ error: 'is required' }).trim().min(1).max(300),
-    start: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }),
-    end: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).optional(),
+    start: isoDateTime,
+    end: isoDateTime.optional(),
     channel: idSchema.optional(),
     description: z.string().max(4_000).optional(),
     url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
@@ -63,75 +88,101 @@ export const manualEntrySchema = z
     { path: ['end'], message: 'must not be before start' },
   );
 
-const storedEntries = z.array(
-  z.object({
-    id: z.string(),
-    title: z.string(),
-    start: z.number(),
-    end: z.number().nullable(),
-    channel: z.string().nullable(),
-    description: z.string().nullable(),
-    url: z.string().nullable(),
-  }),
-);
-type StoredEntry = z.output<typeof storedEntries>[number];
+/** `PATCH /schedule/:id`: the fields to change; `null` clears an optional one. */
+export const entryChangeSchema = z
+  .strictObject({
+    title: z.string().trim().min(1).max(300).optional(),
+    start: isoDateTime.optional(),
+    end: isoDateTime.nullable().optional(),
+    channel: idSchema.nullable().optional(),
+    description: z.string().max(4_000).nullable().optional(),
+    url: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+      .nullable()
+      .optional(),
+  })
+  .refine((c) => Object.keys(c).length > 0, { message: 'nothing to change' });
 
-/** Hand-added entries are few; one settings document holds them, so the schedule needs no table of its own. */
-const ENTRIES_KEY = 'schedule.entries';
 const MAX_ENTRIES = 2_000;
 /** History is read back this far before the window, so a session that began earlier still shows. */
 const HISTORY_LOOKBACK_MS = 2 * 86_400_000;
 const HISTORY_PAGE = 1_000;
 const HISTORY_MAX_PAGES = 20;
+const DEFAULT_PLATFORM_REFRESH_MS = 3_600_000;
 
 interface FeedState {
   readonly config: FeedConfig;
-  events: readonly CalendarEvent[];
+  calendar: ExpandedCalendar;
+  events: number;
   fetchedAt: Instant | null;
   error: string | null;
   problems: readonly string[];
-  timer: Cancel | null;
 }
 
+interface PlatformState {
+  readonly platform: string;
+  slots: readonly PlatformSlot[];
+  fetchedAt: Instant | null;
+  error: string | null;
+}
+
+/** A background refresh the composition root runs under its supervisor. */
+export interface RefreshTask {
+  readonly name: string;
+  readonly everyMs: number;
+  run(): Promise<void>;
+}
+
+/** Who may see which entries: a channel's entries need read on it; null: entries without a channel. */
+export type EntryFilter = (channelId: string | null) => boolean;
+
 /**
- * The schedule: upcoming streams from iCalendar feeds (fetched now and every `refreshMs`), entries
- * added by hand, and past live sessions rebuilt from the event history.
+ * The schedule: upcoming streams from iCalendar feeds and from the platforms' own schedules,
+ * entries added by hand (their own table), and past live sessions rebuilt from the history.
+ * Refreshing is the caller's to run (`tasks()`), under its supervisor.
  */
 export class Schedule {
   private readonly deps: ScheduleDeps;
   private readonly feeds: FeedState[];
-  /** Serialises read-modify-write of the hand-added entries. */
-  private writes: Promise<unknown> = Promise.resolve();
-  private stopped = false;
+  private readonly platformStates = new Map<string, PlatformState>();
 
   constructor(deps: ScheduleDeps) {
     this.deps = deps;
     this.feeds = deps.feeds.map((config) => ({
       config,
-      events: [],
+      calendar: new ExpandedCalendar([]),
+      events: 0,
       fetchedAt: null,
       error: null,
       problems: [],
-      timer: null,
     }));
   }
 
-  /** Fetches every feed once and keeps refreshing them; does not wait for the first fetch. */
-  start(): void {
-    for (const feed of this.feeds) void this.refreshLoop(feed);
+  /**
+   * The refreshes to run: each feed on its own interval, and platform schedules on the shortest
+   * feed interval (an hour without feeds). In a cluster every process refreshes for itself: the
+   * results live in memory, so a lease would leave the other processes without them.
+   */
+  tasks(): RefreshTask[] {
+    const tasks: RefreshTask[] = this.feeds.map((feed, i) => ({
+      name: `schedule-feed-${i}`,
+      everyMs: feed.config.refreshMs,
+      run: () => this.refresh(feed),
+    }));
+    if ((this.deps.platforms ?? []).length > 0)
+      tasks.push({
+        name: 'schedule-platforms',
+        everyMs:
+          this.deps.platformRefreshMs ??
+          Math.min(DEFAULT_PLATFORM_REFRESH_MS, ...this.feeds.map((f) => f.config.refreshMs)),
+        run: () => this.refreshPlatforms(),
+      });
+    return tasks;
   }
 
-  stop(): void {
-    this.stopped = true;
-    for (const feed of this.feeds) {
-      feed.timer?.();
-      feed.timer = null;
-    }
-  }
-
-  /** Fetches every feed now (the admin's "refresh" button, and tests). */
+  /** Fetches every feed and platform schedule now (the admin's "refresh" button, and tests). */
   async refreshAll(): Promise<FeedStatus[]> {
-    await Promise.all(this.feeds.map((f) => this.refresh(f)));
+    await Promise.all([...this.feeds.map((f) => this.refresh(f)), this.refreshPlatforms()]);
     return this.feedStatus();
   }
 
@@ -140,18 +191,33 @@ export class Schedule {
       url: redactUrl(f.config.url),
       channel: f.config.channel ?? null,
       fetchedAt: f.fetchedAt,
-      events: f.events.length,
+      events: f.events,
       error: f.error,
-      problems: f.problems.slice(0, 50),
+      problems: [...f.problems, ...f.calendar.problems()].slice(0, 50),
     }));
   }
 
-  /** Every entry overlapping `[from, to)`, sorted by start. */
-  async list(from: Instant, to: Instant): Promise<ScheduleEntry[]> {
+  platformStatus(): PlatformStatus[] {
+    return [...this.platformStates].map(([channel, s]) => ({
+      channel,
+      platform: s.platform,
+      fetchedAt: s.fetchedAt,
+      entries: s.slots.length,
+      error: s.error,
+    }));
+  }
+
+  /** Every entry overlapping `[from, to)` that `visible` lets through, sorted by start. */
+  async list(
+    from: Instant,
+    to: Instant,
+    visible: EntryFilter = () => true,
+  ): Promise<ScheduleEntry[]> {
     const now = this.deps.clock.now();
     const entries: ScheduleEntry[] = [];
     for (const feed of this.feeds) {
-      for (const o of expandEvents(feed.events, from, to)) {
+      if (!visible(feed.config.channel ?? null)) continue;
+      for (const o of feed.calendar.between(from, to)) {
         entries.push({
           id: contentId('feed', feed.config.url, o.event.uid, o.start),
           source: 'feed',
@@ -161,26 +227,33 @@ export class Schedule {
           url: o.event.url,
           start: o.start,
           end: o.end,
+          allDay: o.event.allDay,
           status: statusAt(o.start, o.end, now),
         });
       }
     }
-    for (const e of await this.readEntries()) {
-      if (e.start < to && (e.end ?? e.start) >= from) {
+    for (const [channelId, state] of this.platformStates) {
+      if (!visible(channelId)) continue;
+      for (const slot of state.slots) {
+        if (slot.start >= to || (slot.end ?? slot.start) < from) continue;
         entries.push({
-          id: e.id,
-          source: 'manual',
-          channelId: e.channel,
-          title: e.title,
-          description: e.description,
-          url: e.url,
-          start: e.start,
-          end: e.end,
-          status: statusAt(e.start, e.end ?? e.start, now),
+          id: contentId('platform', channelId, slot.id),
+          source: 'platform',
+          channelId,
+          title: slot.title,
+          description: slot.description,
+          url: slot.url,
+          start: slot.start,
+          end: slot.end,
+          allDay: false,
+          status: statusAt(slot.start, slot.end ?? slot.start, now),
         });
       }
     }
-    entries.push(...(await this.sessions(from, to, now)));
+    for (const e of await this.deps.store.listScheduleEntries({ from, to })) {
+      if (visible(e.channelId)) entries.push(manualView(e, now));
+    }
+    for (const e of await this.sessions(from, to, now)) if (visible(e.channelId)) entries.push(e);
     return entries.sort((a, b) => a.start - b.start || a.id.localeCompare(b.id));
   }
 
@@ -189,63 +262,66 @@ export class Schedule {
     if (!parsed.success) throw AppError.invalid(zodIssues(parsed.error));
     const input = parsed.data;
     const start = Date.parse(input.start);
-    const end = input.end === undefined ? null : Date.parse(input.end);
     const created = this.deps.clock.now();
-    const entry: StoredEntry = {
+    const entry: StoredScheduleEntry = {
       id: contentId('manual', input.title, start, input.channel ?? '', created),
       title: input.title,
       start,
-      end,
-      channel: input.channel ?? null,
+      end: input.end === undefined ? null : Date.parse(input.end),
+      channelId: input.channel ?? null,
       description: input.description ?? null,
       url: input.url ?? null,
+      createdAt: created,
+      updatedAt: created,
     };
-    await this.mutate((entries) => {
-      if (entries.length >= MAX_ENTRIES)
-        throw new AppError(
-          'conflict',
-          `at most ${MAX_ENTRIES} hand-added entries; delete old ones first`,
-        );
-      return [...entries, entry];
-    });
-    return {
-      id: entry.id,
-      source: 'manual',
-      channelId: entry.channel,
-      title: entry.title,
-      description: entry.description,
-      url: entry.url,
-      start,
-      end,
-      status: statusAt(start, end ?? start, created),
+    if ((await this.deps.store.countScheduleEntries()) >= MAX_ENTRIES)
+      throw new AppError(
+        'conflict',
+        `at most ${MAX_ENTRIES} hand-added entries; delete old ones first`,
+      );
+    if (!(await this.deps.store.insertScheduleEntry(entry)))
+      throw new AppError('conflict', 'the same entry was just added');
+    return manualView(entry, created);
+  }
+
+  async getEntry(id: string): Promise<ScheduleEntry> {
+    const entry = await this.deps.store.getScheduleEntry(id);
+    if (!entry) throw new AppError('notFound', `no hand-added schedule entry "${id}"`);
+    return manualView(entry, this.deps.clock.now());
+  }
+
+  /** Changes one hand-added entry; what the body leaves out stays as it was. */
+  async updateEntry(id: string, body: unknown): Promise<ScheduleEntry> {
+    const parsed = entryChangeSchema.safeParse(body);
+    if (!parsed.success) throw AppError.invalid(zodIssues(parsed.error));
+    const change = parsed.data;
+    const existing = await this.deps.store.getScheduleEntry(id);
+    if (!existing) throw new AppError('notFound', `no hand-added schedule entry "${id}"`);
+    const now = this.deps.clock.now();
+    const next = {
+      title: change.title ?? existing.title,
+      start: change.start === undefined ? existing.start : Date.parse(change.start),
+      end:
+        change.end === undefined
+          ? existing.end
+          : change.end === null
+            ? null
+            : Date.parse(change.end),
+      channelId: change.channel === undefined ? existing.channelId : change.channel,
+      description: change.description === undefined ? existing.description : change.description,
+      url: change.url === undefined ? existing.url : change.url,
+      updatedAt: now,
     };
+    if (next.end !== null && next.end < next.start)
+      throw AppError.invalid([{ path: 'end', message: 'must not be before start' }]);
+    if (!(await this.deps.store.updateScheduleEntry(id, next)))
+      throw new AppError('notFound', `no hand-added schedule entry "${id}"`);
+    return manualView({ ...existing, ...next }, now);
   }
 
   async removeEntry(id: string): Promise<void> {
-    await this.mutate((entries) => {
-      const rest = entries.filter((e) => e.id !== id);
-      if (rest.length === entries.length)
-        throw new AppError('notFound', `no hand-added schedule entry "${id}"`);
-      return rest;
-    });
-  }
-
-  private async readEntries(): Promise<StoredEntry[]> {
-    const text = await this.deps.store.getSetting(ENTRIES_KEY);
-    if (text === undefined) return [];
-    const parsed = storedEntries.safeParse(JSON.parse(text));
-    if (!parsed.success)
-      throw new Error(`setting ${ENTRIES_KEY} holds something this version did not write`);
-    return parsed.data;
-  }
-
-  private mutate(change: (entries: StoredEntry[]) => StoredEntry[]): Promise<void> {
-    const next = this.writes.then(async () => {
-      const entries = change(await this.readEntries());
-      await this.deps.store.setSetting(ENTRIES_KEY, JSON.stringify(entries));
-    });
-    this.writes = next.catch(() => undefined);
-    return next;
+    if (!(await this.deps.store.deleteScheduleEntry(id)))
+      throw new AppError('notFound', `no hand-added schedule entry "${id}"`);
   }
 
   /** Past and running live sessions that overlap the window, from the history and current state. */
@@ -316,14 +392,6 @@ export class Schedule {
     return out;
   }
 
-  private async refreshLoop(feed: FeedState): Promise<void> {
-    await this.refresh(feed);
-    if (this.stopped) return;
-    feed.timer = this.deps.timers.after(feed.config.refreshMs, () => {
-      void this.refreshLoop(feed);
-    });
-  }
-
   private async refresh(feed: FeedState): Promise<void> {
     const log = { feed: redactUrl(feed.config.url) };
     const res = await this.deps.http.request(feed.config.url, {
@@ -337,7 +405,8 @@ export class Schedule {
     else if (res.status !== 200) feed.error = `HTTP ${res.status}`;
     else {
       const parsed = parseICalendar(res.body.toString('utf8'));
-      feed.events = parsed.events;
+      feed.calendar = new ExpandedCalendar(parsed.events);
+      feed.events = parsed.events.length;
       feed.problems = parsed.problems;
       feed.fetchedAt = this.deps.clock.now();
       feed.error = null;
@@ -349,6 +418,57 @@ export class Schedule {
     }
     this.deps.logger.warn({ ...log, error: feed.error }, 'calendar feed refresh failed');
   }
+
+  /** Reads the platform schedule of every channel on a platform that has one. */
+  private async refreshPlatforms(): Promise<void> {
+    const readers = this.deps.platforms ?? [];
+    if (readers.length === 0) return;
+    const channels = await this.deps.store.listChannels();
+    const now = this.deps.clock.now();
+    const seen = new Set<string>();
+    for (const channel of channels) {
+      const reader = readers.find((r) => r.platform === channel.platform);
+      if (!reader) continue;
+      seen.add(channel.id);
+      const state = this.platformStates.get(channel.id) ?? {
+        platform: reader.platform,
+        slots: [],
+        fetchedAt: null,
+        error: null,
+      };
+      this.platformStates.set(channel.id, state);
+      const result = await reader.upcoming(channel, now);
+      // Like a feed: a failed read keeps the last good slots.
+      if (!result.ok) {
+        state.error = result.error;
+        this.deps.logger.warn(
+          { channelId: channel.id, error: result.error },
+          'platform schedule refresh failed',
+        );
+        continue;
+      }
+      state.slots = result.slots;
+      state.fetchedAt = now;
+      state.error = null;
+    }
+    for (const id of [...this.platformStates.keys()])
+      if (!seen.has(id)) this.platformStates.delete(id);
+  }
+}
+
+function manualView(e: StoredScheduleEntry, now: Instant): ScheduleEntry {
+  return {
+    id: e.id,
+    source: 'manual',
+    channelId: e.channelId,
+    title: e.title,
+    description: e.description,
+    url: e.url,
+    start: e.start,
+    end: e.end,
+    allDay: false,
+    status: statusAt(e.start, e.end ?? e.start, now),
+  };
 }
 
 function sessionEntry(
@@ -368,6 +488,7 @@ function sessionEntry(
     url: null,
     start,
     end,
+    allDay: false,
     status: statusAt(start, end, now),
   };
 }

@@ -1,7 +1,7 @@
 import type { Instant } from '../time.js';
 
-/** Where a schedule entry came from. */
-export type EntrySource = 'feed' | 'manual' | 'history';
+/** Where a schedule entry came from: an iCalendar feed, a platform's own schedule, by hand, or the history. */
+export type EntrySource = 'feed' | 'platform' | 'manual' | 'history';
 
 /** Where an entry stands relative to now. */
 export type EntryStatus = 'upcoming' | 'live' | 'past';
@@ -18,6 +18,8 @@ export interface ScheduleEntry {
   readonly start: Instant;
   /** Null while a session is still live. */
   readonly end: Instant | null;
+  /** Whole days (an iCalendar DATE): `start` and `end` are UTC midnights, `end` exclusive. */
+  readonly allDay: boolean;
   readonly status: EntryStatus;
 }
 

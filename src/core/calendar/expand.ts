@@ -1,7 +1,7 @@
+import type ICAL from 'ical.js';
 import type { Instant } from '../time.js';
-import type { CalendarEvent, RecurrenceRule, Weekday } from './ical.js';
-import { instantOf } from './ical.js';
-import { toInstant } from './zone.js';
+import { endOf, type CalendarEvent, type CalendarTime } from './ical.js';
+import { localOf, toInstant } from './zone.js';
 
 /** One concrete occurrence of an event. */
 export interface Occurrence {
@@ -10,160 +10,152 @@ export interface Occurrence {
   readonly end: Instant;
 }
 
-const DAY_MS = 86_400_000;
-/** Periods (days, weeks, months, years) walked per event at most: a guard against runaway rules. */
-const MAX_PERIODS = 20_000;
+/**
+ * Rule instances kept per event at most: a guard against rules that would run for ever (an
+ * hourly rule begun decades ago). Past it the expansion stops and says so.
+ */
+export const MAX_INSTANCES = 25_000;
 
-const dayNumber = (year: number, month: number, day: number) =>
-  Math.floor(Date.UTC(year, month - 1, day) / DAY_MS);
-const weekday = (dayNum: number) => (((dayNum % 7) + 7 + 3) % 7) as Weekday; // 1970-01-01 was a Thursday (3)
-const daysInMonth = (year: number, month: number) =>
-  new Date(Date.UTC(year, month, 0)).getUTCDate();
+interface RuleCursor {
+  readonly iterator: ICAL.RecurIterator;
+  readonly until: Instant | null;
+  readonly starts: CalendarTime[];
+  done: boolean;
+}
+
+/** The recurrence set of one master event (RFC 5545 §3.8.5), expanded lazily and kept. */
+class RecurrenceSet {
+  private readonly event: CalendarEvent;
+  private readonly cursors: RuleCursor[];
+  private readonly maxInstances: number;
+  private instances = 0;
+  problem: string | null = null;
+
+  constructor(event: CalendarEvent, dtstart: ICAL.Time, maxInstances: number) {
+    this.event = event;
+    this.maxInstances = maxInstances;
+    this.cursors = event.rrules.map((rule, i) => ({
+      iterator: rule.iterator(dtstart),
+      until: event.untils[i] ?? null,
+      starts: [],
+      done: false,
+    }));
+  }
+
+  /** Every start up to `to` (exclusive), in no particular order, duplicates possible. */
+  startsBefore(to: Instant): CalendarTime[] {
+    const out: CalendarTime[] = [this.event.start];
+    for (const cursor of this.cursors) {
+      this.advance(cursor, to);
+      out.push(...cursor.starts);
+    }
+    out.push(...this.event.rdates.map((r) => r.start));
+    return out;
+  }
+
+  private advance(cursor: RuleCursor, to: Instant): void {
+    const zone = this.event.start.zone;
+    for (;;) {
+      const last = cursor.starts[cursor.starts.length - 1];
+      if (cursor.done || (last !== undefined && last.at >= to)) return;
+      if (this.instances >= this.maxInstances) {
+        cursor.done = true;
+        this.problem =
+          `VEVENT ${this.event.uid}: recurrence stopped after ${this.maxInstances} occurrences ` +
+          `(at ${new Date(last?.at ?? this.event.start.at).toISOString()})`;
+        return;
+      }
+      // Typed as never null, but it is once the rule is exhausted.
+      const next = cursor.iterator.next() as ICAL.Time | null;
+      if (next === null) {
+        cursor.done = true;
+        return;
+      }
+      const local = localOf(next);
+      const at = toInstant(local, zone);
+      if (cursor.until !== null && at > cursor.until) {
+        cursor.done = true;
+        return;
+      }
+      this.instances++;
+      cursor.starts.push({ local, zone, at });
+    }
+  }
+}
 
 /**
- * Occurrences of `events` that overlap `[from, to)`, sorted by start. Recurring events are
- * expanded on the wall clock of their zone (so 18:00 stays 18:00 across DST), EXDATEs and
- * modified instances (RECURRENCE-ID) replace their originals, cancelled events are left out.
+ * A parsed calendar's occurrences: recurrence rules are walked by ical.js (every RRULE part,
+ * WKST included), RDATEs added, EXDATEs and overridden instances (RECURRENCE-ID) removed, and
+ * every local time placed by `toInstant`. Expansion is kept between calls, so a rule that began
+ * decades ago is walked once, not on every request.
  */
+export class ExpandedCalendar {
+  private readonly events: readonly CalendarEvent[];
+  private readonly sets = new Map<CalendarEvent, RecurrenceSet>();
+  private readonly overridden = new Map<string, Set<Instant>>();
+
+  constructor(events: readonly CalendarEvent[], maxInstances = MAX_INSTANCES) {
+    this.events = events;
+    for (const e of events) {
+      if (e.recurrenceId !== null) {
+        const set = this.overridden.get(e.uid) ?? new Set<Instant>();
+        set.add(e.recurrenceId);
+        this.overridden.set(e.uid, set);
+      }
+      if (e.recurrenceId === null && e.rrules.length > 0)
+        this.sets.set(e, new RecurrenceSet(e, e.dtstart, maxInstances));
+    }
+  }
+
+  /** Recurrences that were cut short, one line each. */
+  problems(): string[] {
+    return [...this.sets.values()].flatMap((s) => (s.problem === null ? [] : [s.problem]));
+  }
+
+  /** Occurrences that overlap `[from, to)`, sorted by start; cancelled ones are left out. */
+  between(from: Instant, to: Instant, maxPerEvent = 1_000): Occurrence[] {
+    const out: Occurrence[] = [];
+    for (const event of this.events) {
+      if (event.cancelled) continue;
+      if (event.recurrenceId !== null) {
+        const end = endOf(event, event.start);
+        if (event.start.at < to && overlaps(event.start.at, end, from))
+          out.push({ event, start: event.start.at, end });
+        continue;
+      }
+      const set = this.sets.get(event);
+      const starts = set
+        ? set.startsBefore(to)
+        : [event.start, ...event.rdates.map((r) => r.start)];
+      const rdateEnds = new Map(event.rdates.map((r) => [r.start.at, r.end]));
+      const skip = this.overridden.get(event.uid);
+      const seen = new Set<Instant>();
+      let emitted = 0;
+      for (const start of starts.sort((a, b) => a.at - b.at)) {
+        if (start.at >= to || emitted >= maxPerEvent) break;
+        if (seen.has(start.at)) continue;
+        seen.add(start.at);
+        if (event.exdates.has(start.at) || skip?.has(start.at) === true) continue;
+        const end = rdateEnds.get(start.at) ?? endOf(event, start);
+        if (!overlaps(start.at, end, from)) continue;
+        out.push({ event, start: start.at, end });
+        emitted++;
+      }
+    }
+    return out.sort((a, b) => a.start - b.start || a.event.uid.localeCompare(b.event.uid));
+  }
+}
+
+/** Occurrences of `events` overlapping `[from, to)` (a one-off expansion). */
 export function expandEvents(
   events: readonly CalendarEvent[],
   from: Instant,
   to: Instant,
-  maxPerEvent = 1_000,
 ): Occurrence[] {
-  const overridden = new Map<string, Set<Instant>>();
-  for (const e of events) {
-    if (e.recurrenceId === null) continue;
-    const set = overridden.get(e.uid) ?? new Set<Instant>();
-    set.add(e.recurrenceId);
-    overridden.set(e.uid, set);
-  }
-  const out: Occurrence[] = [];
-  for (const event of events) {
-    if (event.cancelled && event.recurrenceId === null && event.rrule === null) continue;
-    if (event.recurrenceId !== null) {
-      if (event.cancelled) continue;
-      const start = instantOf(event.start);
-      if (start < to && start + event.durationMs > from)
-        out.push({ event, start, end: start + event.durationMs });
-      continue;
-    }
-    if (event.cancelled) continue;
-    const skip = new Set([...event.exdates, ...(overridden.get(event.uid) ?? [])]);
-    let emitted = 0;
-    for (const start of starts(event)) {
-      if (start >= to || emitted >= maxPerEvent) break;
-      if (skip.has(start) || start + event.durationMs <= from) continue;
-      out.push({ event, start, end: start + event.durationMs });
-      emitted++;
-    }
-  }
-  return out.sort((a, b) => a.start - b.start || a.event.uid.localeCompare(b.event.uid));
+  return new ExpandedCalendar(events).between(from, to);
 }
 
-/** Every start of an event in order: DTSTART first (it always counts), then the rule's. */
-function* starts(event: CalendarEvent): Generator<Instant> {
-  const first = instantOf(event.start);
-  yield first;
-  const rule = event.rrule;
-  if (rule === null) return;
-  const { local, allDay } = event.start;
-  const zone = allDay ? null : event.start.zone;
-  const startDay = dayNumber(local.year, local.month, local.day);
-  let count = 1;
-  for (const dayNum of days(rule, local.year, local.month, local.day, startDay)) {
-    if (dayNum <= startDay) continue;
-    const d = new Date(dayNum * DAY_MS);
-    const at = toInstant(
-      { ...local, year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() },
-      zone,
-    );
-    if (rule.until !== null && at > rule.until) return;
-    if (rule.count !== null && count >= rule.count) return;
-    count++;
-    yield at;
-  }
-}
-
-/** Candidate day numbers of a rule, ascending (may include days before DTSTART). */
-function* days(
-  rule: RecurrenceRule,
-  year: number,
-  month: number,
-  day: number,
-  startDay: number,
-): Generator<number> {
-  const plainDays = rule.byDay.filter((b) => b.nth === null).map((b) => b.day);
-  const matchesFilters = (dayNum: number) => {
-    if (plainDays.length > 0 && !plainDays.includes(weekday(dayNum))) return false;
-    if (rule.byMonthDay.length === 0) return true;
-    const d = new Date(dayNum * DAY_MS);
-    const dim = daysInMonth(d.getUTCFullYear(), d.getUTCMonth() + 1);
-    return rule.byMonthDay.some((n) => (n > 0 ? n : dim + 1 + n) === d.getUTCDate());
-  };
-  switch (rule.freq) {
-    case 'DAILY':
-      for (let k = 0; k < MAX_PERIODS; k++) {
-        const dayNum = startDay + k * rule.interval;
-        if (matchesFilters(dayNum)) yield dayNum;
-      }
-      return;
-    case 'WEEKLY': {
-      const weekStart = startDay - weekday(startDay);
-      const wanted =
-        plainDays.length > 0 ? [...new Set(plainDays)].sort((a, b) => a - b) : [weekday(startDay)];
-      for (let k = 0; k < MAX_PERIODS; k++) {
-        for (const w of wanted) yield weekStart + k * 7 * rule.interval + w;
-      }
-      return;
-    }
-    case 'MONTHLY':
-      for (let k = 0; k < MAX_PERIODS; k++) {
-        const index = year * 12 + (month - 1) + k * rule.interval;
-        const y = Math.floor(index / 12);
-        const m = (index % 12) + 1;
-        yield* monthDays(rule, y, m, day).map((d) => dayNumber(y, m, d));
-      }
-      return;
-    case 'YEARLY':
-      for (let k = 0; k < MAX_PERIODS; k++) {
-        const y = year + k * rule.interval;
-        if (day <= daysInMonth(y, month)) yield dayNumber(y, month, day);
-      }
-      return;
-  }
-}
-
-function monthDays(
-  rule: RecurrenceRule,
-  year: number,
-  month: number,
-  startDayOfMonth: number,
-): number[] {
-  const dim = daysInMonth(year, month);
-  const first = dayNumber(year, month, 1);
-  let result: number[];
-  if (rule.byDay.length > 0) {
-    result = [];
-    for (const { day, nth } of rule.byDay) {
-      const all: number[] = [];
-      for (let d = 1; d <= dim; d++) if (weekday(first + d - 1) === day) all.push(d);
-      if (nth === null) result.push(...all);
-      else {
-        const pick = nth > 0 ? all[nth - 1] : all[all.length + nth];
-        if (pick !== undefined) result.push(pick);
-      }
-    }
-    if (rule.byMonthDay.length > 0) {
-      const allowed = new Set(rule.byMonthDay.map((n) => (n > 0 ? n : dim + 1 + n)));
-      result = result.filter((d) => allowed.has(d));
-    }
-  } else if (rule.byMonthDay.length > 0) {
-    result = rule.byMonthDay
-      .map((n) => (n > 0 ? n : dim + 1 + n))
-      .filter((d) => d >= 1 && d <= dim);
-  } else {
-    result = startDayOfMonth <= dim ? [startDayOfMonth] : [];
-  }
-  return [...new Set(result)].sort((a, b) => a - b);
+/** An occurrence overlaps a window starting at `from` if it ends after it (or is an instant at it). */
+function overlaps(start: Instant, end: Instant, from: Instant): boolean {
+  return end > from || (end === start && start >= from);
 }

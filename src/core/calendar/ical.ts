@@ -1,41 +1,54 @@
+import ICAL from 'ical.js';
 import type { Instant } from '../time.js';
-import { knownZone, toInstant, type LocalDateTime } from './zone.js';
+import {
+  addNominal,
+  localOf,
+  resolveZone,
+  toInstant,
+  UTC,
+  type LocalDateTime,
+  type NominalDuration,
+  type Zone,
+} from './zone.js';
 
-/** A DTSTART/DTEND-like value: all-day date, UTC time, or wall-clock time in a zone (null: floating). */
+/** A start in the calendar: its instant, and the wall clock and zone it was written in. */
 export interface CalendarTime {
+  readonly at: Instant;
   readonly local: LocalDateTime;
-  readonly zone: string | null;
-  readonly allDay: boolean;
+  readonly zone: Zone;
 }
 
-export type Frequency = 'DAILY' | 'WEEKLY' | 'MONTHLY' | 'YEARLY';
-/** Monday = 0 … Sunday = 6. */
-export type Weekday = 0 | 1 | 2 | 3 | 4 | 5 | 6;
+/** How long each occurrence lasts: DTEND gives an exact length, DURATION a nominal one (§3.8.5.3). */
+export type EventLength =
+  | { readonly kind: 'exact'; readonly ms: number }
+  | { readonly kind: 'nominal'; readonly duration: NominalDuration };
 
-/** The supported subset of RFC 5545 RRULE. */
-export interface RecurrenceRule {
-  readonly freq: Frequency;
-  readonly interval: number;
-  readonly count: number | null;
-  /** Last allowed start (inclusive). */
-  readonly until: Instant | null;
-  /** BYDAY; `nth` (1…5, −1…−5) only for MONTHLY. */
-  readonly byDay: readonly { readonly day: Weekday; readonly nth: number | null }[];
-  readonly byMonthDay: readonly number[];
+/** An extra occurrence from RDATE; a PERIOD value brings its own end. */
+export interface ExtraDate {
+  readonly start: CalendarTime;
+  readonly end: Instant | null;
 }
 
+/** One VEVENT, with everything its recurrence needs already read by ical.js. */
 export interface CalendarEvent {
   readonly uid: string;
   readonly summary: string | null;
   readonly description: string | null;
   readonly location: string | null;
   readonly url: string | null;
+  /** A DATE (not DATE-TIME) start: the event covers whole days (kept as UTC midnights). */
+  readonly allDay: boolean;
   readonly start: CalendarTime;
-  /** Length of each occurrence. */
-  readonly durationMs: number;
-  readonly rrule: RecurrenceRule | null;
+  /** DTSTART as ical.js read it: recurrence rules are walked from it. */
+  readonly dtstart: ICAL.Time;
+  readonly length: EventLength;
+  /** RRULEs (usually one), UNTIL removed: it is compared as an instant in `untils`. */
+  readonly rrules: readonly ICAL.Recur[];
+  /** The last allowed start of each rule (inclusive), or null. */
+  readonly untils: readonly (Instant | null)[];
+  readonly rdates: readonly ExtraDate[];
   /** Occurrence starts removed by EXDATE. */
-  readonly exdates: readonly Instant[];
+  readonly exdates: ReadonlySet<Instant>;
   /** Set on a modified instance of a recurring event: the original occurrence it replaces. */
   readonly recurrenceId: Instant | null;
   readonly cancelled: boolean;
@@ -43,295 +56,263 @@ export interface CalendarEvent {
 
 export interface ParsedCalendar {
   readonly events: readonly CalendarEvent[];
-  /** Things skipped or approximated, one line each (shown to whoever configured the feed). */
+  /** What could not be read exactly, one line each (shown to whoever configured the feed). */
   readonly problems: readonly string[];
+  /** `X-WR-CALNAME`, if any. */
+  readonly name: string | null;
 }
 
-interface Property {
-  readonly name: string;
-  readonly params: Readonly<Record<string, string>>;
-  readonly value: string;
+/** Only http(s) links survive: a feed is third-party input and its links end up in pages. */
+function httpUrl(value: string): string | null {
+  return /^https?:\/\/\S+$/i.test(value) ? value : null;
 }
 
-const WEEKDAYS: Record<string, Weekday> = { MO: 0, TU: 1, WE: 2, TH: 3, FR: 4, SA: 5, SU: 6 };
-const DAY_MS = 86_400_000;
-
-/** Parses an iCalendar (RFC 5545) document into its VEVENTs. Never throws: bad events become problems. */
+/** Parses an iCalendar (RFC 5545) document with ical.js. Never throws: what it cannot read becomes a problem. */
 export function parseICalendar(text: string): ParsedCalendar {
-  const lines = text
-    .replace(/\r\n/g, '\n')
-    .replace(/\n[ \t]/g, '')
-    .split('\n');
+  let jcal: unknown;
+  try {
+    jcal = ICAL.parse(text);
+  } catch (err) {
+    return {
+      events: [],
+      problems: [`not an iCalendar document: ${(err as Error).message}`],
+      name: null,
+    };
+  }
+  // Several VCALENDAR objects in one stream parse to a list.
+  const roots = (Array.isArray(jcal) && Array.isArray(jcal[0]) ? jcal : [jcal]) as unknown[];
   const events: CalendarEvent[] = [];
   const problems: string[] = [];
-  let current: Property[] | null = null;
-  let nested = 0;
-  for (const line of lines) {
-    if (line.trim() === '') continue;
-    const prop = parseLine(line);
-    if (!prop) continue;
-    if (prop.name === 'BEGIN') {
-      if (current !== null) nested++;
-      else if (prop.value.toUpperCase() === 'VEVENT') current = [];
-      continue;
+  let name: string | null = null;
+  for (const root of roots) {
+    const calendar = new ICAL.Component(root as unknown[]);
+    const calName = calendar.getFirstPropertyValue('x-wr-calname');
+    if (name === null && typeof calName === 'string' && calName.trim() !== '') name = calName;
+    const vtimezones = new Map<string, ICAL.Component>();
+    for (const tz of calendar.getAllSubcomponents('vtimezone')) {
+      const id = tz.getFirstPropertyValue('tzid');
+      if (typeof id === 'string') vtimezones.set(id, tz);
     }
-    if (prop.name === 'END') {
-      if (current === null) continue;
-      if (nested > 0) {
-        nested--;
-        continue;
+    const zones = new ZoneCache(vtimezones, problems);
+    // Apple and Google write floating times meaning the calendar's zone (X-WR-TIMEZONE).
+    const wr = calendar.getFirstPropertyValue('x-wr-timezone');
+    const floating = typeof wr === 'string' && wr.trim() !== '' ? zones.get(wr) : null;
+    let floatingReported = false;
+    const readTime = (time: ICAL.Time, floatingIn?: Zone): CalendarTime => {
+      const local = localOf(time);
+      if (time.isDate) return { local, zone: UTC, at: toInstant(local, UTC) };
+      let zone: Zone;
+      if (zoneIdOf(time) === 'UTC') zone = UTC;
+      else if (tzidOf(time) !== undefined) zone = zones.get(tzidOf(time) ?? '');
+      else if (floatingIn !== undefined) zone = floatingIn;
+      else if (floating !== null) zone = floating;
+      else {
+        zone = UTC;
+        if (!floatingReported)
+          problems.push('floating times (no TZID, no X-WR-TIMEZONE) are read as UTC');
+        floatingReported = true;
       }
-      const result = toEvent(current);
+      return { local, zone, at: toInstant(local, zone) };
+    };
+    for (const vevent of calendar.getAllSubcomponents('vevent')) {
+      const result = toEvent(vevent, readTime);
       if (typeof result === 'string') problems.push(result);
       else {
         events.push(result.event);
         problems.push(...result.problems);
       }
-      current = null;
-      continue;
-    }
-    if (current !== null && nested === 0) current.push(prop);
-  }
-  return { events, problems };
-}
-
-function parseLine(line: string): Property | null {
-  let i = 0;
-  let inQuotes = false;
-  let colon = -1;
-  for (; i < line.length; i++) {
-    const ch = line[i];
-    if (ch === '"') inQuotes = !inQuotes;
-    else if (ch === ':' && !inQuotes) {
-      colon = i;
-      break;
     }
   }
-  if (colon < 0) return null;
-  const [name = '', ...rawParams] = splitOutsideQuotes(line.slice(0, colon), ';');
-  const params: Record<string, string> = {};
-  for (const p of rawParams) {
-    const eq = p.indexOf('=');
-    if (eq > 0) params[p.slice(0, eq).toUpperCase()] = p.slice(eq + 1).replace(/^"|"$/g, '');
-  }
-  return { name: name.toUpperCase(), params, value: line.slice(colon + 1) };
+  return { events, problems, name };
 }
 
-function splitOutsideQuotes(text: string, sep: string): string[] {
-  const out: string[] = [];
-  let start = 0;
-  let inQuotes = false;
-  for (let i = 0; i < text.length; i++) {
-    if (text[i] === '"') inQuotes = !inQuotes;
-    else if (text[i] === sep && !inQuotes) {
-      out.push(text.slice(start, i));
-      start = i + 1;
+/** The id of the zone ical.js attached to a time (typed as always set; floating times have none). */
+function zoneIdOf(time: ICAL.Time): string | undefined {
+  return (time.zone as ICAL.Timezone | null | undefined)?.tzid;
+}
+
+/**
+ * The TZID an ical.js time was written with: the zone ical.js attached when the calendar has a
+ * VTIMEZONE of that id, else the id it kept (absent from its typings); undefined when floating.
+ */
+function tzidOf(time: ICAL.Time): string | undefined {
+  const zoneId = zoneIdOf(time);
+  if (zoneId !== undefined && zoneId !== 'floating' && zoneId !== '') return zoneId;
+  const tzid = (time as ICAL.Time & { timezone?: unknown }).timezone;
+  return typeof tzid === 'string' && tzid !== '' ? tzid : undefined;
+}
+
+/** Resolves each TZID once per feed and reports each inexact one once. */
+class ZoneCache {
+  private readonly vtimezones: ReadonlyMap<string, ICAL.Component>;
+  private readonly problems: string[];
+  private readonly zones = new Map<string, Zone>();
+
+  constructor(vtimezones: ReadonlyMap<string, ICAL.Component>, problems: string[]) {
+    this.vtimezones = vtimezones;
+    this.problems = problems;
+  }
+
+  get(tzid: string): Zone {
+    let zone = this.zones.get(tzid);
+    if (zone === undefined) {
+      const resolved = resolveZone(tzid, this.vtimezones);
+      if (resolved.warning !== null) this.problems.push(resolved.warning);
+      zone = resolved.zone;
+      this.zones.set(tzid, zone);
     }
+    return zone;
   }
-  out.push(text.slice(start));
-  return out;
 }
 
-/** TEXT values: `\n`, `\,`, `\;`, `\\`. */
-export function unescapeText(value: string): string {
-  return value.replace(/\\([nN,;\\])/g, (_m, c: string) => (c === 'n' || c === 'N' ? '\n' : c));
-}
-
-const DATE = /^(\d{4})(\d{2})(\d{2})$/;
-const DATE_TIME = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(Z?)$/;
-
-/** Parses a DATE or DATE-TIME value with its TZID/VALUE parameters. */
-export function parseTime(
-  value: string,
-  params: Readonly<Record<string, string>>,
-): CalendarTime | null {
-  const v = value.trim();
-  const d = DATE.exec(v);
-  if (d) {
-    return {
-      local: {
-        year: Number(d[1]),
-        month: Number(d[2]),
-        day: Number(d[3]),
-        hour: 0,
-        minute: 0,
-        second: 0,
-      },
-      zone: null,
-      allDay: true,
-    };
-  }
-  const t = DATE_TIME.exec(v);
-  if (!t) return null;
-  const local = {
-    year: Number(t[1]),
-    month: Number(t[2]),
-    day: Number(t[3]),
-    hour: Number(t[4]),
-    minute: Number(t[5]),
-    second: Number(t[6]),
-  };
-  if (
-    local.month < 1 ||
-    local.month > 12 ||
-    local.day < 1 ||
-    local.day > 31 ||
-    local.hour > 23 ||
-    local.minute > 59 ||
-    local.second > 60
-  )
-    return null;
-  const zone = t[7] === 'Z' ? 'UTC' : (params['TZID'] ?? null);
-  return { local, zone, allDay: false };
-}
-
-/** An all-day time is read as UTC midnight; floating and unknown zones as UTC. */
-export function instantOf(time: CalendarTime): Instant {
-  return toInstant(time.local, time.allDay ? null : time.zone);
-}
-
-const DURATION = /^([+-])?P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/;
-
-/** RFC 5545 DURATION (`PT1H30M`, `P1D`, `P2W`) in ms, or null. */
-export function parseIcalDuration(value: string): number | null {
-  const m = DURATION.exec(value.trim());
-  if (!m || value.trim() === 'P' || value.trim().endsWith('T')) return null;
-  const [, sign, w, d, h, min, s] = m;
-  const ms =
-    ((Number(w ?? 0) * 7 + Number(d ?? 0)) * 24 * 3600 +
-      Number(h ?? 0) * 3600 +
-      Number(min ?? 0) * 60 +
-      Number(s ?? 0)) *
-    1000;
-  return sign === '-' ? -ms : ms;
-}
-
-function parseRRule(value: string, zone: string | null): RecurrenceRule | string {
-  const parts = new Map<string, string>();
-  for (const kv of value.split(';')) {
-    const eq = kv.indexOf('=');
-    if (eq > 0) parts.set(kv.slice(0, eq).toUpperCase(), kv.slice(eq + 1).toUpperCase());
-  }
-  const freq = parts.get('FREQ');
-  if (freq !== 'DAILY' && freq !== 'WEEKLY' && freq !== 'MONTHLY' && freq !== 'YEARLY')
-    return `unsupported RRULE frequency ${freq ?? '(none)'}`;
-  const unsupported = [...parts.keys()].filter(
-    (k) => !['FREQ', 'INTERVAL', 'COUNT', 'UNTIL', 'BYDAY', 'BYMONTHDAY', 'WKST'].includes(k),
-  );
-  if (unsupported.length > 0) return `unsupported RRULE part ${unsupported.join(', ')}`;
-  const interval = Number(parts.get('INTERVAL') ?? 1);
-  const countText = parts.get('COUNT');
-  const count = countText === undefined ? null : Number(countText);
-  if (
-    !Number.isInteger(interval) ||
-    interval < 1 ||
-    (count !== null && (!Number.isInteger(count) || count < 1))
-  )
-    return 'bad RRULE INTERVAL or COUNT';
-  let until: Instant | null = null;
-  const untilText = parts.get('UNTIL');
-  if (untilText !== undefined) {
-    const time = parseTime(
-      untilText,
-      zone !== null && !untilText.endsWith('Z') ? { TZID: zone } : {},
-    );
-    if (!time) return `bad RRULE UNTIL ${untilText}`;
-    // A date-only UNTIL includes that whole day.
-    until = instantOf(time) + (time.allDay ? DAY_MS - 1 : 0);
-  }
-  const byDay: { day: Weekday; nth: number | null }[] = [];
-  for (const item of (parts.get('BYDAY') ?? '').split(',').filter((s) => s !== '')) {
-    const m = /^([+-]?\d)?(MO|TU|WE|TH|FR|SA|SU)$/.exec(item);
-    if (!m) return `bad RRULE BYDAY ${item}`;
-    const nth = m[1] === undefined ? null : Number(m[1]);
-    if (nth !== null && (freq !== 'MONTHLY' || nth === 0))
-      return `unsupported RRULE BYDAY ${item} with FREQ=${freq}`;
-    byDay.push({ day: WEEKDAYS[m[2]!]!, nth });
-  }
-  if (freq === 'YEARLY' && byDay.length > 0) return 'unsupported RRULE BYDAY with FREQ=YEARLY';
-  const byMonthDay = (parts.get('BYMONTHDAY') ?? '')
-    .split(',')
-    .filter((s) => s !== '')
-    .map(Number);
-  if (byMonthDay.some((n) => !Number.isInteger(n) || n === 0 || n < -31 || n > 31))
-    return 'bad RRULE BYMONTHDAY';
-  return { freq, interval, count, until, byDay, byMonthDay };
-}
-
-/** Only http(s) links survive: a feed is third-party input and its links end up in pages. */
-function httpUrl(value: string): string | null {
-  return /^https?:\/\/[^\s]+$/i.test(value) ? value : null;
+/** RRULE parts ical.js (2.x) does not expand correctly: reported, and the rule left out. */
+function unsupportedRule(recur: ICAL.Recur): string | null {
+  const parts = recur.parts as Record<string, unknown[] | undefined>;
+  if (parts['BYWEEKNO'] !== undefined) return 'BYWEEKNO';
+  // Its BYDAY parser reads one digit: `20MO` would become every Monday.
+  const byDay = (parts['BYDAY'] ?? []) as string[];
+  if (byDay.some((d) => /^[+-]?\d{2}/.test(d))) return `BYDAY ordinal ${byDay.join(',')}`;
+  const rscale = (recur as ICAL.Recur & { rscale?: string | null }).rscale;
+  if (typeof rscale === 'string' && rscale.toUpperCase() !== 'GREGORIAN') return `RSCALE=${rscale}`;
+  return null;
 }
 
 function toEvent(
-  props: readonly Property[],
+  vevent: ICAL.Component,
+  readTime: (time: ICAL.Time, floatingIn?: Zone) => CalendarTime,
 ): { event: CalendarEvent; problems: string[] } | string {
-  const get = (name: string) => props.find((p) => p.name === name);
-  const uid = get('UID')?.value.trim() ?? '';
+  const uidValue = vevent.getFirstPropertyValue('uid');
+  const uid = typeof uidValue === 'string' ? uidValue.trim() : '';
   const label = uid === '' ? 'VEVENT without UID' : `VEVENT ${uid}`;
-  const dtstart = get('DTSTART');
-  if (!dtstart) return `${label}: no DTSTART, skipped`;
-  const start = parseTime(dtstart.value, dtstart.params);
-  if (!start) return `${label}: bad DTSTART ${dtstart.value}, skipped`;
   const problems: string[] = [];
-  if (start.zone !== null && !knownZone(start.zone))
-    problems.push(`${label}: unknown time zone "${start.zone}", read as UTC`);
-  const startAt = instantOf(start);
-  let durationMs = start.allDay ? DAY_MS : 0;
-  const dtend = get('DTEND');
-  const duration = get('DURATION');
-  if (dtend) {
-    const end = parseTime(dtend.value, dtend.params);
-    if (end) durationMs = Math.max(0, instantOf(end) - startAt);
-    else problems.push(`${label}: bad DTEND ${dtend.value}, ignored`);
-  } else if (duration) {
-    const ms = parseIcalDuration(duration.value);
-    if (ms !== null && ms >= 0) durationMs = ms;
-    else problems.push(`${label}: bad DURATION ${duration.value}, ignored`);
-  }
-  let rrule: RecurrenceRule | null = null;
-  const rruleProp = get('RRULE');
-  if (rruleProp) {
-    const parsed = parseRRule(rruleProp.value, start.allDay ? null : start.zone);
-    if (typeof parsed === 'string')
-      problems.push(`${label}: ${parsed}; only the first occurrence is shown`);
-    else rrule = parsed;
-  }
-  const exdates: Instant[] = [];
-  for (const p of props.filter((q) => q.name === 'EXDATE')) {
-    for (const v of p.value.split(',')) {
-      const t = parseTime(
-        v,
-        p.params.TZID === undefined &&
-          !start.allDay &&
-          start.zone !== null &&
-          !v.trim().endsWith('Z')
-          ? { ...p.params, TZID: start.zone }
-          : p.params,
-      );
-      if (t) exdates.push(instantOf(t));
+  try {
+    const dtstart = vevent.getFirstPropertyValue('dtstart');
+    if (!(dtstart instanceof ICAL.Time)) return `${label}: no DTSTART, skipped`;
+    const start = readTime(dtstart);
+    const allDay = dtstart.isDate;
+    let length: EventLength = allDay
+      ? { kind: 'nominal', duration: { days: 1, ms: 0 } }
+      : { kind: 'exact', ms: 0 };
+    const dtend = vevent.getFirstPropertyValue('dtend');
+    const duration = vevent.getFirstPropertyValue('duration');
+    if (dtend instanceof ICAL.Time) {
+      length = { kind: 'exact', ms: Math.max(0, readTime(dtend).at - start.at) };
+    } else if (duration instanceof ICAL.Duration) {
+      if (duration.isNegative) problems.push(`${label}: negative DURATION ignored`);
+      else
+        length = {
+          kind: 'nominal',
+          duration: {
+            days: duration.weeks * 7 + duration.days,
+            ms: ((duration.hours * 60 + duration.minutes) * 60 + duration.seconds) * 1_000,
+          },
+        };
     }
+    const rrules: ICAL.Recur[] = [];
+    const untils: (Instant | null)[] = [];
+    for (const prop of vevent.getAllProperties('rrule')) {
+      const recur = prop.getFirstValue();
+      if (!(recur instanceof ICAL.Recur)) continue;
+      const unsupported = unsupportedRule(recur);
+      if (unsupported !== null) {
+        problems.push(
+          `${label}: RRULE ${recur.toString()} uses ${unsupported}, which the recurrence ` +
+            'library cannot expand correctly; only the first occurrence is shown',
+        );
+        continue;
+      }
+      const copy = recur.clone();
+      const until = copy.until;
+      copy.until = null;
+      rrules.push(copy);
+      // A date-only UNTIL includes that whole day; a UTC one is an instant; a floating one is
+      // in the start's zone (§3.3.10).
+      untils.push(
+        until === null
+          ? null
+          : until.isDate
+            ? toInstant({ ...localOf(until), hour: 23, minute: 59, second: 59 }, start.zone)
+            : zoneIdOf(until) === 'UTC'
+              ? toInstant(localOf(until), UTC)
+              : toInstant(localOf(until), start.zone),
+      );
+    }
+    if (vevent.getAllProperties('exrule').length > 0)
+      problems.push(`${label}: EXRULE (deprecated) is not supported and was ignored`);
+    const rdates: ExtraDate[] = [];
+    for (const prop of vevent.getAllProperties('rdate')) {
+      for (const value of prop.getValues()) {
+        if (value instanceof ICAL.Time) rdates.push({ start: readTime(value), end: null });
+        else if (value instanceof ICAL.Period) {
+          const s = readTime(value.start);
+          // Typed as always set, but a PERIOD has an end or a duration, not both.
+          const periodEnd = value.end as ICAL.Time | null;
+          const periodLength = value.duration as ICAL.Duration | null;
+          const end =
+            periodEnd !== null
+              ? readTime(periodEnd).at
+              : periodLength !== null
+                ? addNominal(s.local, s.at, s.zone, {
+                    days: periodLength.weeks * 7 + periodLength.days,
+                    ms:
+                      ((periodLength.hours * 60 + periodLength.minutes) * 60 +
+                        periodLength.seconds) *
+                      1_000,
+                  })
+                : null;
+          rdates.push({ start: s, end });
+        }
+      }
+    }
+    const exdates = new Set<Instant>();
+    for (const prop of vevent.getAllProperties('exdate')) {
+      for (const value of prop.getValues()) {
+        if (!(value instanceof ICAL.Time)) continue;
+        // An EXDATE without TZID in a zoned event means that event's wall clock.
+        exdates.add(readTime(value, start.zone).at);
+      }
+    }
+    const ridProp = vevent.getFirstProperty('recurrence-id');
+    const rid = ridProp?.getFirstValue();
+    if (ridProp?.getParameter('range') !== undefined)
+      problems.push(
+        `${label}: RECURRENCE-ID;RANGE=${String(ridProp.getParameter('range'))} applied to that one occurrence only`,
+      );
+    const text = (name: string): string | null => {
+      const v = vevent.getFirstPropertyValue(name);
+      return typeof v === 'string' && v.trim() !== '' ? v : null;
+    };
+    const summary = text('summary');
+    const urlValue = text('url');
+    const status = text('status');
+    return {
+      event: {
+        uid: uid === '' ? `${start.at}-${summary ?? ''}` : uid,
+        summary,
+        description: text('description'),
+        location: text('location'),
+        url: urlValue === null ? null : httpUrl(urlValue.trim()),
+        allDay,
+        start,
+        dtstart,
+        length,
+        rrules,
+        untils,
+        rdates,
+        exdates,
+        recurrenceId: rid instanceof ICAL.Time ? readTime(rid, start.zone).at : null,
+        cancelled: status?.trim().toUpperCase() === 'CANCELLED',
+      },
+      problems,
+    };
+  } catch (err) {
+    return `${label}: ${(err as Error).message}, skipped`;
   }
-  const rid = get('RECURRENCE-ID');
-  const ridTime = rid ? parseTime(rid.value, rid.params) : null;
-  const text = (name: string) => {
-    const p = get(name);
-    return p === undefined || p.value.trim() === '' ? null : unescapeText(p.value);
-  };
-  return {
-    event: {
-      uid: uid === '' ? `${startAt}-${text('SUMMARY') ?? ''}` : uid,
-      summary: text('SUMMARY'),
-      description: text('DESCRIPTION'),
-      location: text('LOCATION'),
-      url: httpUrl(get('URL')?.value.trim() ?? ''),
-      start,
-      durationMs,
-      rrule,
-      exdates,
-      recurrenceId: ridTime ? instantOf(ridTime) : null,
-      cancelled: get('STATUS')?.value.trim().toUpperCase() === 'CANCELLED',
-    },
-    problems,
-  };
+}
+
+/** When an occurrence starting at `start` ends. */
+export function endOf(event: CalendarEvent, start: CalendarTime): Instant {
+  return event.length.kind === 'exact'
+    ? start.at + event.length.ms
+    : addNominal(start.local, start.at, start.zone, event.length.duration);
 }

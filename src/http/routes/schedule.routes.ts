@@ -1,14 +1,28 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import type { Schedule } from '../../app/schedule/schedule.js';
+import type { CalendarKeys } from '../../app/schedule/calendar-keys.js';
+import type { EntryFilter, Schedule } from '../../app/schedule/schedule.js';
+import { allows } from '../../app/permissions.js';
+import type { Principal } from '../../app/auth.js';
 import type { ScheduleEntry } from '../../core/calendar/entry.js';
 import type { Instant } from '../../core/time.js';
 import type { Clock } from '../../ports/clock.js';
+import { caller } from '../auth.js';
 import { parseInput } from './params.js';
 
 export interface ScheduleRouteDeps {
   readonly schedule: Schedule;
+  readonly calendarKeys: CalendarKeys;
   readonly clock: Clock;
+}
+
+/**
+ * What a caller may see: a channel's entries need `read` on it; entries tied to no channel need
+ * `read` on every channel (they may concern any of them).
+ */
+export function visibleTo(principal: Principal): EntryFilter {
+  return (channelId) =>
+    allows(principal.permissions, 'read', channelId === null ? 'all' : { channel: channelId });
 }
 
 const DAY_MS = 86_400_000;
@@ -49,6 +63,8 @@ const entryParams = z.object({ id: z.string().min(1).max(64) });
 /** The schedule spans every channel: reading it needs `read`, changing it `manage`, on all of them. */
 const read = { config: { permission: { action: 'read' } } } as const;
 const manage = { config: { permission: { action: 'manage' } } } as const;
+/** Read on some channel: what a calendar key needs (its own user's key, of what that user may read). */
+const readSome = { config: { permission: { action: 'read', channelInBody: true } } } as const;
 
 /** The schedule: feeds, hand-added entries and past sessions, in one list. */
 export function scheduleRoutes(deps: ScheduleRouteDeps): FastifyPluginAsync {
@@ -61,6 +77,17 @@ export function scheduleRoutes(deps: ScheduleRouteDeps): FastifyPluginAsync {
     app.post('/schedule', manage, async (request, reply) =>
       reply.status(201).send(entryView(await deps.schedule.addEntry(request.body))),
     );
+
+    app.get('/schedule/:id', read, async (request) => {
+      const { id } = parseInput(entryParams, request.params);
+      return entryView(await deps.schedule.getEntry(id));
+    });
+
+    // One hand-added entry at a time: only the fields given change.
+    app.patch('/schedule/:id', manage, async (request) => {
+      const { id } = parseInput(entryParams, request.params);
+      return entryView(await deps.schedule.updateEntry(id, request.body));
+    });
 
     app.delete('/schedule/:id', manage, async (request, reply) => {
       const { id } = parseInput(entryParams, request.params);
@@ -75,5 +102,31 @@ export function scheduleRoutes(deps: ScheduleRouteDeps): FastifyPluginAsync {
     app.post('/schedule/feeds/refresh', manage, async () =>
       (await deps.schedule.refreshAll()).map((f) => ({ ...f, fetchedAt: iso(f.fetchedAt) })),
     );
+
+    app.get('/schedule/platforms', read, async () =>
+      deps.schedule.platformStatus().map((p) => ({ ...p, fetchedAt: iso(p.fetchedAt) })),
+    );
+
+    // The caller's calendar key: calendar apps subscribe to `calendar.ics?key=<secret>`.
+    app.get('/calendar/key', readSome, async (request) => {
+      const info = await deps.calendarKeys.show(caller(request));
+      return { exists: info.exists, createdAt: iso(info.createdAt) };
+    });
+
+    app.post('/calendar/key', readSome, async (request, reply) => {
+      const { secret, createdAt } = await deps.calendarKeys.create(caller(request));
+      const path = `/api/v1/calendar.ics?key=${secret}`;
+      return reply.status(201).send({
+        key: secret,
+        createdAt: iso(createdAt),
+        path,
+        url: `${request.protocol}://${request.host}${path}`,
+      });
+    });
+
+    app.delete('/calendar/key', readSome, async (request, reply) => {
+      await deps.calendarKeys.revoke(caller(request));
+      return reply.status(204).send();
+    });
   };
 }

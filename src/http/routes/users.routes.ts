@@ -2,7 +2,6 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { UserInfo } from '../../app/auth.js';
 import { idSchema } from '../../app/inputs.js';
-import { isoOrNull } from '../../core/time.js';
 import type { AccessDeps } from '../auth.js';
 import type { HttpDeps } from '../deps.js';
 import { parseInput } from './params.js';
@@ -16,7 +15,7 @@ export function userView(user: UserInfo) {
     permissions: user.permissions,
     allowedIps: user.allowedIps,
     source: user.source,
-    createdAt: isoOrNull(user.createdAt),
+    createdAt: user.createdAt === null ? null : new Date(user.createdAt).toISOString(),
   };
 }
 

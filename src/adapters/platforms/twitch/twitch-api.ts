@@ -3,10 +3,12 @@ import type { HttpClient, HttpResponse } from '../../../ports/http-client.js';
 import { parseJson } from '../shared.js';
 import {
   channelsWire,
+  scheduleWire,
   streamsWire,
   subscriptionCreatedWire,
   tokenWire,
   usersWire,
+  type ScheduleWire,
   type StreamWire,
 } from './twitch.wire.js';
 
@@ -132,6 +134,38 @@ export class TwitchApi {
         tags: item.tags ?? [],
       },
     };
+  }
+
+  /**
+   * A channel's stream schedule from `startTime` on (Helix Get Channel Stream Schedule), up to
+   * `maxPages` pages of 25 segments. A channel without a schedule (Helix answers 404) has none.
+   */
+  async schedule(
+    broadcasterId: string,
+    startTime: string,
+    maxPages = 4,
+  ): Promise<ApiResult<ScheduleWire['data'] | null>> {
+    let first: ScheduleWire['data'] | null = null;
+    const segments: NonNullable<ScheduleWire['data']['segments']> = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < maxPages; page++) {
+      const query = new URLSearchParams({
+        broadcaster_id: broadcasterId,
+        start_time: startTime,
+        first: '25',
+      });
+      if (cursor !== undefined) query.set('after', cursor);
+      const res = await this.helix(`/schedule?${query.toString()}`, scheduleWire);
+      if (!res.ok) {
+        if (res.status === 404) break;
+        return res;
+      }
+      first ??= res.value.data;
+      segments.push(...(res.value.data.segments ?? []));
+      cursor = res.value.pagination?.cursor;
+      if (cursor === undefined || cursor === '') break;
+    }
+    return { ok: true, value: first === null ? null : { ...first, segments } };
   }
 
   /** Creates a WebSocket EventSub subscription with the user token (§2.5). */

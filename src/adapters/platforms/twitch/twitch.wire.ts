@@ -104,3 +104,31 @@ export const channelUpdateWire = z.object({
   title: z.string(),
   category_name: z.string().optional(),
 });
+
+/**
+ * Helix `GET /schedule?broadcaster_id=…` (Get Channel Stream Schedule): upcoming segments (a
+ * cancelled one has `canceled_until`), the vacation if one is set, and a cursor for more.
+ */
+export const scheduleWire = z.object({
+  data: z.object({
+    segments: z
+      .array(
+        z.object({
+          id: z.string(),
+          start_time: z.string(),
+          end_time: z.string().nullable().optional(),
+          title: z.string().nullable().optional(),
+          canceled_until: z.string().nullable().optional(),
+          category: z.object({ id: z.string(), name: z.string() }).nullable().optional(),
+          is_recurring: z.boolean().optional(),
+        }),
+      )
+      .nullable(),
+    broadcaster_id: z.string(),
+    broadcaster_name: z.string().optional(),
+    broadcaster_login: z.string().optional(),
+    vacation: z.object({ start_time: z.string(), end_time: z.string() }).nullable().optional(),
+  }),
+  pagination: z.object({ cursor: z.string().optional() }).optional(),
+});
+export type ScheduleWire = z.infer<typeof scheduleWire>;

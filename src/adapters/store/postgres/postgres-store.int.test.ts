@@ -1,7 +1,13 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { brokenStore, checks, storeContract } from '../../../../test/contracts/store.contract.js';
+import { scheduleStoreContract } from '../../../../test/contracts/schedule-store.contract.js';
+import {
+  brokenStore,
+  checks,
+  storeContract,
+  type StoreContract,
+} from '../../../../test/contracts/store.contract.js';
 import {
   createTempDatabase,
   describeWithServices,
@@ -23,7 +29,7 @@ describeWithServices('PostgreSQL store', missing, () => {
     await database.drop();
   });
 
-  storeContract({
+  const postgresContract: StoreContract = {
     name: 'PostgreSQL (a schema of its own per test)',
     async open() {
       const schema = await database.schema();
@@ -33,7 +39,9 @@ describeWithServices('PostgreSQL store', missing, () => {
         dispose: () => schema.drop(),
       };
     },
-  });
+  };
+  storeContract(postgresContract);
+  scheduleStoreContract(postgresContract);
 
   it('migrates once when several processes start at the same time', async () => {
     const schema = await database.schema();

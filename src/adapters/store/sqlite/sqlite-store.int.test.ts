@@ -3,13 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { brokenStore, checks, storeContract } from '../../../../test/contracts/store.contract.js';
+import { scheduleStoreContract } from '../../../../test/contracts/schedule-store.contract.js';
+import {
+  brokenStore,
+  checks,
+  storeContract,
+  type StoreContract,
+} from '../../../../test/contracts/store.contract.js';
 import { openSqliteStore } from './sqlite-store.js';
 
 let dirs = 0;
 const files = new Set<string>();
 
-storeContract({
+const sqliteContract: StoreContract = {
   name: 'SQLite (file in a temp dir)',
   async open() {
     const dir = mkdtempSync(join(tmpdir(), `onair-store-${process.pid}-${dirs++}-`));
@@ -24,7 +30,9 @@ storeContract({
       },
     };
   },
-});
+};
+storeContract(sqliteContract);
+scheduleStoreContract(sqliteContract);
 
 function integrity(file: string): string {
   const db = new BetterSqlite3(file, { readonly: true });
