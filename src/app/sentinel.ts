@@ -108,6 +108,24 @@ export class Sentinel {
     this.subscriptions.set(channel.id, subscriptions);
   }
 
+  /**
+   * Forgets a channel's state, in the store and here (its URL changed): the next observation is a
+   * first sight and announces nothing, instead of comparing with what another URL showed.
+   */
+  async resetState(id: string): Promise<void> {
+    this.states.delete(id);
+    this.prefetched.delete(id);
+    this.dirty.delete(id);
+    this.touched.delete(id);
+    await this.deps.store.resetState(id);
+    this.deps.bus.publish({
+      type: 'state',
+      channelId: id,
+      status: channelStatus(INITIAL_STATE, this.deps.policy),
+      title: null,
+    });
+  }
+
   removeChannel(id: string): void {
     this.channels.delete(id);
     this.subscriptions.delete(id);

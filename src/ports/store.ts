@@ -113,6 +113,11 @@ export interface Store {
   commit(commit: Commit): Promise<void>;
   /** Probe bookkeeping for many channels in one transaction. */
   touch(touches: readonly StateTouch[]): Promise<void>;
+  /**
+   * Forgets a channel's state (its history stays): it now watches another URL, and nothing seen at
+   * the old one (live, a title) may carry over. The next observation is a first sight.
+   */
+  resetState(channelId: string): Promise<void>;
 
   listEvents(query: EventQuery): Promise<StoredEvent[]>;
   getEvent(id: string): Promise<StoredEvent | undefined>;
@@ -266,6 +271,11 @@ export interface StoredRecording {
   readonly status: RecordingStatus;
   /** Why the part ended (`offline`, `stopped`, `stalled`, `diskFull`, `discontinuity`, `videoConfig`, `crash`, …). */
   readonly endReason: string | null;
+  /**
+   * Media duration in milliseconds (HLS: the written segments' `#EXTINF`s; FLV: the span of tag
+   * timestamps), as opposed to wall-clock time; null or absent when not known (older rows).
+   */
+  readonly mediaMs?: number | null | undefined;
   /** Where an HLS recorder stood after its last written segment, so a restart neither repeats nor skips. */
   readonly resume: {
     readonly lastMsn: number;
@@ -283,7 +293,7 @@ export interface RecordingStore {
     change: Partial<
       Pick<
         StoredRecording,
-        'path' | 'container' | 'endedAt' | 'bytes' | 'status' | 'endReason' | 'resume'
+        'path' | 'container' | 'endedAt' | 'bytes' | 'status' | 'endReason' | 'resume' | 'mediaMs'
       >
     >,
   ): Promise<void>;

@@ -1,12 +1,21 @@
 /**
  * `npm run bench:cluster` — checks per second of real onair processes on one fake Owncast
- * platform: embedded (one process, SQLite, in-process jobs), then an api process with 1 and with
- * 3 workers (PostgreSQL + BullMQ on Redis); CPU seconds of the onair processes from /proc, so
- * per-core efficiency compares like with like; then delivery throughput (every channel goes live
- * at once, every announcement is delivered to a webhook receiver on loopback).
+ * platform: embedded (one process, SQLite, due times in a heap), then an api process with 1 and
+ * with 3 workers (PostgreSQL alone: due-times table, lease rows, LISTEN/NOTIFY); CPU seconds of the
+ * onair processes from /proc, so per-core efficiency compares like with like; then delivery
+ * throughput (every channel goes live at once, every announcement is delivered to a webhook
+ * receiver on loopback). Last, claims per second of the due-times table at 100,000 channels, with
+ * two claimers as two workers would.
  * Usage: npm run bench:cluster -- [channels=5000] [seconds=15]. Prints figures, then one JSON line.
  */
 import { readFileSync } from 'node:fs';
+import { PostgresDueTimes } from '../../src/adapters/jobs/postgres/pg-due-times.js';
+import {
+  coordinationPool,
+  ensureCoordinationTables,
+} from '../../src/adapters/jobs/postgres/pg-schema.js';
+import { openPostgresStore } from '../../src/adapters/store/postgres/postgres-store.js';
+import { createTempDatabase } from '../contracts/store-services.js';
 import { Cluster, waitFor, type OnairProcess } from '../e2e/failover-cluster.js';
 
 const channels = Number(process.argv[2] ?? 5_000);
@@ -45,7 +54,6 @@ async function run(label: string, mode: 'embedded' | 'cluster', workers: number)
     mode,
     interval: '1s',
     tick: '500ms',
-    shards: 64,
   });
   try {
     let pollers: OnairProcess[];
@@ -106,9 +114,53 @@ async function run(label: string, mode: 'embedded' | 'cluster', workers: number)
 console.log(
   `bench:cluster — ${channels} fake Owncast channels, ${seconds} s per measurement after every channel was seen once and ${warmupMs / 1_000} s more`,
 );
-const embedded = await run('embedded (SQLite, in-process jobs)', 'embedded', 1);
-const one = await run('cluster, 1 worker (PostgreSQL + BullMQ)', 'cluster', 1);
-const three = await run('cluster, 3 workers (PostgreSQL + BullMQ)', 'cluster', 3);
+/**
+ * Claims per second of the due-times table: 100,000 channels all due, two claimers taking 100 at a
+ * time (`FOR UPDATE SKIP LOCKED`) and rescheduling what they took, as workers do after probing.
+ */
+async function claims(rows: number, ms: number): Promise<number> {
+  const database = await createTempDatabase('onair_bench_due');
+  try {
+    await (await openPostgresStore(database.url, { poolSize: 1 })).close();
+    const pool = coordinationPool(database.url, 4);
+    await ensureCoordinationTables(pool);
+    await pool.query(
+      `INSERT INTO channels (id, platform, url, options, source, created_at, updated_at)
+       SELECT 'c' || i, 'owncast', 'https://example.org/' || i, '{}', 'api', 0, 0
+       FROM generate_series(1, $1::int) AS i`,
+      [rows],
+    );
+    const due = new PostgresDueTimes(pool);
+    await pool.query(
+      `INSERT INTO due_times (channel_id, platform, due_at) SELECT id, platform, 0 FROM channels`,
+    );
+    await pool.query('ANALYZE due_times');
+    let claimed = 0;
+    const end = performance.now() + ms;
+    const claimer = async (): Promise<void> => {
+      while (performance.now() < end) {
+        const got = await due.claimDue(100, 60_000);
+        claimed += got.length;
+        // Rescheduled "after the probe", due again at once: the table stays at 100,000 due rows.
+        await due.schedule(got.map((g) => ({ ...g, delayMs: -1 })));
+      }
+    };
+    const t0 = performance.now();
+    await Promise.all([claimer(), claimer()]);
+    await pool.end();
+    return Math.round(claimed / ((performance.now() - t0) / 1_000));
+  } finally {
+    await database.drop();
+  }
+}
+
+const embedded = await run('embedded (SQLite, heap of due times)', 'embedded', 1);
+const one = await run('cluster, 1 worker (PostgreSQL only)', 'cluster', 1);
+const three = await run('cluster, 3 workers (PostgreSQL only)', 'cluster', 3);
+const claimsPerSec = await claims(100_000, seconds * 1_000);
+console.log(
+  `due-times table at 100,000 channels: ${claimsPerSec} claims/s (two claimers, 100 per claim, each rescheduled)`,
+);
 console.log(
   `per-core efficiency vs embedded: 1 worker ${(one.checksPerCpuSec / embedded.checksPerCpuSec).toFixed(2)}, 3 workers ${(three.checksPerCpuSec / embedded.checksPerCpuSec).toFixed(2)}; scaling 1 → 3 workers ×${(three.checksPerSec / one.checksPerSec).toFixed(2)}`,
 );
@@ -121,6 +173,11 @@ console.log(
     embeddedPerCpuSec: embedded.checksPerCpuSec,
     workers1PerCpuSec: one.checksPerCpuSec,
     workers3PerCpuSec: three.checksPerCpuSec,
+    perCpuVsEmbedded: {
+      workers1: Number((one.checksPerCpuSec / embedded.checksPerCpuSec).toFixed(2)),
+      workers3: Number((three.checksPerCpuSec / embedded.checksPerCpuSec).toFixed(2)),
+    },
+    dueTimesClaimsPerSec100k: claimsPerSec,
     deliveriesPerSec: {
       embedded: embedded.deliveriesPerSec,
       workers1: one.deliveriesPerSec,

@@ -37,6 +37,8 @@ export interface ClusterOptions {
   readonly extraChannels?: readonly Record<string, unknown>[];
   /** `recordings:` of the config; every process shares `dataDir`, so one recordings directory. */
   readonly recordings?: Record<string, unknown>;
+  /** `twitch:` of the config (fake Helix, auth and EventSub URLs). */
+  readonly twitch?: Record<string, unknown>;
 }
 
 /** Everything a cluster test or benchmark runs against: fake platform, receiver, database, processes. */
@@ -79,6 +81,7 @@ export class Cluster {
       auth: { adminToken: 'failover-admin-token' },
       log: { level: options.logLevel ?? 'info' },
       ...(options.recordings ? { recordings: options.recordings } : {}),
+      ...(options.twitch ? { twitch: options.twitch } : {}),
       targets: [{ id: 'hook', type: 'webhook', url: cluster.receiver.url }],
       channels: [
         ...Array.from({ length: options.channels }, (_, i) => ({

@@ -28,7 +28,7 @@ export interface TestOnair {
  */
 export async function startTestOnair(
   config: Record<string, unknown>,
-  options: { dir?: string; time?: ManualTime; logger?: Logger } = {},
+  options: { dir?: string; time?: ManualTime; logger?: Logger; random?: () => number } = {},
 ): Promise<TestOnair> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'onair-test-'));
   const time = options.time ?? new ManualTime();
@@ -49,7 +49,7 @@ export async function startTestOnair(
     clock: time,
     timers: time,
     monotonic: time.monotonic,
-    random: () => 0.5,
+    random: options.random ?? (() => 0.5),
     listen: false,
   });
   return {

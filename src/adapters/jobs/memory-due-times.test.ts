@@ -1,4 +1,4 @@
-import { describe } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dueTimesContract } from '../../../test/contracts/due-times.contract.js';
 import { ManualTime } from '../../../test/fakes/manual-time.js';
 import { MemoryDueTimes } from './memory-due-times.js';
@@ -21,5 +21,20 @@ describe('MemoryDueTimes', () => {
       },
       close: () => Promise.resolve(),
     });
+  });
+});
+
+describe('due times on a monotonic clock', () => {
+  it('are not moved by a wall-clock step (and would be if kept on the wall clock)', async () => {
+    const time = new ManualTime();
+    const monotonic = new MemoryDueTimes(time.monotonic);
+    // The negative twin: the same heap keyed on wall time.
+    const wall = new MemoryDueTimes(time);
+    for (const due of [monotonic, wall])
+      await due.schedule([{ channelId: 'a', platform: 'owncast', delayMs: 10_000 }]);
+    time.stepWall(-3_600_000);
+    await time.advance(10_000);
+    expect(await monotonic.claimDue(1, 60_000)).toHaveLength(1);
+    expect(await wall.claimDue(1, 60_000)).toHaveLength(0);
   });
 });

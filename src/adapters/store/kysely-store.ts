@@ -288,6 +288,10 @@ export class KyselyStore
     });
   }
 
+  async resetState(channelId: string): Promise<void> {
+    await this.db.deleteFrom('channel_state').where('channel_id', '=', channelId).execute();
+  }
+
   async touch(touches: readonly StateTouch[]): Promise<void> {
     if (touches.length === 0) return;
     const rows = touches.map((t) => stateToRow(t.channelId, t.state));
@@ -617,6 +621,7 @@ export class KyselyStore
         status: recording.status,
         end_reason: recording.endReason,
         resume: recording.resume === null ? null : JSON.stringify(recording.resume),
+        media_ms: recording.mediaMs ?? null,
       })
       .onConflict((oc) => oc.column('id').doNothing())
       .executeTakeFirst();
@@ -628,7 +633,7 @@ export class KyselyStore
     change: Partial<
       Pick<
         StoredRecording,
-        'path' | 'container' | 'endedAt' | 'bytes' | 'status' | 'endReason' | 'resume'
+        'path' | 'container' | 'endedAt' | 'bytes' | 'status' | 'endReason' | 'resume' | 'mediaMs'
       >
     >,
   ): Promise<void> {
@@ -641,6 +646,7 @@ export class KyselyStore
     if (change.endReason !== undefined) set.end_reason = change.endReason;
     if (change.resume !== undefined)
       set.resume = change.resume === null ? null : JSON.stringify(change.resume);
+    if (change.mediaMs !== undefined) set.media_ms = change.mediaMs;
     if (Object.keys(set).length === 0) return;
     await this.db.updateTable('recordings').set(set).where('id', '=', id).execute();
   }
@@ -823,6 +829,8 @@ function recordingFromRow(row: Selectable<RecordingsTable>): StoredRecording {
     status: row.status as StoredRecording['status'],
     endReason: row.end_reason,
     resume: row.resume === null ? null : (JSON.parse(row.resume) as StoredRecording['resume']),
+    // PostgreSQL hands a bigint back as a string.
+    mediaMs: row.media_ms === null ? null : Number(row.media_ms),
   };
 }
 
