@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { STANDARD_TEMPLATES, renderMessage } from '../../../core/messages/message.js';
 import type { Notification } from '../../../core/notification.js';
+import { withMarkdownEscaped } from '../../../core/messages/provider-text.js';
 import { trimTrailingSlashes } from '../../../core/text.js';
 import type {
   Notifier,
@@ -88,7 +89,7 @@ export class DiscordNotifier implements Notifier {
     const { action } = context;
     if (action.kind === 'retract')
       return { method: 'DELETE', path: `/messages/${action.messageId}`, query, body: null };
-    const message = renderMessage(n, STANDARD_TEMPLATES, context.templates);
+    const message = renderMessage(withMarkdownEscaped(n), STANDARD_TEMPLATES, context.templates);
     const tags = message.tags.join(' · ');
     const body: DiscordMessageBody = {
       ...(opts.username === undefined ? {} : { username: opts.username }),

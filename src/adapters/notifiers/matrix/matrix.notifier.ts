@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CHAT_TEMPLATES, renderMessage } from '../../../core/messages/message.js';
 import type { Notification } from '../../../core/notification.js';
+import { clipMessage, type MessageLimits } from '../../../core/messages/provider-text.js';
 import { trimTrailingSlashes } from '../../../core/text.js';
 import type {
   Notifier,
@@ -28,6 +29,9 @@ import {
   type MatrixNotice,
   type MatrixRedaction,
 } from './matrix.wire.js';
+
+/** A Matrix event is at most 65,536 bytes (spec §Size limits): body and HTML (with `<br>`s) fit twice over. */
+const MATRIX_TEXT: MessageLimits = { unit: 'utf8', text: 16_000, html: 16_000 };
 
 const options = z.strictObject({
   homeserver: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
@@ -100,7 +104,7 @@ export class MatrixNotifier implements Notifier {
         body: { reason: 'The stream has ended' },
       };
     }
-    const message = renderMessage(n, CHAT_TEMPLATES, context.templates);
+    const message = clipMessage(renderMessage(n, CHAT_TEMPLATES, context.templates), MATRIX_TEXT);
     const notice: MatrixNotice = {
       msgtype: opts.msgtype,
       body: message.text,

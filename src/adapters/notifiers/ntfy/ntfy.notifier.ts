@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { STANDARD_TEMPLATES, renderMessage } from '../../../core/messages/message.js';
 import type { Notification } from '../../../core/notification.js';
-import { trimTrailingSlashes } from '../../../core/text.js';
+import { clipUtf8, trimTrailingSlashes } from '../../../core/text.js';
 import type { HttpRequest } from '../../../ports/http-client.js';
 import type {
   Notifier,
@@ -119,8 +119,9 @@ export class NtfyNotifier implements Notifier {
       path: '/',
       body: {
         topic: opts.topic,
-        title: message.headline,
-        message: message.text,
+        title: clipUtf8(message.headline, 250, '…'),
+        // ntfy turns a message over 4,096 bytes into an attachment (its message-size-limit).
+        message: clipUtf8(message.text, 4_096, '…'),
         tags: [
           ...(opts.tags ?? []),
           ...(n.event === 'offline' ? [] : ['red_circle']),
@@ -151,7 +152,10 @@ export class NtfyNotifier implements Notifier {
       signal: context.signal,
       ...(req.body ? { body: JSON.stringify(req.body) } : {}),
     };
-    const res = await this.deps.http.request(`${trimTrailingSlashes(opts.server)}${req.path}`, init);
+    const res = await this.deps.http.request(
+      `${trimTrailingSlashes(opts.server)}${req.path}`,
+      init,
+    );
     if (!res.ok) return transportFailure(res, what);
     if (res.status === 404 && req.method === 'DELETE')
       return { ok: true, messageId: null, detail: `${what}: already gone` };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CHAT_TEMPLATES, renderMessage } from '../../../core/messages/message.js';
 import type { Notification } from '../../../core/notification.js';
+import { clipHtml } from '../../../core/messages/provider-text.js';
 import { trimTrailingSlashes } from '../../../core/text.js';
 import type {
   Notifier,
@@ -77,8 +78,8 @@ export class TelegramNotifier implements Notifier {
         body: { chat_id: opts.chatId, message_id: Number(action.messageId) },
       };
     const message = renderMessage(n, CHAT_TEMPLATES, context.templates);
-    const text =
-      message.html.length > TEXT_LIMIT ? message.text.slice(0, TEXT_LIMIT) : message.html;
+    // Always HTML with parse_mode HTML, cut between tags: raw text with parse_mode rendered markup.
+    const text = clipHtml(message.html, TEXT_LIMIT, 'utf16');
     if (action.kind === 'edit') {
       return {
         method: 'editMessageText',
