@@ -26,13 +26,27 @@ describe('FailureLimiter', () => {
     expect(limiter.retryAfterMs('1.1.1.1')).toBe(0);
   });
 
-  it('forgets the oldest addresses beyond maxTracked', () => {
+  it('forgets the oldest unblocked addresses beyond maxTracked, never a blocked one', () => {
     const now = { t: 0 };
     const limiter = make(now, 2);
     for (const ip of ['a', 'b']) for (let i = 0; i < 3; i++) limiter.recordFailure(ip);
-    expect(limiter.retryAfterMs('a')).toBeGreaterThan(0);
     limiter.recordFailure('c');
-    expect(limiter.retryAfterMs('a')).toBe(0);
+    limiter.recordFailure('d');
+    limiter.recordFailure('e');
+    expect(limiter.retryAfterMs('a')).toBeGreaterThan(0);
     expect(limiter.retryAfterMs('b')).toBeGreaterThan(0);
+    expect(limiter.size).toBe(4);
+  });
+
+  it('cannot be flushed: 10,000 other failing addresses leave a blocked one blocked (issue 22)', () => {
+    const now = { t: 0 };
+    const limiter = make(now, 10_000);
+    for (let i = 0; i < 3; i++) limiter.recordFailure('203.0.113.7');
+    for (let i = 0; i < 20_000; i++)
+      limiter.recordFailure(`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`);
+    expect(limiter.retryAfterMs('203.0.113.7')).toBe(60_000);
+    expect(limiter.size).toBeLessThanOrEqual(10_001);
+    now.t += 60_000;
+    expect(limiter.retryAfterMs('203.0.113.7')).toBe(0);
   });
 });

@@ -5,7 +5,11 @@ export interface FailureLimiterOptions {
   /** Failed authentications an address may make per window before it is refused. */
   readonly maxFailures: number;
   readonly windowMs: number;
-  /** Addresses remembered at most; the oldest are forgotten first, so a flood cannot exhaust memory. */
+  /**
+   * Addresses below the limit remembered at most; the oldest are forgotten first, so a flood
+   * cannot exhaust memory. Blocked addresses are kept until their window ends (up to ten times
+   * this many), so failures from other addresses cannot flush a blocked one out.
+   */
   readonly maxTracked: number;
 }
 
@@ -16,12 +20,15 @@ interface Window {
 
 /**
  * Rate limit for failed authentication, per client address, in fixed windows. Once an address
- * reaches `maxFailures` in a window, every authenticated request from it is refused until the
- * window ends — a valid token included, so guessing cannot go on by telling successes apart.
+ * reaches `maxFailures` in a window, its further failures are refused (429) until the window
+ * ends; a valid credential from it is still accepted (the HTTP layer checks before refusing).
  */
 export class FailureLimiter {
   private readonly options: FailureLimiterOptions;
+  /** Addresses below the limit, oldest window first (Map order is insertion order). */
   private readonly windows = new Map<string, Window>();
+  /** Addresses at the limit: moved here so that no flood of new addresses evicts them. */
+  private readonly blocked = new Map<string, Window>();
 
   constructor(options: FailureLimiterOptions) {
     this.options = options;
@@ -43,15 +50,26 @@ export class FailureLimiter {
       this.evict();
     }
     window.failures++;
+    if (window.failures >= this.options.maxFailures && this.windows.delete(ip)) {
+      this.blocked.set(ip, window);
+      this.evictBlocked(now);
+    }
+  }
+
+  /** Addresses tracked now (for tests and metrics). */
+  get size(): number {
+    return this.windows.size + this.blocked.size;
   }
 
   private current(ip: string): Window | undefined {
-    const window = this.windows.get(ip);
-    if (window && window.resetAt <= this.options.clock.now()) {
-      this.windows.delete(ip);
-      return undefined;
+    const now = this.options.clock.now();
+    for (const map of [this.blocked, this.windows]) {
+      const window = map.get(ip);
+      if (!window) continue;
+      if (window.resetAt > now) return window;
+      map.delete(ip);
     }
-    return window;
+    return undefined;
   }
 
   /** Map order is insertion order: the first entries are the oldest windows. */
@@ -59,6 +77,16 @@ export class FailureLimiter {
     for (const ip of this.windows.keys()) {
       if (this.windows.size <= this.options.maxTracked) return;
       this.windows.delete(ip);
+    }
+  }
+
+  /** Ends blocks whose window is over; only past the hard ceiling the oldest block goes early. */
+  private evictBlocked(now: number): void {
+    if (this.blocked.size <= this.options.maxTracked) return;
+    for (const [ip, window] of this.blocked) {
+      if (window.resetAt <= now || this.blocked.size > this.options.maxTracked * 10)
+        this.blocked.delete(ip);
+      if (this.blocked.size <= this.options.maxTracked) return;
     }
   }
 }

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import type { Instant } from '../core/time.js';
+import { formatDuration, type Instant } from '../core/time.js';
 import type { Clock } from '../ports/clock.js';
 import type { AuthStore, Permission, Store, StoredToken } from '../ports/store.js';
 import { AppError } from './errors.js';
@@ -54,6 +54,10 @@ export const authConfigSchema = z
     users: z.array(configUserSchema).default([]),
     /** How long a web session lasts after `POST /api/v1/session`. */
     sessionTtl: durationSchema.prefault('7d'),
+    /** The longest lifetime `POST /api/v1/tokens` may give a token (one without `ttl` never expires). */
+    maxTokenTtl: durationSchema.prefault('365d'),
+    /** API tokens one user may hold at once (expired ones do not count). */
+    maxTokensPerUser: positiveInt.default(100),
     /** Failed authentications per client address before it is refused (429) until the window ends. */
     failedAuth: z
       .strictObject({
@@ -124,6 +128,11 @@ interface ResolvedUser extends UserInfo {
   readonly ips: IpAllowList;
 }
 
+interface Watcher {
+  readonly stillAllowed: () => Promise<boolean>;
+  readonly end: () => void;
+}
+
 interface ConfiguredCredential {
   readonly hash: Buffer;
   readonly user: ResolvedUser;
@@ -172,6 +181,10 @@ export class Auth {
   private readonly options: AuthOptions;
   private credentials: ConfiguredCredential[] = [];
   private configUsers = new Map<string, ResolvedUser>();
+  private maxTokenTtlMs = 365 * 86_400_000;
+  private maxTokensPerUser = 100;
+  /** Long-lived answers (event streams) by user name: checked again whenever that user changes. */
+  private readonly watchers = new Map<string, Set<Watcher>>();
 
   constructor(options: AuthOptions) {
     this.options = options;
@@ -181,7 +194,12 @@ export class Auth {
    * Loads the config's admin token and users. Without an admin token, one is generated at first
    * start and only its hash stored; it is returned (to be shown once), else null.
    */
-  async init(config: Pick<AuthConfig, 'adminToken' | 'users'>): Promise<string | null> {
+  async init(
+    config: Pick<AuthConfig, 'adminToken' | 'users'> &
+      Partial<Pick<AuthConfig, 'maxTokenTtl' | 'maxTokensPerUser'>>,
+  ): Promise<string | null> {
+    this.maxTokenTtlMs = config.maxTokenTtl ?? this.maxTokenTtlMs;
+    this.maxTokensPerUser = config.maxTokensPerUser ?? this.maxTokensPerUser;
     const admin: ResolvedUser = {
       name: ADMIN_USER,
       permissions: ADMIN_PERMISSIONS,
@@ -250,6 +268,14 @@ export class Auth {
       await this.options.store.deleteSession(session.hash);
       return null;
     }
+    // A session never outlives the token it was opened with (expired or revoked).
+    if (session.tokenId !== null) {
+      const token = await this.options.store.getToken(session.tokenId);
+      if (!token || this.expired(token)) {
+        await this.options.store.deleteSession(session.hash);
+        return null;
+      }
+    }
     const user = await this.resolveUser(session.userName);
     return user && principalOf(user, ip, session.tokenId);
   }
@@ -264,7 +290,13 @@ export class Auth {
     const now = this.options.clock.now();
     await this.options.store.deleteExpiredSessions(now);
     const value = randomBytes(32).toString('base64url');
-    const expiresAt = now + this.options.sessionTtlMs;
+    const stored =
+      principal.tokenId === null ? undefined : await this.options.store.getToken(principal.tokenId);
+    // A session never outlives the token it was opened with.
+    const expiresAt = Math.min(
+      now + this.options.sessionTtlMs,
+      stored?.expiresAt ?? Number.POSITIVE_INFINITY,
+    );
     await this.options.store.insertSession({
       hash: hashToken(value).toString('hex'),
       userName: principal.name,
@@ -272,11 +304,43 @@ export class Auth {
       createdAt: now,
       expiresAt,
     });
-    return { value, expiresAt, ttlMs: this.options.sessionTtlMs, principal };
+    return { value, expiresAt, ttlMs: expiresAt - now, principal };
   }
 
   async closeSession(value: string): Promise<void> {
-    await this.options.store.deleteSession(hashToken(value).toString('hex'));
+    const hash = hashToken(value).toString('hex');
+    const session = await this.options.store.getSession(hash);
+    await this.options.store.deleteSession(hash);
+    if (session) await this.recheck(session.userName);
+  }
+
+  /**
+   * Registers a long-lived answer of `userName` (an event stream): whenever that user's tokens,
+   * sessions or permissions change, `stillAllowed` is asked again and `end` called when it says
+   * no (or fails). Returns the function that unregisters it.
+   */
+  watch(userName: string, stillAllowed: () => Promise<boolean>, end: () => void): () => void {
+    const watcher: Watcher = { stillAllowed, end };
+    const set = this.watchers.get(userName) ?? new Set<Watcher>();
+    set.add(watcher);
+    this.watchers.set(userName, set);
+    return () => {
+      set.delete(watcher);
+      if (set.size === 0 && this.watchers.get(userName) === set) this.watchers.delete(userName);
+    };
+  }
+
+  /** Ends the watched answers of `userName` that are no longer allowed. */
+  private async recheck(userName: string): Promise<void> {
+    const set = this.watchers.get(userName);
+    if (!set) return;
+    for (const watcher of [...set]) {
+      const allowed = await watcher.stillAllowed().catch(() => false);
+      if (allowed) continue;
+      set.delete(watcher);
+      watcher.end();
+    }
+    if (set.size === 0 && this.watchers.get(userName) === set) this.watchers.delete(userName);
   }
 
   async listUsers(): Promise<UserInfo[]> {
@@ -319,6 +383,7 @@ export class Auth {
     };
     if (!(await this.options.store.updateUser(name, next)))
       throw new AppError('notFound', `no user "${name}"`);
+    await this.recheck(name);
     return { ...existing, ...next, source: 'api' };
   }
 
@@ -331,6 +396,7 @@ export class Auth {
       );
     if (!(await this.options.store.deleteUser(name)))
       throw new AppError('notFound', `no user "${name}"`);
+    await this.recheck(name);
   }
 
   /** Creates an API token; the returned `secret` is the only time the token is ever shown. */
@@ -344,6 +410,19 @@ export class Auth {
       throw new AppError('forbidden', 'only an admin may create tokens for another user');
     if (!(await this.resolveUser(userName)))
       throw new AppError('notFound', `no user "${userName}"`);
+    if (input.ttl !== undefined && input.ttl > this.maxTokenTtlMs)
+      throw AppError.invalid([
+        {
+          path: 'ttl',
+          message: `must be at most ${formatDuration(this.maxTokenTtlMs)} (auth.maxTokenTtl); leave it out for a token that never expires`,
+        },
+      ]);
+    const held = (await this.options.store.listTokens(userName)).filter((t) => !this.expired(t));
+    if (held.length >= this.maxTokensPerUser)
+      throw new AppError(
+        'conflict',
+        `user "${userName}" holds ${held.length} tokens, the most allowed (auth.maxTokensPerUser): revoke one first`,
+      );
     const id = randomBytes(8).toString('hex');
     const secret = `onair_t_${id}_${randomBytes(32).toString('base64url')}`;
     const now = this.options.clock.now();
@@ -372,6 +451,7 @@ export class Auth {
       throw new AppError('forbidden', 'only the token’s user or an admin may revoke it');
     if (!(await this.options.store.deleteToken(id)))
       throw new AppError('notFound', `no token "${id}"`);
+    await this.recheck(token.userName);
   }
 
   private expired(token: StoredToken): boolean {

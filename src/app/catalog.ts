@@ -8,6 +8,7 @@ import {
   type Registries,
   type TargetInput,
 } from './inputs.js';
+import { isDeepStrictEqual } from 'node:util';
 import type { Channel } from '../core/model.js';
 import type { Clock } from '../ports/clock.js';
 import type { Target } from '../ports/notifier.js';
@@ -82,6 +83,7 @@ export class Catalog {
   }
 
   async createChannel(body: unknown, source: ChannelSource = 'api'): Promise<StoredChannel> {
+    refusePlaceholders(body);
     const input = parse(channelSchema, body);
     if (await this.deps.store.getChannel(input.id))
       throw new AppError('conflict', `channel "${input.id}" already exists`);
@@ -100,6 +102,7 @@ export class Catalog {
     };
     if ((merged as { id?: unknown }).id !== id)
       throw AppError.invalid([{ path: 'id', message: 'cannot be changed' }]);
+    refusePlaceholders(body);
     return this.saveChannel(parse(channelSchema, merged), existing.source);
   }
 
@@ -117,6 +120,7 @@ export class Catalog {
   }
 
   async createTarget(body: unknown): Promise<StoredTarget> {
+    refusePlaceholders(body);
     const input = parse(targetSchema, body);
     if (await this.deps.store.getTarget(input.id))
       throw new AppError('conflict', `target "${input.id}" already exists`);
@@ -128,7 +132,22 @@ export class Catalog {
     if (!existing) throw new AppError('notFound', `no target "${id}"`);
     if (typeof body !== 'object' || body === null || Array.isArray(body))
       throw AppError.invalid([{ path: '', message: 'body must be a JSON object' }]);
-    const merged = { id, type: existing.type, ...existing.options, ...body };
+    refusePlaceholders(body);
+    const given = body as Record<string, unknown>;
+    const secrets = this.deps.registries.notifiers.get(existing.type)?.secretOptions ?? [];
+    // Stored secrets belong to where they were sent: any other option changing could point
+    // them elsewhere ("Send test" to a new URL would hand them out), so they go unless given again.
+    const moved = Object.entries(given).some(
+      ([key, value]) =>
+        key !== 'id' &&
+        key !== 'rateLimit' &&
+        !secrets.includes(key) &&
+        !isDeepStrictEqual(value, existing.options[key]),
+    );
+    const kept = Object.fromEntries(
+      Object.entries(existing.options).filter(([key]) => !moved || !secrets.includes(key)),
+    );
+    const merged = { id, type: existing.type, ...kept, ...given };
     if ((merged as { id?: unknown }).id !== id)
       throw AppError.invalid([{ path: 'id', message: 'cannot be changed' }]);
     return this.saveTarget(parse(targetSchema, merged), existing.source);
@@ -153,12 +172,16 @@ export class Catalog {
         issues.push({ path: `notify.${i}`, message: `no target with id "${s.targetId}"` });
     }
     if (issues.length > 0) throw AppError.invalid(issues);
+    const before = await this.deps.store.getChannel(result.channel.id);
     await this.deps.store.putChannel(
       result.channel,
       result.subscriptions,
       source,
       this.deps.clock.now(),
     );
+    // Another URL is another stream: nothing the old one showed (live, a title) carries over.
+    if (before !== undefined && before.url !== result.channel.url)
+      await this.deps.sentinel.resetState(result.channel.id);
     this.deps.sentinel.setChannel(result.channel, result.subscriptions);
     this.deps.poll.schedule(result.channel.id);
     const saved = await this.deps.store.getChannel(result.channel.id);
@@ -177,6 +200,24 @@ export class Catalog {
     if (!saved) throw new Error('target vanished after save');
     return saved;
   }
+}
+
+/** What the API shows instead of a secret (`views.ts`); never a value to store. */
+export const REDACTED = 'REDACTED';
+
+/**
+ * Refuses a body that writes back a redacted view: a URL or option holding `REDACTED` would
+ * replace the real secret (the Admin page once stored a channel URL without its CDN token).
+ */
+function refusePlaceholders(body: unknown): void {
+  if (typeof body !== 'object' || body === null) return;
+  const issues = Object.entries(body)
+    .filter(([, value]) => typeof value === 'string' && value.includes(REDACTED))
+    .map(([key]) => ({
+      path: key,
+      message: `holds the ${REDACTED} placeholder of a hidden secret: leave the field out to keep the stored value, or give the real one`,
+    }));
+  if (issues.length > 0) throw AppError.invalid(issues);
 }
 
 function parse<T>(

@@ -25,7 +25,7 @@ export const durationSchema = z
     if (ms === undefined) {
       ctx.addIssue({
         code: 'custom',
-        message: `"${text}" is not a duration like 200ms, 5s, 10m or 1h`,
+        message: `"${text}" is not a duration like 200ms, 5s, 10m or 1h (at most 36500d)`,
       });
       return z.NEVER;
     }

@@ -145,18 +145,93 @@ export function setSessionCookie(
   void reply.header('set-cookie', attributes.join('; '));
 }
 
-/** Refuses an address that failed to authenticate too often (429 with Retry-After). */
-export function refuseIfLimited(
+/**
+ * Counts a failed authentication from the request's address and throws: 429 (with Retry-After)
+ * once the address has failed too often, else 401 with `message`. Only failures are ever
+ * refused this way: a valid token or session is checked and accepted from any address, so one
+ * client's failures never lock out another behind the same address.
+ */
+export function refuseFailure(
   limiter: FailureLimiter,
   request: FastifyRequest,
   reply: FastifyReply,
-): void {
+  message: string,
+): never {
   const ms = limiter.retryAfterMs(request.ip);
-  if (ms <= 0) return;
+  limiter.recordFailure(request.ip);
+  if (ms <= 0) throw new AppError('unauthorized', message);
   void reply.header('retry-after', String(Math.ceil(ms / 1_000)));
   throw new AppError(
     'rateLimited',
     'too many failed authentication attempts from this address; try again later',
+  );
+}
+
+/** The bearer token of a request, if it carries one. */
+function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization ?? '';
+  return header.slice(0, 7).toLowerCase() === 'bearer ' ? header.slice(7).trim() : undefined;
+}
+
+/** Methods that change nothing (RFC 9110 §9.2.1). */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Refuses a cookie-authenticated write a browser sent from another origin: SameSite=Strict still
+ * lets a sibling site (same registrable domain) post a `text/plain` form with the cookie. Browsers
+ * say where a request comes from in `Sec-Fetch-Site` and `Origin`; clients that send neither are
+ * not browsers and are not at risk.
+ */
+function refuseCrossSite(request: FastifyRequest): void {
+  if (SAFE_METHODS.has(request.method)) return;
+  const site = request.headers['sec-fetch-site'];
+  const origin = request.headers.origin;
+  let foreign = site !== undefined && site !== 'same-origin' && site !== 'none';
+  if (!foreign && origin !== undefined) {
+    try {
+      foreign = new URL(origin).host !== new URL(`${request.protocol}://${request.host}`).host;
+    } catch {
+      foreign = true;
+    }
+  }
+  if (foreign)
+    throw new AppError('forbidden', 'a write with the session cookie must come from this site');
+}
+
+/** The caller behind a request's bearer token or session cookie, without counting failures. */
+async function authenticateRequest(
+  auth: Auth,
+  request: FastifyRequest,
+): Promise<{ readonly principal: Principal | null; readonly bearer: boolean }> {
+  const bearer = bearerToken(request);
+  if (bearer !== undefined)
+    return { principal: await auth.authenticate(bearer, request.ip), bearer: true };
+  const session = sessionCookie(request);
+  return {
+    principal: session === undefined ? null : await auth.authenticateSession(session, request.ip),
+    bearer: false,
+  };
+}
+
+/**
+ * Keeps a long-lived answer (an event stream) honest: `end` is called once the request's token,
+ * session or user is revoked or no longer has the route's permission. Returns the function that
+ * stops watching (call it when the answer ends by itself).
+ */
+export function watchAccess(auth: Auth, request: FastifyRequest, end: () => void): () => void {
+  const principal = caller(request);
+  const permission = routePermission(
+    request.method,
+    request.routeOptions.url,
+    request.routeOptions.config,
+  );
+  return auth.watch(
+    principal.name,
+    async () => {
+      const now = (await authenticateRequest(auth, request)).principal;
+      return now !== null && (permission === 'public' || permits(now, permission, request.params));
+    },
+    end,
   );
 }
 
@@ -169,8 +244,9 @@ export function caller(request: FastifyRequest): Principal {
 
 /**
  * Authentication and authorization for every route: a bearer token or the session cookie, then
- * the route's permission. Only bearer tokens count towards the failure rate limit: session
- * values are 256-bit random, and a browser with a stale cookie must not lock itself out.
+ * the route's permission. Only failed bearer tokens count towards the failure rate limit (session
+ * values are 256-bit random, and a browser with a stale cookie must not lock itself out), and only
+ * failures are refused with 429.
  */
 export function installAuth(app: FastifyInstance, auth: Auth, limiter: FailureLimiter): void {
   const routes: RouteInfo[] = [];
@@ -203,19 +279,11 @@ export function installAuth(app: FastifyInstance, auth: Auth, limiter: FailureLi
       request.principal = keyed;
       return;
     }
-    const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim();
-    let principal: Principal | null;
-    if (bearer !== undefined) {
-      refuseIfLimited(limiter, request, reply);
-      principal = await auth.authenticate(bearer, request.ip);
-      if (!principal) limiter.recordFailure(request.ip);
-    } else {
-      const session = sessionCookie(request);
-      principal =
-        session === undefined ? null : await auth.authenticateSession(session, request.ip);
-    }
-    if (!principal)
-      throw new AppError('unauthorized', 'a valid bearer token or session is required');
+    const { principal, bearer } = await authenticateRequest(auth, request);
+    const required = 'a valid bearer token or session is required';
+    if (!principal && bearer) refuseFailure(limiter, request, reply, required);
+    if (!principal) throw new AppError('unauthorized', required);
+    if (!bearer) refuseCrossSite(request);
     if (!permits(principal, permission, request.params))
       throw new AppError('forbidden', 'not allowed');
     request.principal = principal;

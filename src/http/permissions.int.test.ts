@@ -83,6 +83,10 @@ const MATRIX: Readonly<Record<string, Needs>> = {
   'GET /api/v1/keepalives': 'any',
   'GET /api/v1/keepalives/:id': 'any',
   'DELETE /api/v1/keepalives/:id': 'any',
+  'POST /v3/paths/keepalive/add/:channelId': 'keepalive',
+  'DELETE /v3/paths/keepalive/remove/:id': 'any',
+  'GET /v3/paths/keepalive/list': 'any',
+  'GET /v3/paths/keepalive/get/:id': 'any',
   'GET /api/v1/recordings': 'read',
   'GET /api/v1/recordings/:id': 'read',
   'GET /api/v1/recordings/:id/file': 'read',
@@ -233,7 +237,7 @@ describe('permission matrix', () => {
     expect((await from('192.168.0.2')).statusCode).toBe(401);
   });
 
-  it('rate limits failed authentication per address with 429 and Retry-After, a valid token included', async () => {
+  it('rate limits failed authentication per address with 429 and Retry-After, never a valid token', async () => {
     const attempt = (remoteAddress: string, token: string) =>
       t.onair.http.inject({
         method: 'GET',
@@ -243,23 +247,27 @@ describe('permission matrix', () => {
       });
     for (let i = 0; i < 3; i++)
       expect((await attempt('198.51.100.7', `wrong-${i}`)).statusCode).toBe(401);
-    const blocked = await attempt('198.51.100.7', ADMIN_TOKEN);
+    const blocked = await attempt('198.51.100.7', 'wrong-3');
     expect(blocked.statusCode).toBe(429);
     expect(blocked.headers['retry-after']).toBe('60');
-    // Logging in with a token counts and is refused the same way.
-    const login = await t.onair.http.inject({
-      method: 'POST',
-      url: '/api/v1/session',
-      remoteAddress: '198.51.100.7',
-      payload: { token: ADMIN_TOKEN },
-    });
-    expect(login.statusCode).toBe(429);
-    // Other addresses are unaffected; the block lifts when the window ends.
-    expect((await attempt('198.51.100.8', ADMIN_TOKEN)).statusCode).toBe(200);
-    await t.time.advance(30_000);
-    expect((await attempt('198.51.100.7', ADMIN_TOKEN)).headers['retry-after']).toBe('30');
-    await t.time.advance(30_000);
+    // A valid token from the same address (another client behind it) is still served (issue 19).
     expect((await attempt('198.51.100.7', ADMIN_TOKEN)).statusCode).toBe(200);
+    // Logging in: a wrong token is refused the same way, the right one is not.
+    const login = (token: string) =>
+      t.onair.http.inject({
+        method: 'POST',
+        url: '/api/v1/session',
+        remoteAddress: '198.51.100.7',
+        payload: { token },
+      });
+    expect((await login('wrong-4')).statusCode).toBe(429);
+    expect((await login(ADMIN_TOKEN)).statusCode).toBe(200);
+    // Other addresses are unaffected; the block lifts when the window ends.
+    expect((await attempt('198.51.100.8', 'wrong')).statusCode).toBe(401);
+    await t.time.advance(30_000);
+    expect((await attempt('198.51.100.7', 'wrong-5')).headers['retry-after']).toBe('30');
+    await t.time.advance(30_000);
+    expect((await attempt('198.51.100.7', 'wrong-6')).statusCode).toBe(401);
     // Failed logins count too.
     for (let i = 0; i < 3; i++) {
       const res = await t.onair.http.inject({
@@ -270,7 +278,7 @@ describe('permission matrix', () => {
       });
       expect(res.statusCode).toBe(401);
     }
-    expect((await attempt('198.51.100.9', ADMIN_TOKEN)).statusCode).toBe(429);
+    expect((await attempt('198.51.100.9', 'wrong')).statusCode).toBe(429);
   });
 });
 

@@ -1,8 +1,8 @@
 import type { PushStatus } from '../app/poll-loop.js';
 import { channelStatus, type ChannelState, type Policy } from '../core/model.js';
-import { redactUrl } from '../core/redact.js';
+import { redactUrl, redactUrlWithPath } from '../core/redact.js';
 import { redactStreamUrl } from '../core/tokens/redact-path.js';
-import { formatDuration } from '../core/time.js';
+import { formatDuration, isoOrNull } from '../core/time.js';
 import type { Notifier } from '../ports/notifier.js';
 import type {
   Delivery,
@@ -14,7 +14,7 @@ import type {
 
 /** API representations. Secrets never leave: URLs are redacted and secret options masked. */
 
-const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
+const iso = isoOrNull;
 const MASK = 'REDACTED';
 
 /** Platforms whose channel URL is itself a stream URL, where CDNs put tokens in the path too. */
@@ -68,7 +68,7 @@ export function targetView(target: StoredTarget, notifier: Notifier | undefined)
     options[key] = secret.has(key)
       ? MASK
       : key === 'url' && typeof value === 'string'
-        ? redactUrl(value)
+        ? redactUrlWithPath(value)
         : value;
   }
   return {

@@ -107,7 +107,7 @@ describe('template compilation is linear (issue 22: the TAG regex backtracked po
     for (const source of [
       `{{${' '.repeat(3_998)}`,
       `{{#${' '.repeat(3_997)}`,
-      `${'{{ '.repeat(1_333)}`,
+      '{{ '.repeat(1_333),
       `{{${' \t'.repeat(1_999)}`,
     ]) {
       const compiled = compileTemplate(source);

@@ -1,3 +1,4 @@
+import { clipUtf8, wellFormed } from '../text.js';
 import type { Instant } from '../time.js';
 
 /** The default file name template: one directory per channel and day. */
@@ -48,7 +49,7 @@ export function templateProblem(template: string): string | null {
  */
 function cleanValue(value: string): string {
   return (
-    value
+    wellFormed(value)
       // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
       .replace(/[\u0000-\u001f\u007f/\\:*?"<>|]/g, '_')
       .replace(/\s+/g, ' ')
@@ -57,10 +58,19 @@ function cleanValue(value: string): string {
 }
 
 /** A path segment that is safe: no `.`/`..`, no leading dots or trailing dots and spaces, bounded length. */
-function cleanSegment(segment: string): string {
-  let s = segment.replace(/^[\s.]+/, '').replace(/[\s.]+$/, '');
-  while (Buffer.byteLength(s) > MAX_SEGMENT_BYTES) s = s.slice(0, -1);
+function cleanSegment(segment: string, maxBytes = MAX_SEGMENT_BYTES): string {
+  const s = clipUtf8(trimDotsAndSpaces(segment), maxBytes);
   return s === '' ? '_' : s;
+}
+
+/** `s` without leading and trailing dots and white space, in one pass from each end. */
+function trimDotsAndSpaces(s: string): string {
+  const strip = (c: string | undefined) => c === '.' || (c !== undefined && c.trim() === '');
+  let start = 0;
+  let end = s.length;
+  while (start < end && strip(s[start])) start++;
+  while (end > start && strip(s[end - 1])) end--;
+  return s.slice(start, end);
 }
 
 function pad(n: number, width = 2): string {
@@ -98,8 +108,9 @@ export function recordingPath(template: string, fields: NameFields, extension: s
   const dot = file.lastIndexOf('.');
   const stem = dot > 0 ? file.slice(0, dot) : file;
   const suffix = fields.part > 1 ? `-part${fields.part}` : '';
-  const name = `${cleanSegment(stem).slice(0, MAX_SEGMENT_BYTES - 20)}${suffix}.${extension}`;
-  return [...segments.map(cleanSegment), name].join('/');
+  // Cut by bytes on a code point: half an emoji made the stored path name no file (issue 22).
+  const name = `${cleanSegment(stem, MAX_SEGMENT_BYTES - 20)}${suffix}.${extension}`;
+  return [...segments.map((s) => cleanSegment(s)), name].join('/');
 }
 
 /** `name.ts` → `name-1.ts`: the next candidate when a file of that name exists already. */
@@ -112,7 +123,7 @@ export function alternativePath(path: string, attempt: number): string {
 
 /** `2GB`, `500 MiB`, `1.5T`, `1048576` → bytes; undefined when malformed. Units are powers of 1024. */
 export function parseSize(text: string): number | undefined {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib|t|tb|tib)?\s*$/i.exec(text);
+  const match = /^(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib|t|tb|tib)?$/i.exec(text.trim());
   if (!match) return undefined;
   const unit = (match[2] ?? 'b').toLowerCase()[0]!;
   const power = { b: 0, k: 1, m: 2, g: 3, t: 4 }[unit] ?? 0;

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { idSchema } from '../../app/inputs.js';
 import { AppError } from '../../app/errors.js';
 import type { Clock } from '../../ports/clock.js';
+import { refuseFailure, type AccessDeps } from '../auth.js';
 import type { HttpDeps } from '../deps.js';
 import { owncastHookObservation, owncastHookWire } from './hooks-owncast.wire.js';
 import { parseInput } from './params.js';
@@ -26,8 +27,9 @@ const wallClock: Clock = { now: () => Date.now() };
  * sign. Anything else — unknown channel, no secret configured, wrong or stale signature — is 401
  * with the same message, so the route does not reveal which channels exist.
  */
-export function hookRoutes(deps: HttpDeps): FastifyPluginAsync {
+export function hookRoutes(deps: HttpDeps & Pick<AccessDeps, 'limiter'>): FastifyPluginAsync {
   const clock = deps.clock ?? wallClock;
+  const seen = new SeenSignatures();
   return async (app) => {
     // The HMAC covers the exact bytes sent, so this plugin keeps bodies raw.
     app.removeAllContentTypeParsers();
@@ -47,8 +49,12 @@ export function hookRoutes(deps: HttpDeps): FastifyPluginAsync {
         (typeof signature === 'string'
           ? signatureValid(signature, raw, secret, clock.now())
           : querySecret !== undefined && sameSecret(querySecret, secret));
+      // A wrong secret or signature is a guess like a wrong token: the same failure limit applies.
       if (!channel || !authentic)
-        throw new AppError('unauthorized', 'webhook signature or secret missing or wrong');
+        refuseFailure(deps.limiter, request, reply, 'webhook signature or secret missing or wrong');
+      // A signed webhook is valid for its whole window: one captured copy must not act twice.
+      if (typeof signature === 'string' && !seen.first(`${channelId} ${signature}`, clock.now()))
+        throw new AppError('conflict', 'this signed webhook was received already');
 
       let json: unknown;
       try {
@@ -86,4 +92,23 @@ function signatureValid(header: string, raw: Buffer, secret: string, now: number
 function sameSecret(given: string, secret: string): boolean {
   const digest = (s: string) => createHash('sha256').update(s).digest();
   return timingSafeEqual(digest(given), digest(secret));
+}
+
+/**
+ * Signatures accepted within the replay window, so each acts once. Only valid signatures are
+ * added (making one takes the secret), and entries older than twice the window are dropped.
+ */
+class SeenSignatures {
+  private readonly until = new Map<string, number>();
+
+  /** True the first time `key` is seen within the window; remembers it. */
+  first(key: string, now: number): boolean {
+    const normalized = key.trim().toLowerCase();
+    if ((this.until.get(normalized) ?? 0) > now) return false;
+    if (this.until.size >= 1_000) {
+      for (const [k, t] of this.until) if (t <= now) this.until.delete(k);
+    }
+    this.until.set(normalized, now + 2 * SIGNATURE_WINDOW_MS);
+    return true;
+  }
 }

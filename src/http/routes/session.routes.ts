@@ -1,13 +1,13 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { AppError } from '../../app/errors.js';
 import {
   caller,
-  refuseIfLimited,
+  refuseFailure,
   sessionCookie,
   setSessionCookie,
   type AccessDeps,
 } from '../auth.js';
+import { isoOrNull } from '../../core/time.js';
 import type { HttpDeps } from '../deps.js';
 import { parseInput } from './params.js';
 
@@ -20,21 +20,17 @@ export function sessionRoutes(
   deps: Pick<HttpDeps, 'auth'> & Pick<AccessDeps, 'limiter'>,
 ): FastifyPluginAsync {
   return async (app) => {
-    /** Public: the token in the body is the credential, and counts towards the failure rate limit. */
+    /** Public: the token in the body is the credential; a wrong one counts towards the failure rate limit. */
     app.post('/session', { config: { public: true } }, async (request, reply) => {
-      refuseIfLimited(deps.limiter, request, reply);
       const { token } = parseInput(loginBody, request.body);
       const session = await deps.auth.openSession(token, request.ip);
-      if (!session) {
-        deps.limiter.recordFailure(request.ip);
-        throw new AppError('unauthorized', 'invalid token');
-      }
+      if (!session) refuseFailure(deps.limiter, request, reply, 'invalid token');
       setSessionCookie(request, reply, session.value, session.ttlMs);
       return {
         user: session.principal.name,
         admin: session.principal.admin,
         permissions: session.principal.permissions,
-        expiresAt: new Date(session.expiresAt).toISOString(),
+        expiresAt: isoOrNull(session.expiresAt),
       };
     });
 

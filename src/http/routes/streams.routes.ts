@@ -1,9 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Streams } from '../../app/refresher.js';
+import { isoOrNull } from '../../core/time.js';
 import { redactStreamUrl } from '../../core/tokens/redact-path.js';
 import type { PlaybackHttpDeps } from './playback.routes.js';
 
-const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
+const iso = isoOrNull;
 
 /** The URL a stream is known by: its multivariant playlist, else its best source. Redacted. */
 const urlOf = (streams: Streams | null): string | null =>

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import { isoOrNull } from '../../core/time.js';
 import type { StoredToken } from '../../ports/store.js';
 import { caller } from '../auth.js';
 import type { HttpDeps } from '../deps.js';
@@ -15,8 +16,8 @@ function tokenView(token: StoredToken) {
     id: token.id,
     user: token.userName,
     name: token.name,
-    createdAt: new Date(token.createdAt).toISOString(),
-    expiresAt: token.expiresAt === null ? null : new Date(token.expiresAt).toISOString(),
+    createdAt: isoOrNull(token.createdAt),
+    expiresAt: isoOrNull(token.expiresAt),
   };
 }
 

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { UserInfo } from '../../app/auth.js';
 import { idSchema } from '../../app/inputs.js';
+import { isoOrNull } from '../../core/time.js';
 import type { AccessDeps } from '../auth.js';
 import type { HttpDeps } from '../deps.js';
 import { parseInput } from './params.js';
@@ -15,7 +16,7 @@ export function userView(user: UserInfo) {
     permissions: user.permissions,
     allowedIps: user.allowedIps,
     source: user.source,
-    createdAt: user.createdAt === null ? null : new Date(user.createdAt).toISOString(),
+    createdAt: isoOrNull(user.createdAt),
   };
 }
 

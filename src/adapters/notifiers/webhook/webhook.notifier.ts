@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import type { Notification } from '../../../core/notification.js';
-import { redactUrl } from '../../../core/redact.js';
+import { redactUrlWithPath } from '../../../core/redact.js';
 import type { HttpClient } from '../../../ports/http-client.js';
 import type {
   Notifier,
@@ -87,6 +87,6 @@ export class WebhookNotifier implements Notifier {
       maxBytes: 64 * 1024,
       signal,
     });
-    return resultOfHttp(res, `webhook ${redactUrl(opts.url)}`, this.deps.now());
+    return resultOfHttp(res, `webhook ${redactUrlWithPath(opts.url)}`, this.deps.now());
   }
 }
