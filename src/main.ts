@@ -26,6 +26,7 @@ import {
   type ExtractorRule,
 } from './adapters/extractors/registry.js';
 import { HmacTokenSealer, proxySecret } from './adapters/proxy/token-sealer.js';
+import { SegmentCache } from './adapters/proxy/segment-cache.js';
 import { UndiciUpstream } from './adapters/proxy/undici-upstream.js';
 import { UndiciHttpClient } from './adapters/http-client/undici-http-client.js';
 import { PrometheusMetrics } from './adapters/metrics/prometheus.js';
@@ -53,6 +54,7 @@ import type { DueTimes } from './ports/due-times.js';
 import type { JobRuntime, Role } from './ports/jobs.js';
 import { monotonicClock, systemClock, systemTimers } from './adapters/time/system-time.js';
 import { loadConfig, type LoadedConfig } from './config/load.js';
+import { configSchema } from './config/schema.js';
 import { buildHttpApp } from './http/app.js';
 import { registerWebApp } from './http/routes/web.routes.js';
 import { CalendarKeys } from './app/schedule/calendar-keys.js';
@@ -201,14 +203,27 @@ export async function createPlayback(deps: {
     readonly refresh: { readonly interval: number; readonly closeAfter: number };
     readonly extractors: readonly ExtractorRule[];
     readonly poll: { readonly timeout: number };
+    /** Defaults as in the config schema when absent. */
+    readonly proxy?: {
+      readonly cache: { readonly maxBytes: number; readonly perChannelMaxBytes: number };
+      readonly allowAddresses: readonly string[];
+      readonly maxPlaylistUris: number;
+    };
   };
   readonly store: Pick<Store, 'getChannel' | 'getSetting' | 'setSetting'>;
   readonly clock: Clock;
   readonly timers: Timers;
   readonly logger: Pino;
   readonly http: HttpClient;
-}): Promise<PlaybackHttpDeps & { stop(): Promise<void> }> {
+}): Promise<
+  PlaybackHttpDeps & {
+    /** Segments shared by every reader; other connection pools read through it with `over`. */
+    readonly segments: SegmentCache;
+    stop(): Promise<void>;
+  }
+> {
   const { config, store, clock, timers } = deps;
+  const proxy = config.proxy ?? configSchema.shape.proxy.parse({});
   const logger = deps.logger.child({ component: 'playback' });
   const extractorFor = extractorSelector(
     builtInExtractors({ http: deps.http, timeoutMs: config.poll.timeout, maxBytes: 4 * 1_048_576 }),
@@ -237,11 +252,14 @@ export async function createPlayback(deps: {
       refresher.deactivate(id);
     },
   });
-  const upstream = new UndiciUpstream({
+  const undici = new UndiciUpstream({
     userAgent: USER_AGENT,
     connectionsPerOrigin: 128,
     maxPlaylistBytes: 4 * 1_048_576,
+    allowAddresses: proxy.allowAddresses,
   });
+  const segments = new SegmentCache({ clock, ...proxy.cache });
+  const upstream = segments.over(undici);
   const playback = new Playback({
     clock,
     timers,
@@ -258,6 +276,8 @@ export async function createPlayback(deps: {
       timeoutMs: 15_000,
     }),
     channelExists: async (id) => (await store.getChannel(id)) !== undefined,
+    channelUrl: async (id) => (await store.getChannel(id))?.url,
+    maxPlaylistUris: proxy.maxPlaylistUris,
     newViewerId: () => randomUUID(),
     basePath: '/api/v1/proxy',
     playlistTokenMs: 12 * 3_600_000,
@@ -267,10 +287,11 @@ export async function createPlayback(deps: {
     playback,
     refresher,
     readers,
+    segments,
     async stop() {
       readers.stop();
       refresher.stop();
-      await upstream.close();
+      await undici.close();
     },
   };
 }
@@ -547,6 +568,7 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
     userAgent: USER_AGENT,
     connectionsPerOrigin: 64,
     maxPlaylistBytes: 4 * 1_048_576,
+    allowAddresses: config.proxy.allowAddresses,
   });
   const ffmpeg = config.recordings.remux ? findFfmpeg() : null;
   if (config.recordings.remux && ffmpeg === null)
@@ -560,7 +582,8 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
     bus,
     readers: playback.readers,
     refresher: playback.refresher,
-    upstream: recorderUpstream,
+    // Through the viewers' segment cache: a segment a viewer fetched is not fetched again.
+    upstream: playback.segments.over(recorderUpstream),
     files: new FsRecordingFiles(config.recordings.dir ?? join(config.dataDir, 'recordings')),
     remuxer: ffmpeg === null ? null : new FfmpegRemuxer(ffmpeg),
     leases: coordination.leases,
