@@ -9,10 +9,13 @@ export interface ChannelSnapshot {
   readonly name: string | null;
 }
 
+/** What a notification is about: an announced event, or a "Send test" (never mistaken for `live`). */
+export type NotificationKind = EventKind | 'test';
+
 /** One announced event, ready for any notifier to render. */
 export interface Notification {
   readonly id: string;
-  readonly event: EventKind;
+  readonly event: NotificationKind;
   readonly channel: ChannelSnapshot;
   readonly title: string | null;
   readonly tags: readonly string[];

@@ -1,5 +1,5 @@
 import type { EventKind } from '../model.js';
-import type { Notification } from '../notification.js';
+import type { Notification, NotificationKind } from '../notification.js';
 import { formatDuration } from '../time.js';
 import { mustCompile, renderHtml, renderText, type Template, type Variables } from './template.js';
 
@@ -8,13 +8,13 @@ export type Templates = Readonly<Partial<Record<EventKind, Template>>>;
 
 /** A target kind's default wording: a short headline and a body per event. */
 export interface DefaultTemplates {
-  readonly headline: Readonly<Record<EventKind, Template>>;
-  readonly text: Readonly<Record<EventKind, Template>>;
+  readonly headline: Readonly<Record<NotificationKind, Template>>;
+  readonly text: Readonly<Record<NotificationKind, Template>>;
 }
 
 /** One notification in words, ready for a notifier to put into its wire format. */
 export interface Message {
-  readonly event: EventKind;
+  readonly event: NotificationKind;
   /** Push title, e-mail subject, embed title. */
   readonly headline: string;
   /** The body as plain text. */
@@ -33,6 +33,7 @@ const headline = {
   live: mustCompile('{{channel.name}} is live'),
   title: mustCompile('{{channel.name}} has a new title'),
   offline: mustCompile('{{channel.name}} is offline'),
+  test: mustCompile('Test message from onair'),
 };
 
 /** Defaults for targets that show a headline and a body (ntfy, Discord, e-mail). */
@@ -48,6 +49,7 @@ export const STANDARD_TEMPLATES: DefaultTemplates = {
     offline: mustCompile(
       'Was live{{#duration}} for {{duration}}{{/duration}}{{#title}}: {{title}}{{/title}}',
     ),
+    test: mustCompile('{{title}}\nNotices of live streams will look like this.'),
   },
 };
 
@@ -64,6 +66,7 @@ export const CHAT_TEMPLATES: DefaultTemplates = {
     offline: mustCompile(
       '⚫ {{channel.name}} was live{{#duration}} for {{duration}}{{/duration}}{{#title}}: {{title}}{{/title}}',
     ),
+    test: mustCompile('🧪 {{title}}'),
   },
 };
 
@@ -95,7 +98,8 @@ export function renderMessage(
   overrides: Templates,
 ): Message {
   const vars = variablesOf(n);
-  const text = overrides[n.event] ?? defaults.text[n.event];
+  // A test shows the target kind's own wording: a subscription's templates are per event kind.
+  const text = (n.event === 'test' ? undefined : overrides[n.event]) ?? defaults.text[n.event];
   return {
     event: n.event,
     headline: renderText(defaults.headline[n.event], vars),

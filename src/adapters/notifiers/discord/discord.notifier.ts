@@ -13,7 +13,14 @@ import type {
 } from '../../../ports/notifier.js';
 import type { NotifierDeps } from '../deps.js';
 import { clip, parseJsonBody, statusFailure, transportFailure } from '../http-result.js';
-import { parseOptionsWith, pathSegments, queryOptions, shorthand, urlIssue } from '../options.js';
+import {
+  credentials,
+  parseOptionsWith,
+  pathSegments,
+  queryOptions,
+  shorthand,
+  urlIssue,
+} from '../options.js';
 import {
   EMBED_LIMITS,
   discordError,
@@ -35,7 +42,7 @@ const options = z.strictObject({
 });
 type Options = z.infer<typeof options>;
 
-const COLOURS = { live: 0xe53935, title: 0x1e88e5, offline: 0x757575 } as const;
+const COLOURS = { live: 0xe53935, title: 0x1e88e5, offline: 0x757575, test: 0x43a047 } as const;
 
 /** A rendered Discord request, relative to the webhook URL (whose token stays out of it). */
 export interface DiscordRequest {
@@ -67,6 +74,8 @@ export class DiscordNotifier implements Notifier {
     if (url.hostname === '' || token === undefined || extra.length > 0)
       return urlIssue('must be discord://{webhook_id}/{webhook_token}');
     const query = queryOptions(url, ['username', 'avatar_url', 'thread']);
+    // As in Apprise, `discord://botname@id/token` names the bot; `?username=` wins.
+    query['username'] ??= credentials(url).user;
     return {
       ok: true,
       options: {

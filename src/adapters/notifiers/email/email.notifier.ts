@@ -26,7 +26,22 @@ const options = z.strictObject({
   password: z.string().min(1).optional(),
   from: address,
   to: z.array(address).min(1),
+  cc: z.array(address).optional(),
+  bcc: z.array(address).optional(),
 });
+
+/** SMTP servers of providers whose mail domain is not their SMTP host (as Apprise knows them). */
+const WELL_KNOWN: Readonly<
+  Record<string, { smtp: string; port: number; security: 'starttls' | 'tls' }>
+> = {
+  'gmail.com': { smtp: 'smtp.gmail.com', port: 587, security: 'starttls' },
+  'googlemail.com': { smtp: 'smtp.gmail.com', port: 587, security: 'starttls' },
+  'outlook.com': { smtp: 'smtp.outlook.com', port: 587, security: 'starttls' },
+  'hotmail.com': { smtp: 'smtp-mail.outlook.com', port: 587, security: 'starttls' },
+  'live.com': { smtp: 'smtp-mail.outlook.com', port: 587, security: 'starttls' },
+  'yahoo.com': { smtp: 'smtp.mail.yahoo.com', port: 465, security: 'tls' },
+  'fastmail.com': { smtp: 'smtp.fastmail.com', port: 465, security: 'tls' },
+};
 type Options = z.output<typeof options>;
 
 const DEFAULT_PORT = { starttls: 587, tls: 465, none: 25 } as const;
@@ -48,36 +63,53 @@ export class EmailNotifier implements Notifier {
   }
 
   /**
-   * `mailto://[user:pass@]smtp.host[:port]/to@example.org[?from=…&to=…]` is plain SMTP;
-   * `mailtos://` requires STARTTLS, or TLS from the start with `?mode=ssl` (as in Apprise).
+   * `mailto[s]://[user:pass@]host[:port][/to…][?to=&cc=&bcc=&from=&smtp=&user=&pass=&mode=ssl]`, read
+   * as Apprise reads it: the sender defaults to `user@host` and the recipient to the sender; `smtp=`
+   * names another SMTP server for the host's domain; well-known providers (Gmail, Outlook, Yahoo,
+   * Fastmail) get their SMTP server, port and full-address login.
    */
   optionsFromUrl(raw: string): OptionsResult {
-    const parsed = shorthand(raw, 'mailto://smtp.host/to@example.org?from=onair@example.org');
+    const parsed = shorthand(raw, 'mailto://user:pass@example.org/to@example.org');
     if (!parsed.ok) return parsed;
     const { url } = parsed;
-    const { user, password } = credentials(url);
-    const to = [
-      ...pathSegments(url),
-      ...url.searchParams.getAll('to').flatMap((t) => t.split(',')),
-    ].filter((t) => t !== '');
-    const security =
-      url.protocol === 'mailto:'
+    const q = url.searchParams;
+    const given = credentials(url);
+    const user = q.get('user') ?? given.user;
+    const password = q.get('pass') ?? given.password;
+    const provider = WELL_KNOWN[url.hostname.toLowerCase()];
+    const list = (name: string) =>
+      q
+        .getAll(name)
+        .flatMap((t) => t.split(/[,\s]+/))
+        .filter((t) => t !== '');
+    const from =
+      q.get('from') ??
+      (user.includes('@') ? user : `${user === '' ? 'onair' : user}@${url.hostname}`);
+    const to = [...pathSegments(url), ...list('to')];
+    const cc = list('cc');
+    const bcc = list('bcc');
+    const security = provider
+      ? provider.security
+      : url.protocol === 'mailto:'
         ? 'none'
-        : url.searchParams.get('mode') === 'ssl'
+        : q.get('mode') === 'ssl'
           ? 'tls'
           : 'starttls';
-    const from =
-      url.searchParams.get('from') ?? (user.includes('@') ? user : `onair@${url.hostname}`);
+    const port = url.port !== '' ? Number(url.port) : provider?.port;
+    // Providers log in with the full address; others with the user as given.
+    const login = provider && user !== '' && !user.includes('@') ? `${user}@${url.hostname}` : user;
     return {
       ok: true,
       options: {
-        host: url.hostname,
-        ...(url.port === '' ? {} : { port: Number(url.port) }),
+        host: q.get('smtp') ?? provider?.smtp ?? url.hostname,
+        ...(port === undefined ? {} : { port }),
         security,
-        ...(user === '' ? {} : { username: user }),
+        ...(login === '' ? {} : { username: login }),
         ...(password === '' ? {} : { password }),
         from,
-        to,
+        to: to.length === 0 ? [from] : to,
+        ...(cc.length === 0 ? {} : { cc }),
+        ...(bcc.length === 0 ? {} : { bcc }),
       },
     };
   }
@@ -98,6 +130,8 @@ export class EmailNotifier implements Notifier {
     return {
       from: opts.from,
       to: opts.to,
+      ...(opts.cc === undefined ? {} : { cc: opts.cc }),
+      ...(opts.bcc === undefined ? {} : { bcc: opts.bcc }),
       subject: message.headline,
       text: `${message.text}\n`,
       html,
@@ -124,8 +158,14 @@ export class EmailNotifier implements Notifier {
       greetingTimeout: this.deps.timeoutMs,
       socketTimeout: this.deps.timeoutMs,
     });
+    const { to: _to, cc: _cc, bcc: _bcc, ...envelopeless } = mail;
     const outcome = await withDeadline(
-      transport.sendMail({ ...mail, to: [...mail.to] }),
+      transport.sendMail({
+        ...envelopeless,
+        to: [...mail.to],
+        ...(mail.cc === undefined ? {} : { cc: [...mail.cc] }),
+        ...(mail.bcc === undefined ? {} : { bcc: [...mail.bcc] }),
+      }),
       context.signal,
       this.deps.timeoutMs,
       () => {

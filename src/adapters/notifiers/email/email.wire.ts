@@ -2,6 +2,8 @@
 export interface EmailMessage {
   readonly from: string;
   readonly to: readonly string[];
+  readonly cc?: readonly string[];
+  readonly bcc?: readonly string[];
   readonly subject: string;
   readonly text: string;
   readonly html: string;

@@ -85,7 +85,7 @@ export class MqttNotifier implements Notifier {
     const message = renderMessage(n, STANDARD_TEMPLATES, context.templates);
     const stateTopic = `${opts.baseTopic}/${n.channel.id}/state`;
     const state: MqttState = {
-      live: n.event !== 'offline',
+      live: n.event === 'live' || n.event === 'title',
       event: n.event,
       title: n.title,
       tags: n.tags,

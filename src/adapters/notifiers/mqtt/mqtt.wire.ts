@@ -1,7 +1,7 @@
 /** Retained JSON state per channel at `<base>/<channel>/state` (PROTOCOLS.md §5.2). */
 export interface MqttState {
   readonly live: boolean;
-  readonly event: 'live' | 'title' | 'offline';
+  readonly event: 'live' | 'title' | 'offline' | 'test';
   readonly title: string | null;
   readonly tags: readonly string[];
   readonly channel: {

@@ -49,9 +49,12 @@ export class TelegramNotifier implements Notifier {
     this.deps = deps;
   }
 
-  /** `tgram://{bot_token}/{chat_id}[?silent=yes]`; the token's `:` makes it no WHATWG URL, so it is split by hand. */
+  /**
+   * `tgram://[bot]{bot_token}/{chat_id}[?silent=yes]`; the token's `:` makes it no WHATWG URL, so
+   * it is split by hand. The `bot` prefix Apprise allows (the token as it appears in Bot API URLs) is dropped.
+   */
   optionsFromUrl(raw: string): OptionsResult {
-    const match = /^tgram:\/\/([^/?#]+)\/([^/?#]+)\/?(\?[^#]*)?$/.exec(raw);
+    const match = /^tgram:\/\/(?:bot)?([^/?#]+)\/([^/?#]+)\/?(\?[^#]*)?$/.exec(raw);
     if (!match) return urlIssue('must be tgram://{bot_token}/{chat_id} (one chat per target)');
     const [, token = '', chat = ''] = match;
     const silent = flag(new URLSearchParams(match[3] ?? '').get('silent'));
