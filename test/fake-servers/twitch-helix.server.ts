@@ -3,6 +3,20 @@ import { listen, readBody, type Running } from './listen.js';
 import type { FakeTwitchAuth } from './twitch-auth.server.js';
 import type { FakeEventSub } from './twitch-eventsub.server.js';
 
+/** One broadcaster's schedule as Helix returns it (snake_case, RFC 3339 times). */
+export interface FakeSchedule {
+  segments: {
+    id: string;
+    start_time: string;
+    end_time: string | null;
+    title: string;
+    canceled_until: string | null;
+    category: { id: string; name: string } | null;
+    is_recurring: boolean;
+  }[];
+  vacation: { start_time: string; end_time: string } | null;
+}
+
 export interface FakeTwitchUser {
   readonly id: string;
   readonly login: string;
@@ -33,6 +47,12 @@ export class FakeHelix {
   /** Misbehave on Helix reads: 500, never answer, invalid JSON, or a 4 MiB body. */
   fault: 'error' | 'hang' | 'garbage' | 'huge' | null = null;
   subscribeRequests = 0;
+  /**
+   * Stream schedules by broadcaster id (Get Channel Stream Schedule); a broadcaster without one
+   * gets Helix's 404. Segments are served from `start_time` on, `first` per page, with a cursor.
+   */
+  readonly schedules = new Map<string, FakeSchedule>();
+  scheduleRequests: string[] = [];
   private readonly auth: FakeTwitchAuth;
   private readonly eventsub: FakeEventSub;
   private running: Running | null = null;
@@ -181,7 +201,47 @@ export class FakeHelix {
       json(200, { data }, rate);
       return;
     }
+    if (req.method === 'GET' && url.pathname === '/helix/schedule') {
+      this.schedule(url, json, rate);
+      return;
+    }
     json(404, { error: 'Not Found', status: 404 });
+  }
+
+  private schedule(
+    url: URL,
+    json: (status: number, data: unknown, headers?: Record<string, string>) => void,
+    rate: Record<string, string>,
+  ): void {
+    const id = url.searchParams.get('broadcaster_id') ?? '';
+    this.scheduleRequests.push(url.search);
+    const schedule = this.schedules.get(id);
+    const user = [...this.users.values()].find((u) => u.id === id);
+    if (!schedule || !user) {
+      json(404, { error: 'Not Found', status: 404, message: 'segments were not found' }, rate);
+      return;
+    }
+    const from = Date.parse(url.searchParams.get('start_time') ?? '') || 0;
+    const first = Math.min(25, Number(url.searchParams.get('first') ?? '20'));
+    const after = Number(url.searchParams.get('after') ?? '0');
+    const upcoming = schedule.segments.filter(
+      (s) => Date.parse(s.end_time ?? s.start_time) >= from,
+    );
+    const page = upcoming.slice(after, after + first);
+    json(
+      200,
+      {
+        data: {
+          segments: page.length === 0 ? null : page,
+          broadcaster_id: user.id,
+          broadcaster_name: user.login,
+          broadcaster_login: user.login,
+          vacation: schedule.vacation,
+        },
+        pagination: after + first < upcoming.length ? { cursor: String(after + first) } : {},
+      },
+      rate,
+    );
   }
 
   private createSubscription(
