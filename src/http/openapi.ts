@@ -393,6 +393,10 @@ const recording = {
     },
     container: { enum: ['ts', 'mp4', 'flv'] },
     file: { type: 'string', description: 'Path relative to recordings.dir' },
+    mediaSeconds: {
+      type: ['number', 'null'],
+      description: 'Seconds of media in the part (not wall-clock time); null when not known',
+    },
   },
 };
 

@@ -697,6 +697,7 @@ export function storeContract(contract: StoreContract): void {
         status: 'recording',
         endReason: null,
         resume: null,
+        mediaMs: null,
         ...change,
       });
 
@@ -742,6 +743,7 @@ export function storeContract(contract: StoreContract): void {
         await r.updateRecording('s.1', {
           bytes: 5_000_000_000,
           resume: { lastMsn: 9, lastDsn: 1, targetDuration: 4 },
+          mediaMs: 3_600_000_123,
         });
         await r.updateRecording('s.1', {
           status: 'done',
@@ -754,6 +756,7 @@ export function storeContract(contract: StoreContract): void {
           part('s.1', {
             bytes: 5_000_000_000,
             resume: { lastMsn: 9, lastDsn: 1, targetDuration: 4 },
+            mediaMs: 3_600_000_123,
             status: 'done',
             endedAt: T0 + 60_000,
             endReason: 'offline',

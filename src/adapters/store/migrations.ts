@@ -245,6 +245,12 @@ export function migrations(dialect: Dialect): MigrationProvider {
         await moveScheduleEntries(db);
       },
     },
+    '0006_recordings_media_ms': {
+      async up(db: Kysely<unknown>) {
+        // Media duration of a part (not wall-clock time); unknown for parts recorded before.
+        await db.schema.alterTable('recordings').addColumn('media_ms', instant).execute();
+      },
+    },
   };
   return { getMigrations: () => Promise.resolve(all) };
 }

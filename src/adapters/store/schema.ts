@@ -131,6 +131,8 @@ export interface RecordingsTable {
   end_reason: string | null;
   /** JSON `{ lastMsn, lastDsn, targetDuration }` or null. */
   resume: string | null;
+  /** Media duration in ms; null when unknown. */
+  media_ms: number | null;
 }
 
 export interface ScheduleEntriesTable {

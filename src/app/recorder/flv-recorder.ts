@@ -90,6 +90,7 @@ export async function recordFlv(ctx: RecorderContext): Promise<RunEnd> {
                     return 'failed';
                   }
                 } else if (writer.isOpen) {
+                  writer.mediaReached(action.at);
                   const written = await writer.write(action.bytes);
                   if (!written.ok) {
                     discard(res.body);

@@ -179,7 +179,8 @@ function setup() {
     logger: pino({ level: 'silent' }),
     signal: abort.signal,
     stallTargets: 4,
-    stallMs: 15_000,
+    // recordings.stallAfter: the floor of an HLS stall (4 target durations of 2 s are less).
+    stallMs: 10_000,
     segmentRetries: 2,
   };
   return { time, origin, files, store, writer, abort, ctx, refusals };

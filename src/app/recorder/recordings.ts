@@ -59,7 +59,21 @@ export interface RecordingsOptions {
   readonly timers: Timers;
   readonly logger: Logger;
   readonly settings: RecordingSettings;
+  /** Where manual starts and stops are kept, so they survive a restart (the store's settings). */
+  readonly manualStore: {
+    getSetting(key: string): Promise<string | undefined>;
+    setSetting(key: string, value: string): Promise<void>;
+  };
 }
+
+/** The settings key of the manual starts and stops. */
+const MANUAL_KEY = 'recorder.manual';
+
+/** The persisted manual wishes: channel → the session a manual start or stop is for. */
+const manualDocument = z.object({
+  manual: z.record(z.string(), z.string()).default({}),
+  stopped: z.record(z.string(), z.string()).default({}),
+});
 
 /** A channel's `record` option as stored in `Channel.options` (checked at input by `inputs.ts`). */
 const recordOption = z.union([
@@ -100,7 +114,8 @@ function compact(at: Instant): string {
  * channel's `record` option, a keepalive with `record: true`, or a manual start through the
  * API. The session ends with the `offline` event (after the grace) or a manual stop. A run that
  * ends on its own (stream ended, stalled, origin restart) starts again after `retryMs` in a new
- * part of the same session while the session is on; a restart of onair does the same.
+ * part of the same session while the session is on; a restart of onair does the same, and
+ * manual starts and stops are kept in the store's settings, so they survive it too.
  */
 export class Recordings {
   private readonly o: RecordingsOptions;
@@ -126,6 +141,7 @@ export class Recordings {
   /** Settles parts a crash left `recording`, then follows the bus and records what is wanted and live. */
   async start(): Promise<void> {
     await this.recoverInterrupted();
+    await this.loadManual();
     for (const keepalive of await this.o.keepalives.listKeepalives()) {
       if (keepalive.record) this.addKeepalive(keepalive.channelId, keepalive.id);
     }
@@ -168,6 +184,36 @@ export class Recordings {
     });
   }
 
+  /** Manual starts and stops as they were before a restart (a bad document is ignored, logged). */
+  private async loadManual(): Promise<void> {
+    const text = await this.o.manualStore.getSetting(MANUAL_KEY);
+    if (text === undefined) return;
+    let parsed: z.ZodSafeParseResult<z.output<typeof manualDocument>>;
+    try {
+      parsed = manualDocument.safeParse(JSON.parse(text));
+    } catch {
+      parsed = manualDocument.safeParse(null);
+    }
+    if (!parsed.success) {
+      this.o.logger.warn({ key: MANUAL_KEY }, 'unreadable manual recording wishes: ignored');
+      return;
+    }
+    for (const [channel, session] of Object.entries(parsed.data.manual))
+      this.manual.set(channel, session);
+    for (const [channel, session] of Object.entries(parsed.data.stopped))
+      this.stopped.set(channel, session);
+  }
+
+  private async saveManual(): Promise<void> {
+    await this.o.manualStore.setSetting(
+      MANUAL_KEY,
+      JSON.stringify({
+        manual: Object.fromEntries(this.manual),
+        stopped: Object.fromEntries(this.stopped),
+      }),
+    );
+  }
+
   /** Ends every run (parts finish as `shutdown`) and waits for remuxes. */
   async stop(): Promise<void> {
     this.closing = true;
@@ -184,7 +230,9 @@ export class Recordings {
   /** A channel was deleted: its recording ends (its parts stay until retention or a user removes them). */
   async channelDeleted(channelId: string): Promise<void> {
     this.manual.delete(channelId);
+    this.stopped.delete(channelId);
     this.keepaliveWishes.delete(channelId);
+    await this.saveManual();
     await this.evaluateNow(channelId);
   }
 
@@ -201,6 +249,7 @@ export class Recordings {
       : `${channelId}-${compact(this.o.clock.now())}`;
     this.manual.set(channelId, key);
     this.stopped.delete(channelId);
+    await this.saveManual();
     await this.evaluateNow(channelId);
     const run = this.runs.get(channelId);
     if (!run)
@@ -217,6 +266,7 @@ export class Recordings {
     const run = this.runs.get(channelId);
     this.manual.delete(channelId);
     this.stopped.set(channelId, run?.session.key ?? this.sessionKey(channelId));
+    await this.saveManual();
     await this.evaluateNow(channelId);
   }
 
@@ -459,7 +509,8 @@ export class Recordings {
     );
     if (this.closing || run.abort.signal.aborted) return;
     // A manual recording of a stream that ended is over; a wanted live session goes on in a new part.
-    if (end === 'ended' || end === 'stalled' || end === 'failed') this.manual.delete(channelId);
+    if ((end === 'ended' || end === 'stalled' || end === 'failed') && this.manual.delete(channelId))
+      await this.saveManual();
     this.retryLater(
       channelId,
       end === 'diskFull' ? Math.max(this.o.settings.retryMs, 60_000) : this.o.settings.retryMs,

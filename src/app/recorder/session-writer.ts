@@ -36,8 +36,9 @@ export interface Sidecar {
   readonly status: StoredRecording['status'];
   readonly endReason: string | null;
   readonly bytes: number;
-  /** Media segments written (HLS) and their total duration in seconds. */
+  /** Media segments written (HLS). */
   readonly segments: number;
+  /** Seconds of media (HLS: the segments' `#EXTINF`s; FLV: the span of tag timestamps), not wall-clock time. */
   readonly mediaSeconds: number;
   readonly titles: readonly TitleChange[];
   readonly gaps: readonly Gap[];
@@ -78,6 +79,8 @@ interface OpenPart {
   sidecar: Sidecar;
   /** Media bytes after the part's opening bytes (init segment, FLV header). */
   mediaBytes: number;
+  /** Media duration so far, in ms. */
+  mediaMs: number;
   lastFlushAt: Instant;
 }
 
@@ -181,6 +184,7 @@ export class SessionWriter {
         status: 'recording',
         endReason: null,
         resume: null,
+        mediaMs: 0,
       };
       if (!(await this.o.store.insertRecording(recording))) {
         // Another process took this part number meanwhile: give the file back and take the next.
@@ -194,6 +198,7 @@ export class SessionWriter {
         recording,
         file: created.file,
         mediaBytes: 0,
+        mediaMs: 0,
         lastFlushAt: now,
         sidecar: {
           version: 1,
@@ -253,13 +258,22 @@ export class SessionWriter {
     this.lastResume = resume;
     const part = this.part;
     if (!part) return;
+    part.mediaMs += durationS * 1_000;
     part.sidecar = {
       ...part.sidecar,
       segments: part.sidecar.segments + 1,
-      mediaSeconds: part.sidecar.mediaSeconds + durationS,
+      mediaSeconds: part.mediaMs / 1_000,
     };
     part.recording = { ...part.recording, resume };
     await this.flush();
+  }
+
+  /** FLV: the open part's media reached `atMs` (a tag's timestamp from the part's start). */
+  mediaReached(atMs: number): void {
+    const part = this.part;
+    if (!part || atMs <= part.mediaMs) return;
+    part.mediaMs = atMs;
+    part.sidecar = { ...part.sidecar, mediaSeconds: atMs / 1_000 };
   }
 
   noteGap(gap: Omit<Gap, 'offsetMs'>): void {
@@ -321,13 +335,16 @@ export class SessionWriter {
       bytes,
       status,
       endReason: reason,
+      mediaMs: Math.round(part.mediaMs),
     };
+    const mediaMs = Math.round(part.mediaMs);
     await this.o.store.updateRecording(recording.id, {
       endedAt: now,
       bytes,
       status,
       endReason: reason,
       resume: recording.resume,
+      mediaMs,
     });
     const sidecar: Sidecar = {
       ...part.sidecar,
@@ -335,6 +352,7 @@ export class SessionWriter {
       status,
       endReason: reason,
       bytes,
+      mediaSeconds: part.mediaMs / 1_000,
       parts: [...this.parts],
     };
     await this.o.files.writeText(sidecarPath(recording.path), JSON.stringify(sidecar, null, 2));
@@ -398,10 +416,30 @@ export class SessionWriter {
       from: recording.path,
       ...(thumbnail.ok ? { thumbnail: thumb } : {}),
     };
+    // The session's list names the files that exist: this part is an MP4 now.
+    const listed = this.parts.find((p) => p.id === recording.id);
+    if (listed) listed.file = mp4Path;
     await this.o.files.writeText(
       sidecarPath(recording.path),
-      JSON.stringify({ ...sidecar, file: mp4Path, container: 'mp4', bytes, remux: note }, null, 2),
+      JSON.stringify(
+        {
+          ...sidecar,
+          file: mp4Path,
+          container: 'mp4',
+          bytes,
+          parts: [...this.parts],
+          remux: note,
+        },
+        null,
+        2,
+      ),
     );
+    // A later part opened while this one was remuxed lists the old name: correct it too.
+    const open = this.part;
+    if (open) {
+      open.sidecar = { ...open.sidecar, parts: [...this.parts] };
+      await this.writeSidecar();
+    }
     return remuxed;
   }
 
@@ -451,6 +489,7 @@ export class SessionWriter {
     await this.o.store.updateRecording(part.recording.id, {
       bytes: part.recording.bytes,
       resume: part.recording.resume,
+      mediaMs: Math.round(part.mediaMs),
     });
   }
 

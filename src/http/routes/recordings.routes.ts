@@ -31,6 +31,8 @@ export function recordingView(r: StoredRecording) {
     endReason: r.endReason,
     container: r.container,
     file: r.path,
+    /** Seconds of media in the part (not wall-clock time); null when not known. */
+    mediaSeconds: r.mediaMs == null ? null : r.mediaMs / 1_000,
   };
 }
 
