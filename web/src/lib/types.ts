@@ -71,13 +71,15 @@ export interface CheckResult {
 
 export interface ScheduleEntry {
   id: string;
-  source: 'feed' | 'manual' | 'history';
+  source: 'feed' | 'platform' | 'manual' | 'history';
   channelId: string | null;
   title: string;
   description: string | null;
   url: string | null;
   start: string;
   end: string | null;
+  /** Whole days: start and end are UTC midnights (end exclusive). */
+  allDay?: boolean;
   status: 'upcoming' | 'live' | 'past';
 }
 
