@@ -9,6 +9,7 @@ import {
   type Policy,
 } from '../core/model.js';
 import { snapshotOf } from '../core/notification.js';
+import { clipObservation } from '../core/ingest.js';
 import type { Clock } from '../ports/clock.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { Logger } from '../ports/logger.js';
@@ -168,7 +169,9 @@ export class Sentinel {
         ? ((await this.deps.store.getState(channelId)) ?? INITIAL_STATE)
         : this.state(channelId));
     const now = this.deps.clock.now();
-    const { state, events } = decide(channelId, prev, observation, this.deps.policy, now);
+    // Platform strings are bounded here, once, before anything stores or announces them.
+    const clipped = clipObservation(observation);
+    const { state, events } = decide(channelId, prev, clipped, this.deps.policy, now);
     this.logReachability(channelId, prev, state);
     // A change that announces nothing is written in the next batch (`flush`): losing it in a crash
     // re-derives the same state from the next probe and can neither lose nor double an event.

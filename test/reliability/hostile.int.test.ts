@@ -354,6 +354,30 @@ describe('hostile users and clients (issue 22)', () => {
     ).toBe(204);
   });
 
+  it("clips a platform's 150,000-character title and name at ingestion", async () => {
+    const started = await call('POST', `/api/v1/hooks/owncast/cast?secret=${HOOK_SECRET}`, {
+      token: null,
+      body: {
+        type: 'STREAM_STARTED',
+        eventData: {
+          name: '😀'.repeat(20_000),
+          streamTitle: `${'T'.repeat(499)}😀${'x'.repeat(150_000)}`,
+          status: { online: true },
+        },
+      },
+    });
+    expect(started.status).toBe(204);
+    const channel = (await call('GET', '/api/v1/channels/cast')).json;
+    const title = channel['title'] as string;
+    expect(title.length).toBeLessThanOrEqual(500);
+    expect(title.endsWith('…')).toBe(true);
+    expect(title).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
+    const events = (await call('GET', '/api/v1/events?channel=cast&limit=5')).json as unknown as {
+      title: string | null;
+    }[];
+    for (const e of events) expect((e.title ?? '').length).toBeLessThanOrEqual(500);
+  });
+
   it('refuses a replayed signed Owncast webhook within its window', async () => {
     const raw = JSON.stringify({ type: 'CHAT' });
     const ts = String(Math.floor(t.time.now() / 1_000));
