@@ -522,6 +522,29 @@ const keepalive = {
     creatorUser: { type: 'string' },
     creatorIp: { type: 'string' },
     record: { type: 'boolean' },
+    mode: { enum: ['playlist', 'full'] },
+    read: {
+      type: ['object', 'null'],
+      description: 'What it read in the process that holds it (null elsewhere)',
+      properties: {
+        lastReadAt: { type: ['string', 'null'], format: 'date-time' },
+        bytes: { type: 'integer' },
+        reads: { type: 'integer' },
+        lastError: { type: ['string', 'null'] },
+        lastErrorAt: { type: ['string', 'null'], format: 'date-time' },
+      },
+    },
+  },
+};
+/** A keepalive as the mediamtx keepalive proposal shows it (`path` is the channel id). */
+const mediamtxKeepalive = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    created: { type: 'string', format: 'date-time' },
+    path: { type: 'string' },
+    creatorUser: { type: 'string' },
+    creatorIP: { type: 'string' },
   },
 };
 const nameParam = { name: 'name', in: 'path', required: true, schema: { type: 'string' } };
@@ -643,6 +666,7 @@ function accessPaths(): Record<string, object> {
             channel: { type: 'string' },
             ttl: { type: 'string', default: '30m' },
             record: { type: 'boolean', default: false },
+            mode: { enum: ['playlist', 'full'], default: 'playlist' },
           },
         }),
         responses: { '201': ok('Created', keepalive), ...errors },
@@ -657,6 +681,55 @@ function accessPaths(): Record<string, object> {
       delete: {
         summary: 'Remove a keepalive (its creator or an admin)',
         responses: { '204': ok('Removed'), ...errors },
+      },
+    },
+    '/v3/paths/keepalive/add/{name}': {
+      parameters: [nameParam],
+      post: {
+        summary:
+          'mediamtx alias: keep channel {name} active (needs `keepalive` on it; optional body: ttl, mode, record)',
+        responses: {
+          '200': ok('Created', { type: 'object', properties: { id: { type: 'string' } } }),
+          ...errors,
+        },
+      },
+    },
+    '/v3/paths/keepalive/remove/{id}': {
+      parameters: [idParam],
+      delete: {
+        summary: 'mediamtx alias: remove a keepalive (its creator or an admin)',
+        responses: { '200': ok('Removed'), ...errors },
+      },
+    },
+    '/v3/paths/keepalive/list': {
+      get: {
+        summary: "mediamtx alias: the caller's keepalives (all for admins), paged",
+        parameters: [
+          { name: 'page', in: 'query', schema: { type: 'integer', minimum: 0, default: 0 } },
+          {
+            name: 'itemsPerPage',
+            in: 'query',
+            schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+          },
+        ],
+        responses: {
+          '200': ok('Keepalives', {
+            type: 'object',
+            properties: {
+              pageCount: { type: 'integer' },
+              itemCount: { type: 'integer' },
+              items: { type: 'array', items: mediamtxKeepalive },
+            },
+          }),
+          ...errors,
+        },
+      },
+    },
+    '/v3/paths/keepalive/get/{id}': {
+      parameters: [idParam],
+      get: {
+        summary: 'mediamtx alias: get a keepalive (its creator or an admin)',
+        responses: { '200': ok('Keepalive', mediamtxKeepalive), ...errors },
       },
     },
   };

@@ -4,7 +4,8 @@ import type { StoredKeepalive } from '../../ports/store.js';
 import { caller, type AccessDeps } from '../auth.js';
 import { parseInput } from './params.js';
 
-const nameParams = z.object({ name: z.string().min(1).max(100) });
+/** `{name}` of the proposal: the channel id. */
+const channelParams = z.object({ channelId: z.string().min(1).max(100) });
 const idParams = z.object({ id: z.string().min(1).max(100) });
 /** mediamtx's paging: `page` from 0, `itemsPerPage` 100 by default. */
 const listQuery = z.object({
@@ -34,14 +35,14 @@ export function mediamtxKeepaliveView(keepalive: StoredKeepalive) {
 export function mediamtxKeepaliveRoutes(deps: Pick<AccessDeps, 'keepalives'>): FastifyPluginAsync {
   return async (app) => {
     app.post(
-      '/v3/paths/keepalive/add/:name',
-      { config: { permission: { action: 'keepalive', channelParam: 'name' } } },
+      '/v3/paths/keepalive/add/:channelId',
+      { config: { permission: { action: 'keepalive', channelParam: 'channelId' } } },
       async (request) => {
-        const { name } = parseInput(nameParams, request.params);
+        const { channelId } = parseInput(channelParams, request.params);
         const extra = isRecord(request.body) ? request.body : {};
         const keepalive = await deps.keepalives.create(caller(request), request.ip, {
           ...extra,
-          channel: name,
+          channel: channelId,
         });
         return { id: keepalive.id };
       },
