@@ -155,7 +155,7 @@ export class FlvExtractor implements Extractor {
   resolve(channel: Channel): Promise<ResolveResult> {
     return Promise.resolve({
       ok: true,
-      sources: [{ url: channel.url, quality: 'best' }],
+      sources: [{ url: channel.url, quality: 'best', format: 'flv' }],
     });
   }
 }
