@@ -6,12 +6,15 @@
  * URLs), and this one, the load generator. CPU and memory of onair come from `/proc/<pid>`.
  * BENCH_NODE_FLAGS passes V8/Node flags to onair (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`);
  * BENCH_PHASE_MS sets each phase's length. A bare node:http + undici proxy (`bare-proxy.ts`, own
- * process) runs in the same phases as the floor any Node proxy starts from.
- * Last line: {"bench":"proxy","throughputRatio":…,"p99AddedMs":…,"rssMB":…, …}.
+ * process) runs in the same phases as the floor any Node proxy starts from. nginx's access log
+ * counts what the origin served during each proxy phase: with the segment cache, about one
+ * request per segment per playlist window (6 s here) however many viewers.
+ * Last line: {"bench":"proxy","throughputRatio":…,"p99AddedMs":…,"rssMB":…,
+ * "originRequestsPerSegment100":…, …}.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
@@ -35,6 +38,8 @@ interface Phase {
   readonly cpuUsPerRequest: number;
   /** onair's largest resident set sampled during the phase. */
   readonly peakRssMB: number;
+  /** Segment requests the origin served during the phase (proxy phases), per segment. */
+  originPerSegment: number;
 }
 
 const percentile = (sorted: readonly number[], p: number) =>
@@ -94,7 +99,19 @@ async function load(
     requests: latencies.length,
     cpuUsPerRequest,
     peakRssMB: peakRss,
+    originPerSegment: NaN,
   };
+}
+
+/** Segment requests under the tokenized path in nginx's access log so far. */
+function originSegmentRequests(log: string): number {
+  let text: string;
+  try {
+    text = readFileSync(log, 'utf8');
+  } catch {
+    return 0;
+  }
+  return text.split('\n').filter((line) => / \/t\/[^ ]*\/live\/seg_\d+\.ts /.test(line)).length;
 }
 
 /** The real `onair serve` with one channel whose plugin extractor signs fresh nginx URLs. */
@@ -169,7 +186,8 @@ async function main(): Promise<void> {
     lines.push('#EXTINF:1.0,', `seg_${i}.ts`);
   }
   writeFileSync(join(dir, 'live', 'index.m3u8'), `${lines.join('\n')}\n`);
-  const nginx = await startNginx(dir, dir);
+  const accessLog = join(dir, 'logs', 'access.log');
+  const nginx = await startNginx(dir, dir, { accessLog });
   let onair: ChildProcess | undefined;
   let bare: ChildProcess | undefined;
   const agent = new Agent({ connections: 128, pipelining: 1 });
@@ -215,13 +233,16 @@ async function main(): Promise<void> {
     const idleRss = procStats(pid).rssMB;
     for (const concurrency of CONCURRENCY) {
       const d = await load(direct, concurrency, agent, null);
+      const before = originSegmentRequests(accessLog);
       const p = await load(proxied, concurrency, agent, pid);
+      p.originPerSegment = (originSegmentRequests(accessLog) - before) / SEGMENTS;
       const b = await load(bareUrls, concurrency, agent, bare.pid!);
       rows.push({ concurrency, direct: d, proxy: p, bare: b });
       console.log(
         `${String(concurrency).padStart(3)} viewers | direct ${(d.bytesPerSec / 1_048_576).toFixed(0)} MiB/s p50 ${d.p50.toFixed(2)} ms p99 ${d.p99.toFixed(2)} ms` +
           ` | proxy ${(p.bytesPerSec / 1_048_576).toFixed(0)} MiB/s p50 ${p.p50.toFixed(2)} ms p99 ${p.p99.toFixed(2)} ms | ratio ${(p.bytesPerSec / d.bytesPerSec).toFixed(2)}` +
-          ` | p99 added ${(p.p99 - d.p99).toFixed(2)} ms | onair ${p.cpuUsPerRequest.toFixed(0)} µs CPU/segment, RSS peak ${p.peakRssMB} MB` +
+          ` | p99 added ${(p.p99 - d.p99).toFixed(2)} ms | onair ${p.cpuUsPerRequest.toFixed(0)} µs CPU/viewer-segment, RSS peak ${p.peakRssMB} MB` +
+          ` | origin ${p.originPerSegment.toFixed(2)} requests/segment for ${(p.requests / SEGMENTS).toFixed(0)} viewer requests/segment` +
           ` | bare proxy ${(b.bytesPerSec / 1_048_576).toFixed(0)} MiB/s (ratio ${(b.bytesPerSec / d.bytesPerSec).toFixed(2)}) p99 ${b.p99.toFixed(2)} ms ${b.cpuUsPerRequest.toFixed(0)} µs CPU/segment`,
       );
     }
@@ -250,6 +271,9 @@ async function main(): Promise<void> {
         bareRatio100: Number((many.bare.bytesPerSec / many.direct.bytesPerSec).toFixed(3)),
         bareP99Added1Ms: Number((single.bare.p99 - single.direct.p99).toFixed(2)),
         bareCpuUsPerSegment100: Math.round(many.bare.cpuUsPerRequest),
+        originRequestsPerSegment1: Number(single.proxy.originPerSegment.toFixed(2)),
+        originRequestsPerSegment100: Number(many.proxy.originPerSegment.toFixed(2)),
+        viewerRequestsPerSegment100: Math.round(many.proxy.requests / SEGMENTS),
       }),
     );
   } finally {

@@ -62,6 +62,7 @@ export function startFfmpeg(dir: string): ChildProcess {
 export async function startNginx(
   dir: string,
   filesDir: string,
+  options: { readonly accessLog?: string } = {},
 ): Promise<{ origin: string; pidFile: string }> {
   const port = await freePort();
   // mkdtemp makes 0700 directories; nginx's workers (user nobody when started as root) must read the files.
@@ -76,7 +77,7 @@ pid ${dir}/nginx.pid;
 error_log ${dir}/logs/error.log warn;
 events { worker_connections 1024; }
 http {
-  access_log off;
+  access_log ${options.accessLog ?? 'off'};
   client_body_temp_path ${dir}/tmp/body; proxy_temp_path ${dir}/tmp/proxy; fastcgi_temp_path ${dir}/tmp/fcgi;
   uwsgi_temp_path ${dir}/tmp/uwsgi; scgi_temp_path ${dir}/tmp/scgi;
   types { application/vnd.apple.mpegurl m3u8; video/mp2t ts; }
