@@ -17,6 +17,16 @@ export async function openSqliteStore(file: string): Promise<KyselyStore> {
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
+  // A partly damaged file opens and serves reads while every commit fails: refuse it at start, in
+  // words, instead of running unhealthy (quick_check reads every page, without index cross-checks).
+  const check: unknown = database.pragma('quick_check', { simple: true });
+  if (check !== 'ok') {
+    database.close();
+    throw Object.assign(
+      new Error(`SQLite quick_check of ${file} found damage: ${String(check).slice(0, 200)}`),
+      { code: 'SQLITE_CORRUPT' },
+    );
+  }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
   const { error } = await new Migrator({ db, provider: migrations('sqlite') }).migrateToLatest();
   if (error !== undefined) {
