@@ -270,7 +270,7 @@ export function openApiDocument(): object {
           ],
           responses: {
             '200': ok(
-              '`[{ id, source: feed|manual|history, channelId, title, description, url, start, end, status: upcoming|live|past }]`',
+              '`[{ id, source: feed|platform|manual|history, channelId, title, description, url, start, end, allDay, status: upcoming|live|past }]`',
             ),
             ...errors,
           },
@@ -294,6 +294,26 @@ export function openApiDocument(): object {
       },
       '/api/v1/schedule/{id}': {
         parameters: [idParam],
+        get: {
+          summary: 'One hand-added entry',
+          responses: { '200': ok('The entry'), ...errors },
+        },
+        patch: {
+          summary:
+            'Change one hand-added entry: only the fields given change; null clears end, channel, description or url',
+          requestBody: json({
+            type: 'object',
+            properties: {
+              title: { type: 'string' },
+              start: { type: 'string', format: 'date-time' },
+              end: { type: ['string', 'null'], format: 'date-time' },
+              channel: { type: ['string', 'null'] },
+              description: { type: ['string', 'null'] },
+              url: { type: ['string', 'null'], format: 'uri' },
+            },
+          }),
+          responses: { '200': ok('The entry as changed'), ...errors },
+        },
         delete: {
           summary: 'Remove a hand-added entry',
           responses: { '204': ok('Removed'), ...errors },
@@ -312,10 +332,40 @@ export function openApiDocument(): object {
           responses: { '200': ok('Feeds after the refresh'), ...errors },
         },
       },
+      '/api/v1/schedule/platforms': {
+        get: {
+          summary: 'Platform schedules (Twitch) per channel: last read, entries, error',
+          responses: {
+            '200': ok('`[{ channel, platform, fetchedAt, entries, error }]`'),
+            ...errors,
+          },
+        },
+      },
+      '/api/v1/calendar/key': {
+        get: {
+          summary: 'Whether the caller has a calendar key (its secret is never shown again)',
+          responses: { '200': ok('`{ exists, createdAt }`'), ...errors },
+        },
+        post: {
+          summary:
+            "Make (or replace) the caller's calendar key: calendar apps subscribe to `url` (read only, only channels the caller may read); shown once",
+          responses: { '201': ok('`{ key, createdAt, path, url }`'), ...errors },
+        },
+        delete: {
+          summary: "Revoke the caller's calendar key (its URL then gets 401)",
+          responses: { '204': ok('Revoked'), ...errors },
+        },
+      },
       '/api/v1/calendar.ics': {
         get: {
           summary: 'The schedule as iCalendar (default window: 30 days back to 90 days ahead)',
           parameters: [
+            {
+              name: 'key',
+              in: 'query',
+              schema: { type: 'string' },
+              description: 'A calendar key instead of a bearer token (for calendar apps)',
+            },
             { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' } },
             { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
           ],
