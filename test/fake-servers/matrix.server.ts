@@ -138,6 +138,7 @@ export class FakeHomeserver {
   private readonly log: TimelineEvent[] = [];
   private readonly tokens = new Set<string>(['syt_static_token']);
   private readonly txns = new Map<string, string>();
+  private readonly aliases = new Map<string, string>();
   private readonly waiting = new Set<() => void>();
   private pos = 0;
   private logins = 0;
@@ -183,6 +184,18 @@ export class FakeHomeserver {
       joined: false,
     });
     this.notify();
+  }
+
+  /** A room the bot is in already, optionally with an alias (`#name:fake.local`). */
+  addJoinedRoom(roomId: string, alias?: string): void {
+    this.rooms.set(roomId, {
+      id: roomId,
+      encrypted: false,
+      power: { users: {}, users_default: 0 },
+      invitedAt: null,
+      joined: true,
+    });
+    if (alias !== undefined) this.aliases.set(alias, roomId);
   }
 
   setPower(roomId: string, user: string, level: number): void {
@@ -273,6 +286,13 @@ export class FakeHomeserver {
     if (method === 'GET' && path === `${p}/account/whoami`)
       return { status: 200, body: { user_id: this.botUser } };
     if (method === 'GET' && path === `${p}/sync`) return this.sync(url.searchParams);
+    const alias = /^\/_matrix\/client\/v3\/directory\/room\/([^/]+)$/.exec(path);
+    if (method === 'GET' && alias) {
+      const roomId = this.aliases.get(alias[1] ?? '');
+      return roomId === undefined
+        ? { status: 404, body: { errcode: 'M_NOT_FOUND', error: 'Room alias not found' } }
+        : { status: 200, body: { room_id: roomId, servers: ['fake.local'] } };
+    }
     let m = /^\/_matrix\/client\/v3\/join\/([^/]+)$/.exec(path);
     if (method === 'POST' && m) {
       const room = this.rooms.get(m[1] ?? '');

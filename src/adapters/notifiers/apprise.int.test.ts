@@ -82,7 +82,26 @@ const ntfy = {
   }),
 };
 
+const matrix = {
+  // Apprise keeps a lone token in `user`; onair calls it accessToken.
+  apprise: `{'scheme': 'https' if p.secure else 'http', 'host': p.host, 'user': p.user, 'password': p.password, 'rooms': p.rooms}`,
+  onair: (o: Record<string, unknown>): Fields => {
+    const url = new URL(String(o['homeserver']));
+    return {
+      scheme: url.protocol.slice(0, -1),
+      host: url.hostname,
+      user: o['user'] ?? o['accessToken'],
+      password: o['password'] ?? null,
+      rooms: [o['roomId']],
+    };
+  },
+};
+
 const ROWS: readonly Row[] = [
+  { url: 'matrix://onair:secret@hs.example.org/!room:example.org', ...matrix },
+  { url: 'matrixs://onair:secret@hs.example.org/#news:example.org', ...matrix },
+  { url: 'matrixs://onair:secret@hs.example.org/%23news:example.org', ...matrix },
+  { url: 'matrixs://syt_token@hs.example.org/!room:example.org', ...matrix },
   { url: 'json://hooks.example.org/path', ...json },
   { url: 'jsons://hooks.example.org:8443/in/hook', ...json },
   { url: 'json://hooks.example.org/path?+X-Token=abc&+X-Other=d%20e', ...json },

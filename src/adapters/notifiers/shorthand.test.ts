@@ -40,9 +40,15 @@ describe('Apprise-style target URLs', () => {
       { homeserver: 'http://127.0.0.1:8008', accessToken: 'syt_tok', roomId: '!room:example.org' },
     ],
     [
-      'matrixs://bot:syt_tok@matrix.example.org/!room:example.org',
+      // As in Apprise: user and password log in (they are no token).
+      'matrixs://bot:hunter2@matrix.example.org/%23room:example.org',
       'matrix',
-      { homeserver: 'https://matrix.example.org', accessToken: 'syt_tok' },
+      {
+        homeserver: 'https://matrix.example.org',
+        user: 'bot',
+        password: 'hunter2',
+        roomId: '#room:example.org',
+      },
     ],
     [
       'mqtt://127.0.0.1:1883',
@@ -97,7 +103,7 @@ describe('Apprise-style target URLs', () => {
   it.each([
     [{ id: 't', url: 'gopher://x/y' }, 'url', /unknown scheme gopher/],
     [{ id: 't', type: 'discord', url: 'ntfy://h/t' }, 'type', /does not match/],
-    [{ id: 't', url: 'matrix://tok@h/#alias:h' }, 'url', /aliases/],
+    [{ id: 't', url: 'matrix://tok@h/!a:h/!b:h' }, 'url', /one room/],
     [{ id: 't', url: 'tgram://123456:ABC/' }, 'url', /tgram:/],
     [{ id: 't', url: 'ntfy://h/a/b' }, 'url', /one topic/],
     [{ id: 't' }, 'type', /is required/],

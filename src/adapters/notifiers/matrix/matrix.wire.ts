@@ -22,6 +22,12 @@ export interface MatrixRedaction {
 
 export const matrixSent = z.object({ event_id: z.string().min(1) });
 
+/** `POST /login` answer. */
+export const matrixLogin = z.object({ access_token: z.string().min(1) });
+
+/** `GET /directory/room/{alias}` answer. */
+export const matrixAlias = z.object({ room_id: z.string().regex(/^!/) });
+
 /** Standard error body; `retry_after_ms` comes with `M_LIMIT_EXCEEDED` (deprecated for the header). */
 export const matrixError = z.object({
   errcode: z.string(),
