@@ -64,6 +64,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock, MonotonicClock, Timers } from './ports/clock.js';
 import type { HttpClient } from './ports/http-client.js';
 import type { Store } from './ports/store.js';
+import type { EventBus } from './ports/event-bus.js';
 
 export const USER_AGENT = 'onair/0.1 (+https://github.com/onair)';
 
@@ -330,6 +331,8 @@ export interface Onair {
   readonly poll: PollLoop;
   readonly delivery: DeliveryWorker;
   readonly catalog: Catalog;
+  /** Live updates for the event stream (in memory, or the cluster's broadcast). */
+  readonly bus: EventBus;
   /** Where poll and delivery work runs (in process, or BullMQ workers), with its leases. */
   readonly jobs: JobRuntime;
   /** Who is reading which channel (viewers, recorders, keepalives); active channels are kept fresh. */
@@ -625,6 +628,7 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
       logger: logger.child({ component: 'http' }),
       health: () => supervisor.health(),
       heartbeatMs: 15_000,
+      eventStream: config.eventStream,
       clock,
     },
     playback,
@@ -699,6 +703,7 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
     poll,
     delivery,
     catalog,
+    bus,
     jobs,
     twitchPush,
     readers: playback.readers,

@@ -8,6 +8,7 @@ import type { Clock } from '../ports/clock.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { Notifier } from '../ports/notifier.js';
 import type { Store } from '../ports/store.js';
+import type { EventStreamLimits } from './event-stream.js';
 
 /** Everything the HTTP layer talks to. */
 export interface HttpDeps {
@@ -22,6 +23,8 @@ export interface HttpDeps {
   readonly logger: FastifyBaseLogger | false;
   /** SSE comment interval that keeps proxies from closing an idle stream. */
   readonly heartbeatMs: number;
+  /** Caps and buffers of the event stream (config `eventStream`). */
+  readonly eventStream: EventStreamLimits;
   /** The supervised background tasks: any of them failing makes `/healthz` answer 503. */
   readonly health?: () => readonly TaskHealth[];
   /** Time for webhook signature windows; the wall clock when absent. */

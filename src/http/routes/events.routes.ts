@@ -3,7 +3,11 @@ import { z } from 'zod';
 import { idSchema } from '../../app/inputs.js';
 import { mayAccess } from '../../app/keepalives.js';
 import { caller } from '../auth.js';
+import { AppError } from '../../app/errors.js';
+import type { Principal } from '../../app/auth.js';
+import type { BusMessage } from '../../ports/event-bus.js';
 import type { HttpDeps } from '../deps.js';
+import { missedEvents, sseMessage, StreamSlots } from '../event-stream.js';
 import { eventView } from '../views.js';
 import { keepaliveView } from './keepalives.routes.js';
 import { parseInput } from './params.js';
@@ -24,8 +28,30 @@ export function eventRoutes(deps: HttpDeps): FastifyPluginAsync {
       return events.map(eventView);
     });
 
-    /** Server-sent events: every event, state change and delivery outcome as it happens. */
-    app.get('/events/stream', (request, reply) => {
+    const slots = new StreamSlots(deps.eventStream);
+    /** What one bus message shows this caller, or null. */
+    const view = (principal: Principal, message: BusMessage): string | null => {
+      // A keepalive (with its creator's address) is shown only to its creator and admins.
+      if (message.type === 'keepalive' && !mayAccess(principal, message.keepalive)) return null;
+      const { type: _type, ...rest } = message;
+      const data =
+        message.type === 'event'
+          ? eventView(message.event)
+          : message.type === 'keepalive'
+            ? { change: message.change, keepalive: keepaliveView(message.keepalive) }
+            : rest;
+      return sseMessage(message, data);
+    };
+
+    /**
+     * Server-sent events: every event, state change and delivery outcome as it happens. Events
+     * carry `id:`; a client reconnecting with `Last-Event-ID` first gets what it missed.
+     */
+    app.get('/events/stream', async (request, reply) => {
+      const principal = caller(request);
+      const slot = slots.take(principal.name);
+      if (!slot.ok) throw new AppError('rateLimited', slot.reason);
+      const lastId = request.headers['last-event-id'];
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {
@@ -34,25 +60,62 @@ export function eventRoutes(deps: HttpDeps): FastifyPluginAsync {
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
       });
-      res.write(': connected\n\n');
-      const principal = caller(request);
+      const send = (chunk: string): void => {
+        if (res.destroyed) return;
+        res.write(chunk);
+        // A client that stops reading is dropped, not buffered for without bound.
+        if (res.writableLength > deps.eventStream.maxUnsentBytes) {
+          request.log.warn(
+            { user: principal.name, unsent: res.writableLength },
+            'event stream client does not read: dropped',
+          );
+          res.destroy();
+        }
+      };
+      send(': connected\n\n');
+      // Live messages that arrive while the missed ones are read wait behind them.
+      let held: BusMessage[] | null = typeof lastId === 'string' && lastId !== '' ? [] : null;
       const unsubscribe = deps.bus.subscribe((message) => {
-        // A keepalive (with its creator's address) is shown only to its creator and admins.
-        if (message.type === 'keepalive' && !mayAccess(principal, message.keepalive)) return;
-        const { type, ...rest } = message;
-        const data =
-          message.type === 'event'
-            ? eventView(message.event)
-            : message.type === 'keepalive'
-              ? { change: message.change, keepalive: keepaliveView(message.keepalive) }
-              : rest;
-        res.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
+        if (held) held.push(message);
+        else {
+          const chunk = view(principal, message);
+          if (chunk !== null) send(chunk);
+        }
       });
-      const heartbeat = setInterval(() => res.write(': ping\n\n'), deps.heartbeatMs);
+      const heartbeat = setInterval(() => {
+        send(': ping\n\n');
+      }, deps.heartbeatMs);
+      res.on('close', () => {
+        slot.release();
+      });
       request.raw.on('close', () => {
         clearInterval(heartbeat);
         unsubscribe();
       });
+      if (held === null || typeof lastId !== 'string') return;
+      try {
+        const missed = await missedEvents(deps.store, lastId, deps.eventStream.replay);
+        if (missed === null)
+          send(
+            `event: reset\ndata: ${JSON.stringify({ reason: 'Last-Event-ID is not among the recent events: reload' })}\n\n`,
+          );
+        const replayed = new Set<string>();
+        for (const event of missed ?? []) {
+          replayed.add(event.id);
+          send(sseMessage({ type: 'event', event }, eventView(event)));
+        }
+        for (const message of held) {
+          if (message.type === 'event' && replayed.has(message.event.id)) continue;
+          const chunk = view(principal, message);
+          if (chunk !== null) send(chunk);
+        }
+      } catch (err) {
+        // The client reconnects with the same Last-Event-ID once the store answers again.
+        request.log.warn({ err }, 'could not replay missed events');
+        res.destroy();
+      } finally {
+        held = null;
+      }
     });
   };
 }
