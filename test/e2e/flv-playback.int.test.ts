@@ -41,7 +41,9 @@ describe.skipIf(!peersInstalled)('HTTP-FLV playback through the proxy', () => {
     const channel: Channel = {
       id: 'cam',
       platform: 'flv',
-      url: `${source.url}/live.flv`,
+      // A path that does not end in `.flv` (the source serves it all the same): only the FLV
+      // extractor saying `format: 'flv'` makes this an FLV channel for playback.
+      url: `${source.url}/live.flv/`,
       name: null,
       intervalMs: null,
       options: {},
