@@ -5,7 +5,8 @@ import { ManualTime } from '../../../test/fakes/manual-time.js';
 import type { RecordingStore, StoredRecording } from '../../ports/store.js';
 import type { Upstream } from '../playback/ports.js';
 import type { StreamsResult } from '../refresher.js';
-import { recordHls } from './hls-recorder.js';
+import { recordHls, unsupportedEncryption } from './hls-recorder.js';
+import { parseMediaPlaylist } from '../../core/recording/media-playlist.js';
 import type { CreateResult, RecordingFiles, WriteResult } from './ports.js';
 import type { RecorderContext, RunEnd } from './run.js';
 import { SessionWriter, type Sidecar } from './session-writer.js';
@@ -272,5 +273,31 @@ describe('recordHls', () => {
     expect(t.refusals).toHaveLength(1);
     await t.time.advance(11_000);
     expect(await run).toBe('stalled');
+  });
+});
+
+describe('encryption a recorder can and cannot handle', () => {
+  const first = (key: string) => {
+    const parsed = parseMediaPlaylist(
+      ['#EXTM3U', '#EXT-X-TARGETDURATION:2', key, '#EXTINF:2,', 'a.ts'].join('\n'),
+    );
+    if (!parsed.ok) throw new Error(parsed.error);
+    return parsed.playlist.segments[0]!;
+  };
+  it.each([
+    ['clear', '#EXT-X-KEY:METHOD=NONE', null],
+    ['AES-128', '#EXT-X-KEY:METHOD=AES-128,URI="k.bin"', null],
+    ['SAMPLE-AES', '#EXT-X-KEY:METHOD=SAMPLE-AES,URI="k.bin"', /SAMPLE-AES/],
+    [
+      'FairPlay DRM',
+      '#EXT-X-KEY:METHOD=SAMPLE-AES,URI="skd://key",KEYFORMAT="com.apple.streamingkeydelivery"',
+      /DRM.*skd:\/\//,
+    ],
+    ['a key format other than identity', '#EXT-X-KEY:METHOD=AES-128,URI="k",KEYFORMAT="x"', /DRM/],
+    ['AES-128 without a key URI', '#EXT-X-KEY:METHOD=AES-128', /without a URI/],
+  ])('%s', (_name, key, reason) => {
+    const verdict = unsupportedEncryption(first(key));
+    if (reason === null) expect(verdict).toBeNull();
+    else expect(verdict).toMatch(reason);
   });
 });

@@ -68,29 +68,66 @@ export async function resolve(channel) {
   it('plugin: live with the title the plugin gives, offline when it returns null', async () => {
     const rules = [{ use: 'plugin', module, platform: 'plugin' }];
     writeFileSync(stateFile, JSON.stringify({ mode: 'live', title: 'From the plugin' }));
-    expect(await probe('plugin', 'https://example.org/cam', rules)).toMatchObject({
+    expect(await probe('plugin', `${hls.url}/live`, rules)).toMatchObject({
       kind: 'live',
       title: 'From the plugin',
     });
     writeFileSync(stateFile, JSON.stringify({ mode: 'offline' }));
-    expect(await probe('plugin', 'https://example.org/cam', rules)).toEqual({ kind: 'offline' });
+    expect(await probe('plugin', `${hls.url}/live`, rules)).toEqual({ kind: 'offline' });
   });
 
   it('plugin: an error or a missing rule is a failed probe, never offline', async () => {
     writeFileSync(stateFile, JSON.stringify({ mode: 'throw' }));
     expect(
-      await probe('plugin', 'https://example.org/cam', [
-        { use: 'plugin', module, platform: 'plugin' },
-      ]),
+      await probe('plugin', `${hls.url}/live`, [{ use: 'plugin', module, platform: 'plugin' }]),
     ).toMatchObject({
       kind: 'failed',
       error: expect.stringContaining('the site is down') as string,
     });
-    expect(await probe('plugin', 'https://example.org/cam', [])).toMatchObject({
+    expect(await probe('plugin', `${hls.url}/live`, [])).toMatchObject({
       kind: 'failed',
       error: 'no extractor for platform "plugin"',
     });
   });
+
+  it('streamlink accepts its own URL forms: hls://, hlsvariant://, httpstream://', () => {
+    const streamlink = registries([]).platforms.get('streamlink')!;
+    for (const url of [
+      'hls://https://cdn.example/live/index.m3u8',
+      'hls://cdn.example/live/index.m3u8',
+      'hlsvariant://http://127.0.0.1:8080/master.m3u8',
+      'httpstream://https://relay.example/live.flv',
+      'https://www.youtube.com/@someone/live',
+    ])
+      expect(streamlink.validateUrl(url), url).toBeNull();
+    expect(streamlink.validateUrl('hls://ftp://cdn.example/x.m3u8')).toMatch(/after hls:\/\//);
+    expect(streamlink.validateUrl('rtmp://cdn.example/live')).not.toBeNull();
+    // Only streamlink knows these forms.
+    expect(
+      registries([]).platforms.get('plugin')!.validateUrl('hls://cdn.example/x'),
+    ).not.toBeNull();
+  });
+
+  it.skipIf(findStreamlink() === null)(
+    'streamlink: a 404 from the stream is offline, not a failed probe',
+    async () => {
+      expect(await probe('streamlink', `hls://${hls.url}/nothing/index.m3u8`, [])).toEqual({
+        kind: 'offline',
+      });
+      hls.live = false;
+      try {
+        expect(await probe('streamlink', `${hls.url}/live/master.m3u8`, [])).toEqual({
+          kind: 'offline',
+        });
+      } finally {
+        hls.live = true;
+      }
+      expect(await probe('streamlink', `hls://${hls.url}/live/720p/index.m3u8`, [])).toMatchObject({
+        kind: 'live',
+      });
+    },
+    90_000,
+  );
 
   it.skipIf(findStreamlink() === null)(
     'streamlink: live on a playlist it can open; a dead URL is a failed probe, not offline',
