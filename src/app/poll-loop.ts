@@ -298,9 +298,16 @@ export class PollLoop {
     this.running++;
     this.probe(batch)
       .then(() => {
+        // One jitter draw per batch: the batch stays together next round instead of fraying into
+        // small batches (one Helix call each) as independent jitter would make it.
+        const spread = this.deps.random();
         const next = batch
           .filter((c) => this.deps.sentinel.channel(c.id) !== undefined)
-          .map((c) => ({ channelId: c.id, platform: c.platform, delayMs: this.nextDelay(c) }));
+          .map((c) => ({
+            channelId: c.id,
+            platform: c.platform,
+            delayMs: this.nextDelay(c, spread),
+          }));
         // A stopping process leaves its claims to lapse: the channels fall due by themselves.
         return this.started && next.length > 0 ? this.deps.dueTimes.schedule(next) : undefined;
       })
@@ -375,8 +382,11 @@ export class PollLoop {
     );
   }
 
-  /** The channel's interval (stretched under push), doubled per failure up to the cap, ±10 % jitter. */
-  private nextDelay(channel: Channel): number {
+  /**
+   * The channel's interval (stretched under push), doubled per failure up to the cap, ±10 % jitter
+   * (`spread` in [0, 1) picks where in that range).
+   */
+  private nextDelay(channel: Channel, spread: number): number {
     const interval = this.intervalOf(channel);
     const failures = this.deps.sentinel.state(channel.id).consecutiveFailures;
     const base =
@@ -386,7 +396,7 @@ export class PollLoop {
             interval * 2 ** Math.min(failures, 16),
             Math.max(interval, this.deps.maxBackoffMs),
           );
-    const jitter = (this.deps.random() * 2 - 1) * 0.1 * base;
+    const jitter = (spread * 2 - 1) * 0.1 * base;
     return Math.round(base + jitter);
   }
 }
