@@ -1,7 +1,7 @@
 import type ICAL from 'ical.js';
 import type { Instant } from '../time.js';
 import { endOf, type CalendarEvent, type CalendarTime } from './ical.js';
-import { localOf, toInstant } from './zone.js';
+import { localOf, toInstant, type LocalDateTime, type Zone } from './zone.js';
 
 /** One concrete occurrence of an event. */
 export interface Occurrence {
@@ -16,10 +16,54 @@ export interface Occurrence {
  */
 export const MAX_INSTANCES = 25_000;
 
+/**
+ * More than any distance between a wall-clock time read as UTC and the instant it denotes (UTC
+ * offsets stay within ±14 h, a daylight-saving shift adds at most 2 h). Placing a local time in
+ * its zone is costly, so instances further than this from a window are judged by their wall clock
+ * alone and only those near it are placed exactly.
+ */
+const SLACK_MS = 2 * 86_400_000;
+
+/** One start of a rule: its wall clock, and the instant once it was needed. */
+class Instance {
+  readonly local: LocalDateTime;
+  /** The wall clock read as UTC: within `SLACK_MS` of the real instant. */
+  readonly approx: Instant;
+  private readonly zone: Zone;
+  private exact: Instant | null;
+
+  constructor(local: LocalDateTime, zone: Zone, at: Instant | null = null) {
+    this.local = local;
+    this.zone = zone;
+    this.approx = Date.UTC(
+      local.year,
+      local.month - 1,
+      local.day,
+      local.hour,
+      local.minute,
+      local.second,
+    );
+    this.exact = at;
+  }
+
+  static of(time: CalendarTime): Instance {
+    return new Instance(time.local, time.zone, time.at);
+  }
+
+  get at(): Instant {
+    this.exact ??= toInstant(this.local, this.zone);
+    return this.exact;
+  }
+
+  time(): CalendarTime {
+    return { local: this.local, zone: this.zone, at: this.at };
+  }
+}
+
 interface RuleCursor {
   readonly iterator: ICAL.RecurIterator;
   readonly until: Instant | null;
-  readonly starts: CalendarTime[];
+  readonly starts: Instance[];
   done: boolean;
 }
 
@@ -42,14 +86,13 @@ class RecurrenceSet {
     }));
   }
 
-  /** Every start up to `to` (exclusive), in no particular order, duplicates possible. */
-  startsBefore(to: Instant): CalendarTime[] {
-    const out: CalendarTime[] = [this.event.start];
+  /** Every rule start up to `to` (exclusive, give or take `SLACK_MS`), duplicates possible. */
+  startsBefore(to: Instant): Instance[] {
+    const out: Instance[] = [];
     for (const cursor of this.cursors) {
       this.advance(cursor, to);
       out.push(...cursor.starts);
     }
-    out.push(...this.event.rdates.map((r) => r.start));
     return out;
   }
 
@@ -57,7 +100,7 @@ class RecurrenceSet {
     const zone = this.event.start.zone;
     for (;;) {
       const last = cursor.starts[cursor.starts.length - 1];
-      if (cursor.done || (last !== undefined && last.at >= to)) return;
+      if (cursor.done || (last !== undefined && last.approx >= to + SLACK_MS)) return;
       if (this.instances >= this.maxInstances) {
         cursor.done = true;
         this.problem =
@@ -71,14 +114,18 @@ class RecurrenceSet {
         cursor.done = true;
         return;
       }
-      const local = localOf(next);
-      const at = toInstant(local, zone);
-      if (cursor.until !== null && at > cursor.until) {
+      const instance = new Instance(localOf(next), zone);
+      // UNTIL is inclusive and an instant: only a start near it needs placing exactly.
+      if (
+        cursor.until !== null &&
+        (instance.approx > cursor.until + SLACK_MS ||
+          (instance.approx >= cursor.until - SLACK_MS && instance.at > cursor.until))
+      ) {
         cursor.done = true;
         return;
       }
       this.instances++;
-      cursor.starts.push({ local, zone, at });
+      cursor.starts.push(instance);
     }
   }
 }
@@ -124,19 +171,37 @@ export class ExpandedCalendar {
         continue;
       }
       const set = this.sets.get(event);
-      const starts = set
-        ? set.startsBefore(to)
-        : [event.start, ...event.rdates.map((r) => r.start)];
+      const starts = [
+        Instance.of(event.start),
+        ...event.rdates.map((r) => Instance.of(r.start)),
+        ...(set ? set.startsBefore(to) : []),
+      ];
       const rdateEnds = new Map(event.rdates.map((r) => [r.start.at, r.end]));
       const skip = this.overridden.get(event.uid);
+      // How long after its start an occurrence can end, give or take the slack.
+      const longest =
+        event.length.kind === 'exact'
+          ? event.length.ms
+          : event.length.duration.days * 86_400_000 + event.length.duration.ms;
+      const longestRdate = Math.max(
+        0,
+        ...event.rdates.map((r) => (r.end ?? r.start.at) - r.start.at),
+      );
+      const reach = Math.max(longest, longestRdate) + SLACK_MS;
       const seen = new Set<Instant>();
-      let emitted = 0;
-      for (const start of starts.sort((a, b) => a.at - b.at)) {
-        if (start.at >= to || emitted >= maxPerEvent) break;
-        if (seen.has(start.at)) continue;
+      const candidates: Instance[] = [];
+      for (const start of starts) {
+        // Far outside the window on the wall clock alone: no need to place it.
+        if (start.approx - SLACK_MS >= to || start.approx + reach < from) continue;
+        if (start.at >= to || seen.has(start.at)) continue;
         seen.add(start.at);
+        candidates.push(start);
+      }
+      let emitted = 0;
+      for (const start of candidates.sort((a, b) => a.at - b.at)) {
+        if (emitted >= maxPerEvent) break;
         if (event.exdates.has(start.at) || skip?.has(start.at) === true) continue;
-        const end = rdateEnds.get(start.at) ?? endOf(event, start);
+        const end = rdateEnds.get(start.at) ?? endOf(event, start.time());
         if (!overlaps(start.at, end, from)) continue;
         out.push({ event, start: start.at, end });
         emitted++;
