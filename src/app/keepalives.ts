@@ -204,10 +204,13 @@ export class Keepalives {
     if (!(await this.options.store.deleteKeepalive(keepalive.id))) return false;
     this.expiries.get(keepalive.id)?.();
     this.expiries.delete(keepalive.id);
-    // Reading ends before the reader is released: no request of this keepalive comes after.
-    const reader = this.reading.get(keepalive.id);
+    // Not awaited: a read in flight (a resolve may take its full timeout) ends on its own soon,
+    // and cannot re-acquire anything (keepalive reads never acquire a reader).
+    this.reading
+      .get(keepalive.id)
+      ?.stop()
+      .catch(() => undefined);
     this.reading.delete(keepalive.id);
-    await reader?.stop();
     this.options.readers.release(keepalive.channelId, 'keepalive', keepalive.id);
     this.announce(change, keepalive);
     return true;
