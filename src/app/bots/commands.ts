@@ -1,4 +1,5 @@
 import { EVENT_KINDS, type EventKind } from '../../core/model.js';
+import { trimTrailingSlashes } from '../../core/text.js';
 import type { Clock } from '../../ports/clock.js';
 import type { Store, StoredChannel } from '../../ports/store.js';
 import type { Catalog } from '../catalog.js';
@@ -295,7 +296,7 @@ function sameUrl(stored: string, url: URL): boolean {
   try {
     const a = new URL(stored);
     const strip = (u: URL) =>
-      `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}${u.search}`;
+      `${u.protocol}//${u.host}${trimTrailingSlashes(u.pathname)}${u.search}`;
     return strip(a).toLowerCase() === strip(url).toLowerCase();
   } catch {
     return false;
@@ -304,9 +305,8 @@ function sameUrl(stored: string, url: URL): boolean {
 
 /** `https://watch.example.org/live/` → `watch.example.org-live`: readable, valid as an id. */
 export function channelIdFor(url: URL): string {
-  const raw = `${url.hostname}${url.pathname}`
-    .replace(/[^A-Za-z0-9_.-]+/g, '-')
-    .replace(/^[^A-Za-z0-9]+|-+$/g, '');
+  const words = `${url.hostname}${url.pathname}`.split(/[^A-Za-z0-9_.]+/).filter((w) => w !== '');
+  const raw = words.join('-').replace(/^[^A-Za-z0-9]+/, '');
   return (raw === '' ? 'channel' : raw).slice(0, 64);
 }
 

@@ -5,6 +5,7 @@ import {
   type BotChat,
   type BotCommands,
 } from '../../../app/bots/commands.js';
+import { trimTrailingSlashes } from '../../../core/text.js';
 import type { Timers } from '../../../ports/clock.js';
 import type { HttpClient, HttpResponse } from '../../../ports/http-client.js';
 import type { Logger } from '../../../ports/logger.js';
@@ -79,7 +80,7 @@ export class MatrixBot {
 
   constructor(deps: MatrixBotDeps) {
     this.deps = deps;
-    this.base = `${deps.settings.homeserver.replace(/\/+$/, '')}/_matrix/client/v3`;
+    this.base = `${trimTrailingSlashes(deps.settings.homeserver)}/_matrix/client/v3`;
   }
 
   /** The target id of a room's subscriptions: derived from the room id, so it never changes. */

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { parseSlashCommand, type BotChat, type BotCommands } from '../../../app/bots/commands.js';
+import { trimTrailingSlashes } from '../../../core/text.js';
 import type { Timers } from '../../../ports/clock.js';
 import type { HttpClient } from '../../../ports/http-client.js';
 import type { Logger } from '../../../ports/logger.js';
@@ -61,7 +62,7 @@ export class TelegramBot {
 
   constructor(deps: TelegramBotDeps) {
     this.deps = deps;
-    this.base = `${deps.settings.apiUrl.replace(/\/+$/, '')}/bot${deps.settings.botToken}`;
+    this.base = `${trimTrailingSlashes(deps.settings.apiUrl)}/bot${deps.settings.botToken}`;
   }
 
   /** The target id of a chat's subscriptions: derived from the chat id, so it never changes. */
