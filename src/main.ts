@@ -665,6 +665,16 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
     await app.ready();
   }
   supervisor.every('flush-states', 1_000, () => sentinel.flush(false), 1_000);
+  // Bounded history: events and finished deliveries older than history.retention go.
+  supervisor.every(
+    'prune-history',
+    3_600_000,
+    async () => {
+      const pruned = await store.pruneHistory(clock.now() - config.history.retention);
+      if (pruned.events + pruned.deliveries > 0) logger.info(pruned, 'history pruned');
+    },
+    60_000,
+  );
   // A small write now and then: reads may still work while writes fail (a locked SQLite file).
   supervisor.every('store', 5_000, () => store.setSetting('health.checkedAt', String(clock.now())));
   await jobs.start();

@@ -209,6 +209,8 @@ export const configSchema = z.strictObject({
       format: z.enum(['auto', 'json', 'pretty']).default('auto'),
     })
     .prefault({}),
+  /** How long events and finished deliveries are kept; older ones are pruned every hour. */
+  history: z.strictObject({ retention: durationSchema.prefault('90d') }).prefault({}),
   targets: z.array(targetSchema).default([]),
   channels: z.array(channelSchema).default([]),
   /** iCalendar feeds shown on the schedule; `channel` ties a feed's events to one channel. */

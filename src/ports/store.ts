@@ -147,6 +147,12 @@ export interface Store {
     limit: number;
   }): Promise<Delivery[]>;
   countDeliveries(): Promise<Record<DeliveryStatus, number>>;
+  /**
+   * Forgets history older than `before` (config `history.retention`): finished deliveries
+   * (`sent`, `failed`) last updated before it, then events before it that no delivery refers
+   * to any more. Pending deliveries and their events are kept whatever their age.
+   */
+  pruneHistory(before: Instant): Promise<{ events: number; deliveries: number }>;
 
   /** Small settings (e.g. the generated admin token's hash). */
   getSetting(key: string): Promise<string | undefined>;

@@ -557,6 +557,34 @@ export class KyselyStore
     return Number(result.numDeletedRows) > 0;
   }
 
+  async pruneHistory(before: Instant): Promise<{ events: number; deliveries: number }> {
+    return this.db.transaction().execute(async (tx) => {
+      const deliveries = await tx
+        .deleteFrom('deliveries')
+        .where('status', '!=', 'pending')
+        .where('updated_at', '<', before)
+        .executeTakeFirst();
+      const events = await tx
+        .deleteFrom('events')
+        .where('at', '<', before)
+        .where((eb) =>
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('deliveries')
+                .select('deliveries.seq')
+                .whereRef('deliveries.event_id', '=', 'events.id'),
+            ),
+          ),
+        )
+        .executeTakeFirst();
+      return {
+        events: Number(events.numDeletedRows),
+        deliveries: Number(deliveries.numDeletedRows),
+      };
+    });
+  }
+
   async deleteExpiredSessions(now: Instant): Promise<number> {
     const result = await this.db
       .deleteFrom('sessions')
