@@ -13,6 +13,7 @@ import { Keepalives } from './app/keepalives.js';
 import { PollLoop } from './app/poll-loop.js';
 import { Sentinel } from './app/sentinel.js';
 import { Supervisor } from './app/supervisor.js';
+import { Lifecycle } from './app/lifecycle.js';
 import { Playback } from './app/playback/playback.js';
 import { SharedPlaylists } from './app/playback/shared-playlists.js';
 import { Readers } from './app/readers.js';
@@ -349,8 +350,21 @@ export interface Onair {
   stop(): Promise<void>;
 }
 
-/** The composition root: the only place that constructs adapters. */
+/**
+ * The composition root: the only place that constructs adapters. What it opened is closed again,
+ * last first, when a later step of the start fails (a busy port, an unreachable store).
+ */
 export async function startOnair(options: OnairOptions): Promise<Onair> {
+  const opened = new Lifecycle(options.logger.child({ component: 'lifecycle' }));
+  try {
+    return await composeOnair(options, opened);
+  } catch (error) {
+    await opened.stop();
+    throw error;
+  }
+}
+
+async function composeOnair(options: OnairOptions, opened: Lifecycle): Promise<Onair> {
   const { config } = options.loaded;
   const clock = options.clock ?? systemClock;
   const timers = options.timers ?? systemTimers;
@@ -361,6 +375,7 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
     connectionsPerOrigin: Math.max(config.poll.concurrency, 16),
     userAgent: USER_AGENT,
   });
+  await opened.start({ name: 'http client', stop: () => http.close() });
   const twitchSettings: TwitchSettings | null = config.twitch ?? null;
   const twitchApi = twitchSettings
     ? new TwitchApi({
@@ -393,6 +408,7 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
     config.store.url === undefined
       ? await openSqliteStore(join(config.dataDir, 'onair.db'))
       : await openPostgresStore(config.store.url, { poolSize: config.store.poolSize });
+  await opened.start({ name: 'store', stop: () => store.close() });
   if (config.jobs.redis !== undefined)
     logger.warn('jobs.redis is no longer used: PostgreSQL alone coordinates a cluster');
   const coordinationLogger = logger.child({ component: 'coordination' });
@@ -419,6 +435,7 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
     dueTimes = shared.dueTimes;
   }
   const bus = coordination.bus;
+  await opened.start({ name: 'coordination', stop: () => coordination.close() });
   const policy = {
     reconnectGraceMs: config.policy.reconnectGrace,
     notifyCooldownMs: config.policy.notifyCooldown,
@@ -448,6 +465,7 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
     random,
     restart: { baseMs: 500, maxMs: 30_000 },
   });
+  await opened.start({ name: 'supervisor', stop: () => supervisor.stop() });
   const delivery: DeliveryWorker = new DeliveryWorker({
     supervisor,
     store,
@@ -634,6 +652,7 @@ export async function startOnair(options: OnairOptions): Promise<Onair> {
     playback,
     recordings,
   );
+  await opened.start({ name: 'http server', stop: () => app.close() });
   const schedule = new Schedule({
     store,
     http,
