@@ -181,6 +181,11 @@ describe('schedule over HTTP', () => {
     expect(summaries).toContain('Launch, moved');
     expect(summaries).not.toContain('General');
     expect(summaries).not.toContain('Other channel');
+    // The same reader's own view of the schedule is narrowed the same way.
+    const own = (await as(READER, 'GET', `/api/v1/schedule?${window}`)).json<{ title: string }[]>();
+    expect(own.map((e) => e.title)).toContain('Morning show');
+    expect(own.map((e) => e.title)).not.toContain('General');
+    expect(own.map((e) => e.title)).not.toContain('Other channel');
     // The admin's own export has everything.
     const all = await get(`/api/v1/calendar.ics?${window}`, ADMIN_TOKEN);
     expect(all.body).toContain('SUMMARY:General');

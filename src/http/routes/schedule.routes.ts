@@ -63,15 +63,16 @@ const entryParams = z.object({ id: z.string().min(1).max(64) });
 /** The schedule spans every channel: reading it needs `read`, changing it `manage`, on all of them. */
 const read = { config: { permission: { action: 'read' } } } as const;
 const manage = { config: { permission: { action: 'manage' } } } as const;
-/** Read on some channel: what a calendar key needs (its own user's key, of what that user may read). */
+/** Read on some channel: the handler narrows what it returns to the channels the caller may read. */
 const readSome = { config: { permission: { action: 'read', channelInBody: true } } } as const;
 
 /** The schedule: feeds, hand-added entries and past sessions, in one list. */
 export function scheduleRoutes(deps: ScheduleRouteDeps): FastifyPluginAsync {
   return async (app) => {
-    app.get('/schedule', read, async (request) => {
+    // Anyone who may read some channel sees the entries of the channels they may read.
+    app.get('/schedule', readSome, async (request) => {
       const { from, to } = parseInput(scheduleQuery, request.query)(deps.clock.now());
-      return (await deps.schedule.list(from, to)).map(entryView);
+      return (await deps.schedule.list(from, to, visibleTo(caller(request)))).map(entryView);
     });
 
     app.post('/schedule', manage, async (request, reply) =>
