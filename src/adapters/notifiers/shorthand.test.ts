@@ -66,6 +66,7 @@ describe('Apprise-style target URLs', () => {
         discovery: true,
       },
     ],
+    ['mqtt://broker?qos=0', 'mqtt', { url: 'mqtt://broker', qos: 0 }],
     [
       'mailto://smtp.example.org/ops@example.org',
       'email',
@@ -106,6 +107,7 @@ describe('Apprise-style target URLs', () => {
     [{ id: 't', url: 'matrix://tok@h/!a:h/!b:h' }, 'url', /one room/],
     [{ id: 't', url: 'tgram://123456:ABC/' }, 'url', /tgram:/],
     [{ id: 't', url: 'ntfy://h/a/b' }, 'url', /one topic/],
+    [{ id: 't', url: 'mqtt://h?qos=3' }, 'qos', /./],
     [{ id: 't' }, 'type', /is required/],
     [{ id: 't', url: 'ntfy://h/a', rateLimit: 'fast' }, 'rateLimit', /per duration/],
   ])('rejects %j', (input, path, message) => {

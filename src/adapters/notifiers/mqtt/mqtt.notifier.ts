@@ -64,6 +64,8 @@ export class MqttNotifier implements Notifier {
     const { user, password } = credentials(url);
     const base = pathSegments(url).join('/');
     const discovery = flag(url.searchParams.get('discovery'));
+    // Apprise's `?qos=`; parseOptions says what is wrong with a value other than 0, 1 or 2.
+    const qos = url.searchParams.get('qos');
     return {
       ok: true,
       options: {
@@ -72,6 +74,7 @@ export class MqttNotifier implements Notifier {
         ...(password === '' ? {} : { password }),
         ...(base === '' ? {} : { baseTopic: base }),
         ...(discovery === undefined ? {} : { discovery }),
+        ...(qos === null ? {} : { qos: /^\d$/.test(qos) ? Number(qos) : qos }),
       },
     };
   }
