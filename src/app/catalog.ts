@@ -135,13 +135,12 @@ export class Catalog {
     refusePlaceholders(body);
     const given = body as Record<string, unknown>;
     const secrets = this.deps.registries.notifiers.get(existing.type)?.secretOptions ?? [];
-    // Stored secrets belong to where they were sent: any other option changing could point
-    // them elsewhere ("Send test" to a new URL would hand them out), so they go unless given again.
+    // Stored secrets belong to where they were sent: an endpoint option changing would point them
+    // elsewhere ("Send test" to a new URL handed them out), so they go unless given again.
     const moved = Object.entries(given).some(
       ([key, value]) =>
-        key !== 'id' &&
-        key !== 'rateLimit' &&
         !secrets.includes(key) &&
+        isEndpointOption(key, value, existing.options[key]) &&
         !isDeepStrictEqual(value, existing.options[key]),
     );
     const kept = Object.fromEntries(
@@ -200,6 +199,18 @@ export class Catalog {
     if (!saved) throw new Error('target vanished after save');
     return saved;
   }
+}
+
+/** Option names that say where a notice goes (URL, server, host, port, chat, room, topic, recipient). */
+const ENDPOINT_NAME = /url|server|host|port|chat|room|topic|broker|^to$|^cc$|^bcc$/i;
+
+/**
+ * Whether changing this option could send a target's secrets somewhere else: any option named
+ * like an endpoint, and any whose old or new value is a URL.
+ */
+function isEndpointOption(key: string, value: unknown, previous: unknown): boolean {
+  const isUrl = (v: unknown) => typeof v === 'string' && v.includes('://');
+  return ENDPOINT_NAME.test(key) || isUrl(value) || isUrl(previous);
 }
 
 /** What the API shows instead of a secret (`views.ts`); never a value to store. */
