@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { SegmentCache } from '../../src/adapters/proxy/segment-cache.js';
 import { HmacTokenSealer } from '../../src/adapters/proxy/token-sealer.js';
@@ -45,7 +45,7 @@ export async function startProxyStack(options: StackOptions): Promise<{
   cache: SegmentCache;
   stop(): Promise<void>;
   /** GET through the app; returns status, headers and body. */
-  get(path: string, headers?: Record<string, string>): ReturnType<FastifyInstance['inject']>;
+  get(path: string, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
   /** Starts playback and returns the first variant playlist's proxy path. */
   variantPath(): Promise<string>;
 }> {
