@@ -9,6 +9,7 @@ import { systemClock, systemTimers } from '../../src/adapters/time/system-time.j
 import type { Channel } from '../../src/core/model.js';
 import { playbackRoutes } from '../../src/http/routes/playback.routes.js';
 import { proxyRoutes } from '../../src/http/routes/proxy.routes.js';
+import { KeepaliveReader } from '../../src/app/keepalive-reader.js';
 import { createPlayback } from '../../src/main.js';
 import { waitFor } from './hls-peers.js';
 import { run, startFlvSource } from './record-peers.js';
@@ -153,6 +154,39 @@ describe.skipIf(!peersInstalled)('HTTP-FLV playback through the proxy', () => {
     // The stream's viewer leaves when its request closes; the idle sweep takes the rest.
     await waitFor(() => viewers() === 0, 60_000, 'the viewers to be released');
   }, 120_000);
+
+  it('a keepalive reads the FLV stream as it flows, holding no viewer, and hangs up when stopped', async () => {
+    const connections = source.children.size;
+    const reader = new KeepaliveReader(
+      {
+        player: playback.playback,
+        clock: systemClock,
+        timers: systemTimers,
+        retryMs: 1_000,
+        retryMaxMs: 5_000,
+      },
+      'cam',
+      'keepalive-1',
+      'playlist',
+    );
+    reader.start();
+    try {
+      await waitFor(() => reader.stats().bytes > 50_000, 30_000, 'FLV bytes read');
+      expect(reader.stats().lastError).toBeNull();
+      expect(source.children.size).toBe(connections + 1);
+      // Its reads acquire no viewer: the keepalive holds its own reader.
+      expect(playback.readers.readers('cam').filter((r) => r.id === 'keepalive-1')).toStrictEqual(
+        [],
+      );
+    } finally {
+      await reader.stop();
+    }
+    await waitFor(
+      () => source.children.size === connections,
+      30_000,
+      'the source connection to close',
+    );
+  }, 90_000);
 
   it('negative twin: a tampered token is refused before anything is fetched (ffprobe fails)', async () => {
     const url = await flvUrl();
