@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { listen, type Running } from '../fake-servers/listen.js';
 import { freePort } from './hls-peers.js';
 
 /**
@@ -141,7 +142,12 @@ export function stopChild(child: ChildProcess | undefined, signal: NodeJS.Signal
       resolve();
     });
   });
-  process.kill(child.pid, signal);
+  try {
+    process.kill(child.pid, signal);
+  } catch {
+    // It exited between the check and the signal.
+    return Promise.resolve();
+  }
   return exited;
 }
 
@@ -153,4 +159,42 @@ export function exited(child: ChildProcess): Promise<void> {
       resolve();
     });
   });
+}
+
+/**
+ * An HTTP-FLV relay of an RTMP stream, as media servers offer it: each `GET /live.flv` gets its own
+ * `ffmpeg -i <rtmp> -c copy -f flv` (nginx-rtmp holds a player of a stream nobody publishes, so a
+ * relay whose publisher died answers 200 and sends nothing). Every ffmpeg is stopped by its PID.
+ */
+export async function startFlvRelay(rtmpUrl: string): Promise<Running & { readonly url: string }> {
+  const children = new Set<ChildProcess>();
+  const running = await listen((req, res) => {
+    if ((req.url ?? '').split('?')[0] !== '/live.flv') {
+      res.writeHead(404).end();
+      return;
+    }
+    // prettier-ignore
+    const child = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-nostdin', '-analyzeduration', '1000000', '-i', rtmpUrl, '-c', 'copy', '-f', 'flv', 'pipe:1'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    children.add(child);
+    // Headers at once, as relays answer, whether or not the stream has a publisher.
+    res.writeHead(200, { 'content-type': 'video/x-flv' }).flushHeaders();
+    child.stdout.pipe(res);
+    res.on('close', () => {
+      void stopChild(child, 'SIGKILL');
+    });
+    child.on('exit', () => {
+      children.delete(child);
+      res.end();
+    });
+  });
+  return {
+    ...running,
+    url: `${running.url}/live.flv`,
+    async close() {
+      for (const child of children) await stopChild(child, 'SIGKILL');
+      await running.close();
+    },
+  };
 }
