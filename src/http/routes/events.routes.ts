@@ -85,8 +85,11 @@ export function eventRoutes(deps: HttpDeps): FastifyPluginAsync {
       const heartbeat = setInterval(() => {
         send(': ping\n\n');
       }, deps.heartbeatMs);
+      // The response closes however the stream ends: the client left, was dropped, or lost access.
       res.on('close', () => {
         slot.release();
+        clearInterval(heartbeat);
+        unsubscribe();
       });
       request.raw.on('close', () => {
         clearInterval(heartbeat);
