@@ -58,7 +58,7 @@ interface SchemaDef {
   readonly options?: readonly z.ZodType[];
 }
 
-const defOf = (schema: z.ZodType): SchemaDef => schema._zod.def as unknown as SchemaDef;
+const defOf = (schema: z.ZodType): SchemaDef => schema._zod.def;
 
 /** The keys an object schema accepts at `path`, looking through defaults, optionals, pipes and arrays. */
 export function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
@@ -109,7 +109,14 @@ export function humanize(issue: z.core.$ZodIssue): string {
       return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'invalid_format':
       return `must be a valid ${issue.format}`;
-    default:
+    case 'invalid_union':
+      return 'is not any of the accepted forms';
+    case 'unrecognized_keys':
+      return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    case 'custom':
+    case 'invalid_element':
+    case 'invalid_key':
+    case 'not_multiple_of':
       return issue.message;
   }
 }

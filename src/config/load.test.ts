@@ -53,7 +53,7 @@ describe('config', () => {
       {
         id: 'ops',
         type: 'webhook',
-        options: { url: 'http://127.0.0.1:9000/hook', secret: 's3cret' },
+        options: { url: 'http://127.0.0.1:9000/hook', secret: 's3cret', method: 'POST' },
       },
     ]);
     expect(channels[0]).toMatchObject({
@@ -162,6 +162,20 @@ channels:
     );
     // zod's own wording never reaches a person.
     expect(found.join('\n')).not.toMatch(/Invalid input|expected number, received/);
+  });
+
+  it('reports a Twitch section that is not a mapping instead of throwing', () => {
+    expect(
+      problems(
+        'twitch: null\nchannels:\n  - { id: tw, platform: twitch, url: "https://twitch.tv/tw" }\n',
+      ),
+    ).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^channels\.0\.platform: a twitch channel needs Twitch app credentials/,
+        ),
+      ]),
+    );
   });
 
   it('warns about ONAIR_* variables it does not read, with the likely intended name', () => {

@@ -170,8 +170,12 @@ function checkItems(raw: Record<string, unknown>, registries: Registries, proble
     if (result.ok) targets.push(result.target);
     else problems.push(...result.issues.map((issue) => within(`targets.${i}`, issue)));
   });
-  const twitch = raw['twitch'] as Record<string, unknown> | undefined;
-  const hasTwitch = typeof twitch === 'object' && !!twitch['clientId'] && !!twitch['clientSecret'];
+  const twitch: unknown = raw['twitch'];
+  const hasTwitch =
+    typeof twitch === 'object' &&
+    twitch !== null &&
+    !!(twitch as Record<string, unknown>)['clientId'] &&
+    !!(twitch as Record<string, unknown>)['clientSecret'];
   const channels: { channel: Channel; subscriptions: Subscription[] }[] = [];
   const channelIds = new Set<string>();
   list(raw['channels']).forEach((item, i) => {
