@@ -38,6 +38,12 @@ const STREAMLINK_INTERVAL_MS = 2_000;
 const GRACE_MS = 8_000;
 /** The poll loop's ±10 % jitter on each of the two intervals. */
 const JITTER = 1.1;
+/**
+ * What a probe and the store commit take on a loaded 2-core machine: the stall is dated to the
+ * first probe that saw the frozen playlist, the announcement made by the first probe after the
+ * grace, so both land up to one (jittered) interval plus their own latency late.
+ */
+const LATENCY_MS = 1_500;
 const SESSION_S = 60;
 
 interface EventView {
@@ -165,10 +171,10 @@ describe.skipIf(!peersInstalled)('real live servers: crashes, restarts and recor
     console.log(
       `plain HLS writer: offline ${plainMs} ms after SIGKILL; streamlink: ${slMs} ms (one streamlink run: ${streamlinkMs} ms)`,
     );
-    expect(plainMs).toBeLessThanOrEqual(GRACE_MS + 2 * INTERVAL_MS * JITTER + 500);
+    expect(plainMs).toBeLessThanOrEqual(GRACE_MS + 2 * INTERVAL_MS * JITTER + LATENCY_MS);
     // streamlink's probes take as long as streamlink runs, on top of their interval.
     expect(slMs).toBeLessThanOrEqual(
-      GRACE_MS + 2 * (STREAMLINK_INTERVAL_MS * JITTER + streamlinkMs) + 500,
+      GRACE_MS + 2 * (STREAMLINK_INTERVAL_MS * JITTER + streamlinkMs) + LATENCY_MS,
     );
     // Negative twin: without stall detection the frozen playlist is live for ever.
     expect(await status(twin, 'plain')).toBe('live');
@@ -234,7 +240,7 @@ describe.skipIf(!peersInstalled)('real live servers: crashes, restarts and recor
     const offline = await waitAnnounced(app, 'rtmp', 'offline', 2);
     const rtmpMs = Date.parse(offline[1]!.at) - killedAt;
     console.log(`nginx-rtmp: offline ${rtmpMs} ms after SIGKILL of the publisher`);
-    expect(rtmpMs).toBeLessThanOrEqual(GRACE_MS + 2 * INTERVAL_MS * JITTER + 500);
+    expect(rtmpMs).toBeLessThanOrEqual(GRACE_MS + 2 * INTERVAL_MS * JITTER + LATENCY_MS);
     spawned(pushRtmp(server.publish('cam')));
     await waitAnnounced(app, 'rtmp', 'live', 3);
     expect(await status(twin, 'rtmp')).toBe('live');
