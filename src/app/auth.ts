@@ -58,6 +58,8 @@ export const authConfigSchema = z
     maxTokenTtl: durationSchema.prefault('365d'),
     /** API tokens one user may hold at once (expired ones do not count). */
     maxTokensPerUser: positiveInt.default(100),
+    /** Web sessions one user may have open; opening one more ends the oldest. */
+    maxSessionsPerUser: positiveInt.default(20),
     /** Failed authentications per client address before it is refused (429) until the window ends. */
     failedAuth: z
       .strictObject({
@@ -183,6 +185,7 @@ export class Auth {
   private configUsers = new Map<string, ResolvedUser>();
   private maxTokenTtlMs = 365 * 86_400_000;
   private maxTokensPerUser = 100;
+  private maxSessionsPerUser = 20;
   /** Long-lived answers (event streams) by user name: checked again whenever that user changes. */
   private readonly watchers = new Map<string, Set<Watcher>>();
 
@@ -196,10 +199,11 @@ export class Auth {
    */
   async init(
     config: Pick<AuthConfig, 'adminToken' | 'users'> &
-      Partial<Pick<AuthConfig, 'maxTokenTtl' | 'maxTokensPerUser'>>,
+      Partial<Pick<AuthConfig, 'maxTokenTtl' | 'maxTokensPerUser' | 'maxSessionsPerUser'>>,
   ): Promise<string | null> {
     this.maxTokenTtlMs = config.maxTokenTtl ?? this.maxTokenTtlMs;
     this.maxTokensPerUser = config.maxTokensPerUser ?? this.maxTokensPerUser;
+    this.maxSessionsPerUser = config.maxSessionsPerUser ?? this.maxSessionsPerUser;
     const admin: ResolvedUser = {
       name: ADMIN_USER,
       permissions: ADMIN_PERMISSIONS,
@@ -304,6 +308,8 @@ export class Auth {
       createdAt: now,
       expiresAt,
     });
+    // A quota that never refuses a login: the oldest sessions of this user end instead.
+    await this.options.store.trimSessions(principal.name, this.maxSessionsPerUser);
     return { value, expiresAt, ttlMs: expiresAt - now, principal };
   }
 

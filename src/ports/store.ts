@@ -226,6 +226,8 @@ export interface AuthStore {
   deleteSession(hash: string): Promise<boolean>;
   /** Deletes sessions whose `expiresAt` is at or before `now`; returns how many. */
   deleteExpiredSessions(now: Instant): Promise<number>;
+  /** Deletes all but the `keep` newest sessions of `userName`; returns how many went. */
+  trimSessions(userName: string, keep: number): Promise<number>;
 }
 
 /** A synthetic reader that keeps a channel active without viewers; belongs to its creator. */

@@ -139,7 +139,7 @@ describe('hostile input (issue 22)', () => {
         notice(markup),
         { id: 't', type: 'telegram', options: { botToken: '1:x', chatId: '1', silent: false } },
         post,
-      ) as { body: { text: string; parse_mode: string } };
+      ) as unknown as { body: { text: string; parse_mode: string } };
       expect(call.body.parse_mode).toBe('HTML');
       expect(call.body.text.length).toBeLessThanOrEqual(4_096);
       expect(call.body.text).not.toContain('<b>');
@@ -153,7 +153,7 @@ describe('hostile input (issue 22)', () => {
         notice('[free nitro](https://evil.example) **now**'),
         { id: 'd', type: 'discord', options: { url: 'https://discord.example/api/webhooks/1/t' } },
         post,
-      ) as { body: { embeds: { description: string }[] } };
+      ) as unknown as { body: { embeds: { description: string }[] } };
       const description = body.body.embeds[0]!.description;
       expect(description).toContain('\\[free nitro\\]\\(https://evil.example\\)');
       expect(description).not.toContain('[free nitro](');
@@ -173,14 +173,14 @@ describe('hostile input (issue 22)', () => {
           },
         },
         post,
-      ) as { body: { body: string; formatted_body: string } };
+      ) as unknown as { body: { body: string; formatted_body: string } };
       expect(Buffer.byteLength(JSON.stringify(matrix.body))).toBeLessThan(65_536);
       expect(wellFormed(matrix.body.body)).toBe(matrix.body.body);
       const ntfy = new NtfyNotifier(deps).render(
         notice(markup),
         { id: 'n', type: 'ntfy', options: { server: 'https://ntfy.example', topic: 't' } },
         post,
-      ) as { body: { message: string } };
+      ) as unknown as { body: { message: string } };
       expect(Buffer.byteLength(ntfy.body.message)).toBeLessThanOrEqual(4_096);
       expect(wellFormed(ntfy.body.message)).toBe(ntfy.body.message);
     });

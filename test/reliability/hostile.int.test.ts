@@ -64,6 +64,7 @@ describe('hostile users and clients (issue 22)', () => {
         adminToken: ADMIN_TOKEN,
         failedAuth: { maxFailures: 5, window: '15m' },
         maxTokensPerUser: 3,
+        maxSessionsPerUser: 2,
       },
       targets: [
         {
@@ -203,6 +204,22 @@ describe('hostile users and clients (issue 22)', () => {
     expect(
       (await call('GET', '/api/v1/session', { token: null, headers: { cookie } })).status,
     ).toBe(401);
+  });
+
+  it('keeps at most maxSessionsPerUser sessions per user, ending the oldest', async () => {
+    const { token } = await userWithToken('many-logins', [{ action: 'read' }]);
+    const cookies: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const login = await call('POST', '/api/v1/session', { token: null, body: { token } });
+      expect(login.status).toBe(200);
+      cookies.push(String(login.headers['set-cookie']).split(';')[0]!);
+      await t.time.advance(1_000);
+    }
+    const who = (cookie: string) =>
+      call('GET', '/api/v1/session', { token: null, headers: { cookie } });
+    expect((await who(cookies[0]!)).status).toBe(401);
+    expect((await who(cookies[1]!)).status).toBe(200);
+    expect((await who(cookies[2]!)).status).toBe(200);
   });
 
   it('ends a session when its token is revoked before expiry', async () => {

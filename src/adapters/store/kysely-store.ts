@@ -585,6 +585,23 @@ export class KyselyStore
     });
   }
 
+  async trimSessions(userName: string, keep: number): Promise<number> {
+    const result = await this.db
+      .deleteFrom('sessions')
+      .where('user_name', '=', userName)
+      .where('hash', 'not in', (eb) =>
+        eb
+          .selectFrom('sessions')
+          .select('hash')
+          .where('user_name', '=', userName)
+          .orderBy('created_at', 'desc')
+          .orderBy('hash')
+          .limit(keep),
+      )
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   async deleteExpiredSessions(now: Instant): Promise<number> {
     const result = await this.db
       .deleteFrom('sessions')
