@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { idSchema } from '../../app/inputs.js';
 import { mayAccess } from '../../app/keepalives.js';
-import { caller } from '../auth.js';
+import { caller, watchAccess } from '../auth.js';
 import { AppError } from '../../app/errors.js';
 import type { Principal } from '../../app/auth.js';
 import type { BusMessage } from '../../ports/event-bus.js';
@@ -91,9 +91,12 @@ export function eventRoutes(deps: HttpDeps): FastifyPluginAsync {
         clearInterval(heartbeat);
         unsubscribe();
       });
+      // Revoking the token, session or user (or its permission) ends the stream.
+      const unwatch = watchAccess(deps.auth, request, () => res.end());
       request.raw.on('close', () => {
         clearInterval(heartbeat);
         unsubscribe();
+        unwatch();
       });
       if (held === null || typeof lastId !== 'string') return;
       try {
