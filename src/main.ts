@@ -626,6 +626,7 @@ async function composeOnair(options: OnairOptions, opened: Lifecycle): Promise<O
       retryMs: 5_000,
       retentionEveryMs: 3_600_000,
     },
+    manualStore: store,
   });
   catalog.onChannelDeleted((channelId) => recordings.channelDeleted(channelId));
   const app = await buildHttpApp(
