@@ -73,7 +73,8 @@ function nextTag(source: string, from: number): Tag | null | undefined {
   while (p > from && !isBrace(source[p - 1])) p--;
   if (p - 2 < from || source[p - 1] !== '{' || source[p - 2] !== '{') return null;
   const inner = source.slice(p, close).trim();
-  const sigil = inner.startsWith('#') || inner.startsWith('^') || inner.startsWith('/') ? inner[0]! : '';
+  const sigil =
+    inner.startsWith('#') || inner.startsWith('^') || inner.startsWith('/') ? inner[0]! : '';
   return { start: p - 2, end: close + 2, sigil, name: inner.slice(sigil.length).trimStart() };
 }
 
