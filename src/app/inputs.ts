@@ -17,6 +17,24 @@ export const idSchema = z
     'must be 1–64 letters, digits, `_`, `-` or `.`, starting with a letter or digit',
   );
 
+const ZONED_DATE_TIME =
+  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/i;
+const LOCAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?$/;
+
+/**
+ * An ISO 8601 date-time that names its zone (`Z` or an offset); seconds are optional. A local
+ * time is refused with what to add, since onair cannot know which zone was meant.
+ */
+export const zonedDateTimeSchema = z.string().superRefine((value, ctx) => {
+  if (ZONED_DATE_TIME.test(value) && !Number.isNaN(Date.parse(value))) return;
+  ctx.addIssue({
+    code: 'custom',
+    message: LOCAL_DATE_TIME.test(value)
+      ? `"${value}" has no time zone: add Z for UTC or an offset such as +01:00 (${value}Z)`
+      : 'must be an ISO 8601 date-time with a time zone, like 2026-12-05T20:00Z or 2026-12-05T20:00+01:00',
+  });
+});
+
 /** A duration string (`200ms`, `5s`, `10m`, `1h`) as milliseconds. */
 export const durationSchema = z
   .string({ error: 'must be a duration string like 30s' })

@@ -149,6 +149,22 @@ describe('schedule over HTTP', () => {
     expect((await t.api('PATCH', `/api/v1/schedule/${id}`, {})).status).toBe(400);
   });
 
+  it('says a local date-time needs a zone, and takes one with minutes only', async () => {
+    const local = await t.api('POST', '/api/v1/schedule', {
+      title: 'No zone',
+      start: '2026-12-05T20:00',
+    });
+    expect(local.status).toBe(400);
+    expect(JSON.stringify(local.json)).toContain(
+      '\\"2026-12-05T20:00\\" has no time zone: add Z for UTC or an offset such as +01:00',
+    );
+    for (const start of ['2026-12-05T20:00Z', '2026-12-05T20:00+01:00']) {
+      const zoned = await t.api('POST', '/api/v1/schedule', { title: 'Zoned', start });
+      expect(zoned.status).toBe(201);
+      expect(zoned.json).toMatchObject({ start: new Date(Date.parse(start)).toISOString() });
+    }
+  });
+
   it('a calendar app subscribes with a key: read only, only readable channels, 401 once revoked', async () => {
     // An entry of no channel and one of another channel: the cam-only reader sees neither.
     await t.api('POST', '/api/v1/schedule', { title: 'General', start: '2026-03-05T10:00:00Z' });

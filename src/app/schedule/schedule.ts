@@ -11,7 +11,7 @@ import type { HttpClient } from '../../ports/http-client.js';
 import type { Logger } from '../../ports/logger.js';
 import type { ScheduleStore, Store, StoredScheduleEntry } from '../../ports/store.js';
 import { AppError } from '../errors.js';
-import { idSchema, zodIssues } from '../inputs.js';
+import { idSchema, zodIssues, zonedDateTimeSchema } from '../inputs.js';
 import type { PlatformScheduleReader, PlatformSlot } from './platform-schedule.js';
 
 /** An iCalendar feed from the config file (`schedules: [{ url, channel? }]`). */
@@ -67,7 +67,7 @@ export interface ScheduleDeps {
   readonly maxBytes: number;
 }
 
-const isoDateTime = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' });
+const isoDateTime = zonedDateTimeSchema;
 
 /** What can be added by hand through the API. */
 export const manualEntrySchema = z

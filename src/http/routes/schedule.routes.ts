@@ -4,6 +4,7 @@ import type { CalendarKeys } from '../../app/schedule/calendar-keys.js';
 import type { EntryFilter, Schedule } from '../../app/schedule/schedule.js';
 import { allows } from '../../app/permissions.js';
 import type { Principal } from '../../app/auth.js';
+import { zonedDateTimeSchema } from '../../app/inputs.js';
 import type { ScheduleEntry } from '../../core/calendar/entry.js';
 import type { Instant } from '../../core/time.js';
 import type { Clock } from '../../ports/clock.js';
@@ -28,9 +29,7 @@ export function visibleTo(principal: Principal): EntryFilter {
 const DAY_MS = 86_400_000;
 const MAX_RANGE_MS = 400 * DAY_MS;
 
-const instantParam = z.iso
-  .datetime({ offset: true, error: 'must be an ISO 8601 date-time' })
-  .transform((s) => Date.parse(s));
+const instantParam = zonedDateTimeSchema.transform((s) => Date.parse(s));
 
 /** `from`/`to` as ISO date-times, defaulting to a window around now; refuses ranges over 400 days. */
 export function rangeQuery(defaultBackMs: number, defaultAheadMs: number) {
