@@ -63,6 +63,9 @@ export class PollLoop {
   /** Due-time writes in flight, so `stop` can wait for them. */
   private readonly writes = new Set<Promise<void>>();
   private timer: Cancel | null = null;
+  /** Next due times of finished probes not written yet, and the write under way. */
+  private pendingNext: DueAt[] = [];
+  private rescheduling: Promise<void> | null = null;
   private running = 0;
   private releasing = false;
   /** Set when something may have fallen due while a release was running: release again. */
@@ -298,18 +301,19 @@ export class PollLoop {
     this.running++;
     this.probe(batch)
       .then(() => {
-        // One jitter draw per batch: the batch stays together next round instead of fraying into
-        // small batches (one Helix call each) as independent jitter would make it.
-        const spread = this.deps.random();
+        // A full batch keeps together (one jitter draw) instead of fraying into small batches, one
+        // Helix call each; a partial one spreads out and merges into its neighbours' batches.
+        const max = this.deps.platforms.get(batch[0]!.platform)?.maxBatch ?? 1;
+        const shared = max > 1 && batch.length === max ? this.deps.random() : null;
         const next = batch
           .filter((c) => this.deps.sentinel.channel(c.id) !== undefined)
           .map((c) => ({
             channelId: c.id,
             platform: c.platform,
-            delayMs: this.nextDelay(c, spread),
+            delayMs: this.nextDelay(c, shared ?? this.deps.random()),
           }));
         // A stopping process leaves its claims to lapse: the channels fall due by themselves.
-        return this.started && next.length > 0 ? this.deps.dueTimes.schedule(next) : undefined;
+        return this.started && next.length > 0 ? this.reschedule(next) : undefined;
       })
       .catch((err: unknown) => {
         this.deps.logger.error(
@@ -323,6 +327,26 @@ export class PollLoop {
         this.settled();
       })
       .catch(() => undefined);
+  }
+
+  /**
+   * Writes next due times, coalesced: what probes finish while one write is under way goes out in
+   * the next single write (in a cluster, one statement for many probes instead of one each).
+   */
+  private reschedule(next: readonly DueAt[]): Promise<void> {
+    this.pendingNext.push(...next);
+    this.rescheduling ??= this.writePending().finally(() => {
+      this.rescheduling = null;
+    });
+    return this.rescheduling;
+  }
+
+  private async writePending(): Promise<void> {
+    while (this.pendingNext.length > 0) {
+      const batch = this.pendingNext;
+      this.pendingNext = [];
+      await this.deps.dueTimes.schedule(batch);
+    }
   }
 
   private async probe(channels: readonly Channel[]): Promise<void> {

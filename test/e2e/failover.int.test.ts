@@ -29,7 +29,7 @@ describeWithServices('failover: a worker killed mid-run loses and doubles nothin
       cluster.spawn('worker').ready,
       cluster.spawn('worker').ready,
     ]);
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     await cluster.stop();
