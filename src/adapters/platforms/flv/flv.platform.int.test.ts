@@ -46,7 +46,7 @@ describe('flv specifics', () => {
     });
     expect(resolved).toStrictEqual({
       ok: true,
-      sources: [{ url: 'http://cdn.example/live.flv', quality: 'best' }],
+      sources: [{ url: 'http://cdn.example/live.flv', quality: 'best', format: 'flv' }],
     });
   });
 });
