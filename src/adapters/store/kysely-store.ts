@@ -874,8 +874,7 @@ function recordingFromRow(row: Selectable<RecordingsTable>): StoredRecording {
     status: row.status as StoredRecording['status'],
     endReason: row.end_reason,
     resume: row.resume === null ? null : (JSON.parse(row.resume) as StoredRecording['resume']),
-    // PostgreSQL hands a bigint back as a string.
-    mediaMs: row.media_ms === null ? null : Number(row.media_ms),
+    mediaMs: row.media_ms,
   };
 }
 
