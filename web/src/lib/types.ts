@@ -124,3 +124,46 @@ export type FeedMessage =
         error: string | null;
       };
     };
+
+/** A permission grant, as in the config file: `channels` absent means every channel. */
+export interface Permission {
+  action: 'read' | 'manage' | 'keepalive' | 'record' | 'admin';
+  channels?: string[];
+}
+
+/** `GET /api/v1/users`: config users are read-only here. */
+export interface User {
+  name: string;
+  permissions: Permission[];
+  allowedIps: string[];
+  source: 'config' | 'api';
+  createdAt: string | null;
+}
+
+/** `GET /api/v1/tokens`: never with its secret (only the create response has `token`). */
+export interface ApiToken {
+  id: string;
+  user: string;
+  name: string | null;
+  createdAt: string | null;
+  expiresAt: string | null;
+}
+
+/** `GET /api/v1/keepalives`: `read` is null unless this process holds it. */
+export interface Keepalive {
+  id: string;
+  channel: string;
+  createdAt: string;
+  expiresAt: string;
+  creatorUser: string;
+  creatorIp: string;
+  record: boolean;
+  mode: 'playlist' | 'full';
+  read: {
+    lastReadAt: string | null;
+    bytes: number;
+    reads: number;
+    lastError: string | null;
+    lastErrorAt: string | null;
+  } | null;
+}
