@@ -1,5 +1,4 @@
 import { createHmac } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeOwncast } from '../../../test/fake-servers/owncast.server.js';
 import { WebhookReceiver } from '../../../test/fake-servers/webhook-receiver.server.js';
@@ -120,19 +119,18 @@ describe('Owncast webhooks', () => {
     expect(receiver.events).toEqual([]);
   });
 
-  it('turns a signed STREAM_STARTED into a notification within 100 ms, then confirms by polling once', async () => {
+  it('turns a signed STREAM_STARTED into a notification at once, then confirms by polling once', async () => {
     const raw = body('STREAM_STARTED', 'Night build');
-    const began = performance.now();
+    const hookAt = t.time.now();
     const res = await post('/api/v1/hooks/owncast/alice', raw, { 'owncast-signature': sign(raw) });
     expect(res.statusCode).toBe(204);
-    while (receiver.requests.length === 0 && performance.now() - began < 1_000)
-      await new Promise((r) => setImmediate(r));
-    expect(performance.now() - began).toBeLessThan(100);
+    // The manual clock stands still: the notice can only come from the hook, not from a timer.
+    while (receiver.requests.length === 0) await new Promise((r) => setImmediate(r));
+    expect(t.time.now()).toBe(hookAt);
     expect(receiver.events).toEqual(['live:Night build']);
 
     // Owncast's status agrees a little later; the confirmation poll sees the same session.
     owncast.goLive('Night build', connectedAt, '/alice');
-    const hookAt = t.time.now();
     expect(t.onair.sentinel.state('alice').lastCheckedAt).toBe(hookAt);
     await t.time.advance(9_999);
     await t.onair.poll.whenIdle();
