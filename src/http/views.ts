@@ -53,6 +53,18 @@ export function channelView(
     thumbnail: state.thumbnail,
     liveSince: state.liveness === 'live' ? iso(state.liveSince) : null,
     offlineSince: state.liveness === 'offline' ? iso(state.offlineSince) : null,
+    /**
+     * While a dropped stream is in its reconnect grace: when the grace ends, so the `offline` is
+     * announced at the first check from then on unless the stream comes back. Null otherwise,
+     * and when the session's live was never announced (its offline is then suppressed).
+     */
+    offlineAnnounceAt:
+      state.liveness === 'offline' &&
+      !state.offlineAnnounced &&
+      state.liveAnnounced &&
+      state.offlineSince !== null
+        ? iso(state.offlineSince + policy.reconnectGraceMs)
+        : null,
     lastCheckedAt: iso(state.lastCheckedAt),
     lastError: state.lastError,
     consecutiveFailures: state.consecutiveFailures,

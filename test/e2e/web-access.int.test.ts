@@ -23,6 +23,8 @@ describe('web app: users, tokens and keepalives in Chromium', () => {
   let browser: BrowserContext | undefined;
   let page: Page;
   let base: string;
+  /** Set by the last test: cam0's origin answers 404 from then on (the stream stopped). */
+  let cam0Gone = false;
   /** The token the admin creates for `viewer`, read from the page (shown once). */
   let viewerToken = '';
 
@@ -47,14 +49,23 @@ describe('web app: users, tokens and keepalives in Chromium', () => {
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    // A playlist that never changes: enough for the channels to exist and keepalives to read.
-    origin = await listen((_req, res) => {
+    // cam0: a live playlist whose media sequence advances every second, until `cam0Gone`;
+    // cam1: never there (offline at first sight, so no grace and nothing to announce).
+    origin = await listen((req, res) => {
+      if (cam0Gone || !(req.url ?? '').startsWith('/cam0.m3u8')) {
+        res.writeHead(404).end();
+        return;
+      }
+      const seq = Math.floor(Date.now() / 1_000);
       res
         .writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl' })
-        .end('#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n');
+        .end(
+          `#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:${seq}\n#EXTINF:1.0,\nseg${seq}.ts\n`,
+        );
     });
     onair = await startWebOnair(dir, {
-      poll: { interval: '1h', timeout: '3s' },
+      poll: { interval: '1s', timeout: '3s' },
+      policy: { reconnectGrace: '10m' },
       channels: [
         { id: 'cam0', platform: 'hls', url: `${origin.url}/cam0.m3u8`, name: 'Camera 1' },
         { id: 'cam1', platform: 'hls', url: `${origin.url}/cam1.m3u8`, name: 'Camera 2' },
@@ -184,5 +195,35 @@ describe('web app: users, tokens and keepalives in Chromium', () => {
     await signIn(viewerToken);
     await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/token/i);
     expect(await page.getByRole('heading', { name: 'Dashboard' }).count()).toBe(0);
+  }, 60_000);
+
+  it('the channel page says when an offline will be announced while a dropped stream is in its grace', async () => {
+    await signIn(WEB_TOKEN);
+    await page.goto(`${base}/channels/cam0`);
+    await page.locator('.page-head [data-status="live"]').waitFor({ timeout: 20_000 });
+    expect(await page.getByTestId('offline-announce').count()).toBe(0);
+
+    cam0Gone = true;
+    const notice = page.getByTestId('offline-announce');
+    await notice.waitFor({ timeout: 20_000 });
+    const view = (await (
+      await fetch(`${base}/api/v1/channels/cam0`, {
+        headers: { authorization: `Bearer ${WEB_TOKEN}` },
+      })
+    ).json()) as { offlineSince: string; offlineAnnounceAt: string };
+    // The grace (10 minutes) counts from the drop.
+    expect(Date.parse(view.offlineAnnounceAt) - Date.parse(view.offlineSince)).toBe(600_000);
+    const hhmm = await page.evaluate<string>(
+      `new Date(${JSON.stringify(view.offlineAnnounceAt)}).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })`,
+    );
+    expect(await notice.textContent()).toBe(
+      `Offline will be announced at ${hhmm} unless it comes back.`,
+    );
+    await shot('channel-grace');
+
+    // Negative twin: a channel offline at first sight has no drop to announce, and says nothing.
+    await page.goto(`${base}/channels/cam1`);
+    await page.locator('.page-head [data-status="offline"]').waitFor({ timeout: 20_000 });
+    expect(await page.getByTestId('offline-announce').count()).toBe(0);
   }, 60_000);
 });

@@ -26,6 +26,8 @@ export interface Channel {
   thumbnail: string | null;
   liveSince: string | null;
   offlineSince: string | null;
+  /** During the reconnect grace after a drop: from when the `offline` is announced, unless it comes back. */
+  offlineAnnounceAt?: string | null;
   lastCheckedAt: string | null;
   lastError: string | null;
 }
