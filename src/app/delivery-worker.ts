@@ -155,6 +155,9 @@ export class DeliveryWorker {
   }
 
   private sleep(ms: number, signal: AbortSignal): Promise<void> {
+    // An abort that came while the pass ran fires no event any more: without this the worker
+    // would sleep a whole idle period (forever on a manual clock) before seeing its stop.
+    if (signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {
         cancel();
