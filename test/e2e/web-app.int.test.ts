@@ -174,7 +174,7 @@ describe('web app in Chromium', () => {
 
   it('keeps onOffline and template when Admin saves a subscription’s events', async () => {
     const auth = { authorization: `Bearer ${WEB_TOKEN}`, 'content-type': 'application/json' };
-    const template = { live: '{{name}} is on: {{title}}' };
+    const template = { live: '{{channel.name}} is on: {{title}}' };
     const patched = await fetch(`${base}/api/v1/channels/stage`, {
       method: 'PATCH',
       headers: auth,
