@@ -23,11 +23,13 @@ export class ApiError extends Error {
   }
 }
 
-export const auth = $state({
-  status: 'checking' as 'checking' | 'in' | 'out',
-  user: null as string | null,
-  mode: 'cookie' as 'cookie' | 'bearer',
-});
+interface AuthState {
+  status: 'checking' | 'in' | 'out';
+  user: string | null;
+  mode: 'cookie' | 'bearer';
+}
+
+export const auth = $state<AuthState>({ status: 'checking', user: null, mode: 'cookie' });
 
 function bearer(): string | null {
   return sessionStorage.getItem(TOKEN_KEY);
@@ -158,5 +160,7 @@ export async function download(path: string, filename: string): Promise<void> {
   a.href = url;
   a.download = filename;
   a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  setTimeout(() => {
+    URL.revokeObjectURL(url);
+  }, 10_000);
 }

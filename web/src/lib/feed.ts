@@ -12,6 +12,7 @@ export function openFeed(
 ): () => void {
   const controller = new AbortController();
   let delay = 1_000;
+  const stopped = () => controller.signal.aborted;
   const run = async () => {
     while (!controller.signal.aborted) {
       try {
@@ -25,7 +26,9 @@ export function openFeed(
         delay = 1_000;
         await readEvents(res.body, onMessage);
       } catch {
-        if (controller.signal.aborted) return;
+        // Stopping aborts the fetch or the read in flight: that ends the loop, not a reconnect.
+        // (Read through a function: the narrowing from the loop condition does not see abort().)
+        if (stopped()) return;
       }
       onConnected(false);
       await new Promise((resolve) => setTimeout(resolve, delay));
@@ -33,7 +36,9 @@ export function openFeed(
     }
   };
   void run();
-  return () => controller.abort();
+  return () => {
+    controller.abort();
+  };
 }
 
 async function readEvents(
@@ -60,7 +65,9 @@ async function readEvents(
       if (data.length === 0 || (type !== 'event' && type !== 'state' && type !== 'delivery'))
         continue;
       try {
-        onMessage({ type, data: JSON.parse(data.join('\n')) } as FeedMessage);
+        const parsed: unknown = JSON.parse(data.join('\n'));
+        // The server's own frames: their shape is the API's (types.ts), not re-validated here.
+        onMessage({ type, data: parsed } as FeedMessage);
       } catch {
         // A frame that is not JSON is not ours to show.
       }
