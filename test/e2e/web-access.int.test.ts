@@ -5,6 +5,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Onair } from '../../src/main.js';
 import { listen, type Running } from '../fake-servers/listen.js';
+import { WebhookReceiver } from '../fake-servers/webhook-receiver.server.js';
 import { ARTIFACTS, WEB_TOKEN, launchChromium, startWebOnair } from './web-peers.js';
 
 /**
@@ -23,8 +24,9 @@ describe('web app: users, tokens and keepalives in Chromium', () => {
   let browser: BrowserContext | undefined;
   let page: Page;
   let base: string;
-  /** Set by the last test: cam0's origin answers 404 from then on (the stream stopped). */
-  let cam0Gone = false;
+  /** Channels whose origin serves a live playlist (the others answer 404: offline). */
+  const up = new Set<string>();
+  let hook: WebhookReceiver | undefined;
   /** The token the admin creates for `viewer`, read from the page (shown once). */
   let viewerToken = '';
 
@@ -49,10 +51,11 @@ describe('web app: users, tokens and keepalives in Chromium', () => {
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    // cam0: a live playlist whose media sequence advances every second, until `cam0Gone`;
-    // cam1: never there (offline at first sight, so no grace and nothing to announce).
+    // A live playlist whose media sequence advances every second while the channel is `up`.
+    hook = await WebhookReceiver.start();
     origin = await listen((req, res) => {
-      if (cam0Gone || !(req.url ?? '').startsWith('/cam0.m3u8')) {
+      const id = /^\/(cam\d)\.m3u8/.exec(req.url ?? '')?.[1];
+      if (id === undefined || !up.has(id)) {
         res.writeHead(404).end();
         return;
       }
@@ -69,7 +72,15 @@ describe('web app: users, tokens and keepalives in Chromium', () => {
       channels: [
         { id: 'cam0', platform: 'hls', url: `${origin.url}/cam0.m3u8`, name: 'Camera 1' },
         { id: 'cam1', platform: 'hls', url: `${origin.url}/cam1.m3u8`, name: 'Camera 2' },
+        {
+          id: 'cam2',
+          platform: 'hls',
+          url: `${origin.url}/cam2.m3u8`,
+          name: 'Camera 3',
+          notify: [{ target: 'ops', events: ['live'] }],
+        },
       ],
+      targets: [{ id: 'ops', type: 'webhook', url: `${hook.url}/hook` }],
     });
     base = onair.url!;
     browser = await launchChromium(join(dir, 'profile'));
@@ -82,6 +93,7 @@ describe('web app: users, tokens and keepalives in Chromium', () => {
     await browser?.close();
     await onair?.stop();
     await origin?.close();
+    await hook?.close();
     rmSync(dir, { recursive: true, force: true });
   }, 30_000);
 
@@ -141,7 +153,7 @@ describe('web app: users, tokens and keepalives in Chromium', () => {
     await page.getByText('Add a keepalive', { exact: true }).click();
     await expect
       .poll(() => page.getByLabel('Channel').locator('option').allTextContents())
-      .toEqual(['Choose a channel…', 'Camera 1', 'Camera 2']);
+      .toEqual(['Choose a channel…', 'Camera 1', 'Camera 2', 'Camera 3']);
     // Negative twins: a channel outside their keepalive grant, and a lifetime the server refuses,
     // are each said in words, and nothing is kept.
     await page.getByLabel('Channel').selectOption('cam1');
@@ -197,13 +209,32 @@ describe('web app: users, tokens and keepalives in Chromium', () => {
     expect(await page.getByRole('heading', { name: 'Dashboard' }).count()).toBe(0);
   }, 60_000);
 
-  it('the channel page says when an offline will be announced while a dropped stream is in its grace', async () => {
+  it('the channel page tells an announced event no target got from one sent to a target', async () => {
     await signIn(WEB_TOKEN);
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    // First seen offline, then live: announced (not suppressed), to nobody for cam0.
+    up.add('cam0');
+    up.add('cam2');
+    await page.goto(`${base}/channels/cam0`);
+    await page.locator('.page-head [data-status="live"]').waitFor({ timeout: 20_000 });
+    await expect
+      .poll(() => page.getByTestId('announced').allTextContents(), { timeout: 15_000 })
+      .toEqual(['not sent (no target subscribed)']);
+    // Twin: cam2's go-live went to its subscribed target.
+    await page.goto(`${base}/channels/cam2`);
+    await page.locator('.page-head [data-status="live"]').waitFor({ timeout: 20_000 });
+    await expect
+      .poll(() => page.getByTestId('announced').allTextContents(), { timeout: 15_000 })
+      .toEqual(['sent to ops']);
+    expect(hook!.requests.length).toBe(1);
+  }, 60_000);
+
+  it('the channel page says when an offline will be announced while a dropped stream is in its grace', async () => {
     await page.goto(`${base}/channels/cam0`);
     await page.locator('.page-head [data-status="live"]').waitFor({ timeout: 20_000 });
     expect(await page.getByTestId('offline-announce').count()).toBe(0);
 
-    cam0Gone = true;
+    up.delete('cam0');
     const notice = page.getByTestId('offline-announce');
     await notice.waitFor({ timeout: 20_000 });
     const view = (await (

@@ -15,6 +15,8 @@ import { parseInput } from './params.js';
 const eventQuery = z.object({
   channel: idSchema.optional(),
   limit: z.coerce.number({ error: 'must be a number' }).int().min(1).max(1000).default(50),
+  /** `true`: each event lists its deliveries, so an announced event no target got can say so. */
+  deliveries: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false'),
 });
 
 export function eventRoutes(deps: HttpDeps): FastifyPluginAsync {
@@ -25,7 +27,16 @@ export function eventRoutes(deps: HttpDeps): FastifyPluginAsync {
         limit: query.limit,
         ...(query.channel ? { channelId: query.channel } : {}),
       });
-      return events.map(eventView);
+      if (query.deliveries === 'false') return events.map(eventView);
+      // One indexed lookup per event (deliveries are unique per event and target).
+      return Promise.all(
+        events.map(async (e) => ({
+          ...eventView(e),
+          deliveries: (await deps.store.listDeliveries({ eventId: e.id, limit: 1000 })).map(
+            (d) => ({ target: d.targetId, status: d.status }),
+          ),
+        })),
+      );
     });
 
     const slots = new StreamSlots(deps.eventStream);

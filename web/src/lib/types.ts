@@ -41,6 +41,8 @@ export interface HistoryEvent {
   startedAt: string | null;
   at: string;
   suppressed?: string;
+  /** With `?deliveries=true`: one per target the event was queued for (none: no target subscribed). */
+  deliveries?: { target: string; status: 'pending' | 'sent' | 'failed' }[];
 }
 
 export interface Target {
