@@ -98,6 +98,16 @@ describe('web app: recording controls in Chromium', () => {
     const [part] = await parts('cam0');
     expect(part?.status).not.toBe('recording');
     expect(part?.bytes).toBeGreaterThan(0);
+
+    // The Recordings page: the session with its media length and size, its part complete.
+    await page.goto(`${base}/recordings?channel=cam0`);
+    const session = page.locator('[data-session]');
+    await expect
+      .poll(() => session.locator('h2').textContent(), { timeout: 20_000 })
+      .toMatch(/^Camera 1 .* · \d+:\d\d · \d+\.\d MB · 1 part$/);
+    expect(await session.locator('[data-recording]').textContent()).toMatch(
+      /Part 1 .* · \d+:\d\d · \d+\.\d MB · ts · complete/,
+    );
   }, 90_000);
 
   it('an offline channel asked to record waits for its stream, writes nothing, and can be cancelled', async () => {
