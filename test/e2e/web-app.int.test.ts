@@ -259,7 +259,10 @@ describe('web app in Chromium', () => {
     await page.goto(`${base}/channels/stage`);
     await page.getByRole('heading', { name: 'Event history' }).waitFor();
     const rows = page.locator('tbody tr');
-    await expect.poll(() => rows.first().textContent()).toMatch(/live\s*Opening night\s*yes/);
+    // Announced, with where it went (the webhook received it above).
+    await expect
+      .poll(() => rows.first().textContent())
+      .toMatch(/live\s*Opening night\s*sent to ops/);
     // cam0 was already live at its first sight: recorded, not announced, with the reason.
     await page.goto(`${base}/channels/cam0`);
     await page
