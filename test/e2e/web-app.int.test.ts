@@ -328,7 +328,18 @@ describe('web app in Chromium', () => {
       await page.goto(`${base}${path}`);
       await page.locator('main h1').waitFor();
       expect(await scrollWidth(), path).toBeLessThanOrEqual(390);
+      if (path === '/admin') {
+        // The channel list is one card per channel here (its header row hidden)…
+        expect(await page.locator('table.cards-narrow thead').isVisible()).toBe(false);
+        await shot('admin-phone');
+      }
     }
+    // …and a table at desktop width.
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(`${base}/admin`);
+    await page.locator('main h1').waitFor();
+    expect(await page.locator('table.cards-narrow thead').isVisible()).toBe(true);
+    await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${base}/`);
     await page.locator('[data-channel="stage"]').waitFor();
     await shot('dashboard-phone');
