@@ -168,9 +168,9 @@ describe('web app in Chromium', () => {
       .toBe('Opening night');
     await card.getByText('1,234 watching').waitFor();
     expect(navigations).toEqual([]);
-    await expect.poll(() => hook!.requests.length, { timeout: 15_000 }).toBe(2);
+    await expect.poll(() => hook!.requests.length, { timeout: 45_000 }).toBe(2);
     await shot('dashboard');
-  }, 60_000);
+  }, 120_000);
 
   it('keeps onOffline and template when Admin saves a subscription’s events', async () => {
     const auth = { authorization: `Bearer ${WEB_TOKEN}`, 'content-type': 'application/json' };
