@@ -208,6 +208,11 @@ export class FakeHomeserver {
   }
 
   /** A member writes a text message into the room. */
+  /** The stream position of the newest event: a sync `since` at or past it has seen everything. */
+  get position(): number {
+    return this.pos;
+  }
+
   say(roomId: string, sender: string, body: string): string {
     return this.append(roomId, sender, 'm.room.message', { msgtype: 'm.text', body });
   }
